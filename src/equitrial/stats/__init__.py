@@ -1,0 +1,1 @@
+"""Pure numerics: proportions, equivalence, survival, pharmacokinetics. No I/O, no domain words."""
