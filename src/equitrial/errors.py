@@ -14,13 +14,13 @@ from typing import Any
 __all__ = [
     "ConflictError",
     "ConvergenceError",
+    "ConvergenceWarning",
     "EquitrialError",
     "EquitrialWarning",
     "InvalidInputError",
     "NotFoundError",
     "PermissionDeniedError",
     "UnknownOptionError",
-    "ConvergenceWarning",
 ]
 
 
