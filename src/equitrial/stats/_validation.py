@@ -49,7 +49,7 @@ def check_option(value: Any, allowed: Collection[str], name: str) -> str:
 
 
 def check_count(x: Any, n: Any, *, x_name: str = "x", n_name: str = "n") -> tuple[int, int]:
-    """Validate a binomial count ``x`` out of ``n`` trials: whole numbers, ``0 <= x <= n``, ``n >= 1``."""
+    """Validate a binomial count ``x`` of ``n`` trials: whole, ``0 <= x <= n``, ``n >= 1``."""
     xi = _whole(x, x_name)
     ni = _whole(n, n_name)
     if ni < 1:
