@@ -126,7 +126,7 @@ def test_nca_refuses_tau_before_first_sample() -> None:
 
 
 def test_log_scale_functions_refuse_non_positive_values() -> None:
-    with pytest.raises(InvalidInputError, match="test must be positive.*entry 1"):
+    with pytest.raises(InvalidInputError, match=r"test must be positive.*entry 1"):
         geometric_mean_ratio([1.0, 0.0, 2.0], [1.0, 2.0])
     with pytest.raises(InvalidInputError, match="reference needs at least 2"):
         geometric_mean_ratio([1.0, 2.0], [1.0])
