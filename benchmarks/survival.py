@@ -127,8 +127,8 @@ def report(name: str, res: dict[str, float], ours: dict[str, float]) -> float:
     if res is not ours:
         for key in ("median", "chisq", "coef"):
             rel = abs(res[key] - ours[key]) / max(abs(ours[key]), 1e-300)
-            flag = "same" if rel < 1e-6 else f"DIFFERS (rel {rel:.2e})"
-            print(f"      {key}: {flag}")
+            verdict = "same" if rel < 1e-6 else "DIFFERS"
+            print(f"      {key}: {verdict} (relative difference {rel:.1e})")
     return total
 
 
