@@ -302,11 +302,10 @@ def tost_difference(
 
     Notes
     -----
-    At each bound ``delta``, ``z = (p1_hat - p2_hat - delta) / sqrt(V)``,
-    ``V = p1~ (1 - p1~) / n1 + p2~ (1 - p2~) / n2``, where ``(p1~, p2~)`` maximise the likelihood
-    under ``p1 - p2 = delta``: the closed-form root of the cubic in [1]_, clipped to the admissible
-    range against rounding. For ``0 < |delta| < 1`` they are never both 0 or 1, so ``V > 0``:
-    zero cells and ``x = n`` need no special case.
+    At each bound ``delta``, ``z = (p1_hat - p2_hat - delta) / sqrt(V)`` with
+    ``V = p1~ (1 - p1~) / n1 + p2~ (1 - p2~) / n2`` at the MLE restricted to ``p1 - p2 = delta``
+    (the closed-form root of the cubic in [1]_, clipped against rounding). With ``0 < |delta| < 1``
+    ``p1~, p2~`` are never both 0 or 1, so ``V > 0``: zero cells and ``x = n`` need no special case.
     """
     return _tost("difference", x1, n1, x2, n2, margin, variance, alpha)
 
@@ -355,8 +354,8 @@ def _tost(scale: Scale, *args: Any) -> TOSTResult:
     z_lo = float(kernel(c1, m1, c2, m2, lo, mn)) if margin.bounded_below else math.inf
     z_up = float(kernel(c1, m1, c2, m2, hi, mn)) if margin.bounded_above else -math.inf
     p_lo, p_up = 0.5 * math.erfc(z_lo / math.sqrt(2)), 0.5 * math.erfc(-z_up / math.sqrt(2))
-    pvalue = max(p_lo, p_up)
-    return TOSTResult(scale, margin, var, z_lo, z_up, p_lo, p_up, pvalue, level, pvalue < level)
+    p = max(p_lo, p_up)
+    return TOSTResult(scale, margin, var, z_lo, z_up, p_lo, p_up, p, level, p < level)
 
 
 def _z(num: NDArray[np.float64], var: NDArray[np.float64], total: Any, mn: bool) -> Any:
