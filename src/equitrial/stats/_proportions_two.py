@@ -1,0 +1,243 @@
+"""Confidence intervals for the difference and the ratio of two independent proportions."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from scipy.special import ndtri
+
+from equitrial.stats._interval import Interval
+from equitrial.stats._proportions_mn import mn_difference_limits, mn_ratio_limits
+from equitrial.stats._proportions_single import wilson_limits
+from equitrial.stats._validation import check_count, check_level, check_option
+
+__all__ = ["DifferenceMethod", "RatioMethod", "check_two_arms", "difference_ci", "ratio_ci"]
+
+DifferenceMethod = Literal["miettinen-nurminen", "newcombe", "wald", "agresti-caffo"]
+_DIFFERENCE_METHODS = ("miettinen-nurminen", "newcombe", "wald", "agresti-caffo")
+RatioMethod = Literal["miettinen-nurminen", "log"]
+_RATIO_METHODS = ("miettinen-nurminen", "log")
+
+
+def check_two_arms(x1: Any, n1: Any, x2: Any, n2: Any) -> tuple[int, int, int, int]:
+    """Validate the counts of two arms; errors name ``x1``, ``n1``, ``x2`` or ``n2``."""
+    a, m = check_count(x1, n1, x_name="x1", n_name="n1")
+    c, k = check_count(x2, n2, x_name="x2", n_name="n2")
+    return a, m, c, k
+
+
+def _z(level: float) -> float:
+    return float(ndtri(0.5 + level / 2.0))
+
+
+def _clip_diff(value: float) -> float:
+    return min(1.0, max(-1.0, value))
+
+
+def _wald(x1: int, n1: int, x2: int, n2: int, z: float) -> tuple[float, float]:
+    p1, p2 = x1 / n1, x2 / n2
+    half = z * math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    return _clip_diff(p1 - p2 - half), _clip_diff(p1 - p2 + half)
+
+
+def _agresti_caffo(x1: int, n1: int, x2: int, n2: int, z: float) -> tuple[float, float]:
+    p1, p2 = (x1 + 1) / (n1 + 2), (x2 + 1) / (n2 + 2)
+    half = z * math.sqrt(p1 * (1 - p1) / (n1 + 2) + p2 * (1 - p2) / (n2 + 2))
+    return _clip_diff(p1 - p2 - half), _clip_diff(p1 - p2 + half)
+
+
+def _newcombe(x1: int, n1: int, x2: int, n2: int, z: float) -> tuple[float, float]:
+    p1, p2 = x1 / n1, x2 / n2
+    l1, u1 = (float(v) for v in wilson_limits(x1, n1, z))
+    l2, u2 = (float(v) for v in wilson_limits(x2, n2, z))
+    d = p1 - p2
+    lower = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    upper = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return lower, upper
+
+
+def difference_ci(
+    x1: int,
+    n1: int,
+    x2: int,
+    n2: int,
+    *,
+    level: float = 0.95,
+    method: DifferenceMethod = "miettinen-nurminen",
+) -> Interval:
+    """Confidence interval for the difference ``p1 - p2`` of two independent proportions.
+
+    Parameters
+    ----------
+    x1, n1 : int
+        Successes and trials in arm 1 (``0 <= x1 <= n1``, ``n1 >= 1``).
+    x2, n2 : int
+        Successes and trials in arm 2.
+    level : float, default 0.95
+        Two-sided confidence level, in (0, 1).
+    method : {"miettinen-nurminen", "newcombe", "wald", "agresti-caffo"}
+        ``"miettinen-nurminen"``: the score interval of [1]_ — the set of ``delta`` whose score
+        statistic ``(p1^ - p2^ - delta) / sqrt(V~)`` lies within ``+-z``, with ``V~`` the
+        binomial variance at the maximum likelihood estimates restricted to
+        ``p1 - p2 = delta`` (closed-form cubic root [2]_) times ``N / (N - 1)``, ``N = n1 + n2``;
+        limits by bisection to about 1e-14.
+        ``"newcombe"``: the hybrid score interval from the two Wilson intervals, method 10 of [3]_.
+        ``"wald"``: ``p1^ - p2^ -/+ z * sqrt(p1^ q1^ / n1 + p2^ q2^ / n2)``, truncated to [-1, 1].
+        ``"agresti-caffo"``: the Wald interval after adding one success and one failure to each
+        arm [4]_, truncated to [-1, 1].
+
+    Returns
+    -------
+    Interval
+        ``estimate = x1/n1 - x2/n2`` for every method, the limits (in [-1, 1]), ``level`` and
+        ``method``.
+
+    Raises
+    ------
+    InvalidInputError
+        A count not a whole number, ``n1`` or ``n2`` below 1, ``x1`` or ``x2`` outside
+        ``[0, n]``, or ``level`` outside (0, 1); the message names the argument.
+    UnknownOptionError
+        ``method`` is not one of those listed.
+
+    Notes
+    -----
+    Zero cells and ``x = n`` need no special case in any method:
+
+    - Miettinen–Nurminen: ``x1 = n1, x2 = 0`` gives upper limit exactly 1 (``x1 = 0, x2 = n2``
+      lower limit exactly -1), as in Newcombe's Table II (10/10 - 0/20: 0.7156, 1).
+    - Newcombe: the Wilson limits are defined at 0 and ``n``.
+    - Wald: zero width when both proportions are 0 or 1 (``10/10 - 0/20`` gives ``(1, 1)``,
+      Newcombe's Table II), a known defect of that method.
+    - Agresti–Caffo: the interval is centred on the adjusted difference, not on ``estimate``.
+      At levels of 0.95 and above it contains ``estimate`` (checked for all arms of up to 40
+      patients; the margin grows with n); at lower levels it can miss it with one or two
+      patients per arm (0/1 - 1/1 at 90%: estimate -1, interval (-0.966, 0.300)).
+
+    Reversing the arms reverses the interval: ``difference_ci(x2, n2, x1, n1)`` has limits
+    ``(-upper, -lower)``, for every method.
+
+    References
+    ----------
+    .. [1] Miettinen O, Nurminen M. Comparative analysis of two rates. *Stat Med*
+       1985;4:213-226.
+    .. [2] Farrington CP, Manning G. Test statistics and sample size formulae for comparative
+       binomial trials with null hypothesis of non-zero risk difference or non-unity relative
+       risk. *Stat Med* 1990;9:1447-1454.
+    .. [3] Newcombe RG. Interval estimation for the difference between independent proportions:
+       comparison of eleven methods. *Stat Med* 1998;17:873-890.
+    .. [4] Agresti A, Caffo B. Simple and effective confidence intervals for proportions and
+       differences of proportions result from adding two successes and two failures. *Am Stat*
+       2000;54:280-288.
+    """
+    a, m, c, k = check_two_arms(x1, n1, x2, n2)
+    lvl = check_level(level)
+    name = check_option(method, _DIFFERENCE_METHODS, "method")
+    z = _z(lvl)
+    if name == "miettinen-nurminen":
+        lo, hi = mn_difference_limits(a, m, c, k, lvl)
+        lower, upper = float(lo), float(hi)
+    elif name == "newcombe":
+        lower, upper = _newcombe(a, m, c, k, z)
+    elif name == "wald":
+        lower, upper = _wald(a, m, c, k, z)
+    else:
+        lower, upper = _agresti_caffo(a, m, c, k, z)
+    return Interval(a / m - c / k, lower, upper, lvl, name)
+
+
+def _katz(x1: int, n1: int, x2: int, n2: int, z: float) -> tuple[float, float, float]:
+    a, m, c, k = float(x1), float(n1), float(x2), float(n2)
+    if x1 == 0 or x2 == 0:
+        # 0.5 added to each cell of the 2x2 table: successes + 0.5, totals + 1
+        a, m, c, k = a + 0.5, m + 1.0, c + 0.5, k + 1.0
+    estimate = (a / m) / (c / k)
+    se = math.sqrt(1.0 / a - 1.0 / m + 1.0 / c - 1.0 / k)
+    return estimate, estimate * math.exp(-z * se), estimate * math.exp(z * se)
+
+
+def ratio_ci(
+    x1: int,
+    n1: int,
+    x2: int,
+    n2: int,
+    *,
+    level: float = 0.95,
+    method: RatioMethod = "miettinen-nurminen",
+) -> Interval:
+    """Confidence interval for the ratio ``p1 / p2`` of two independent proportions.
+
+    Parameters
+    ----------
+    x1, n1 : int
+        Successes and trials in arm 1 (``0 <= x1 <= n1``, ``n1 >= 1``).
+    x2, n2 : int
+        Successes and trials in arm 2.
+    level : float, default 0.95
+        Two-sided confidence level, in (0, 1).
+    method : {"miettinen-nurminen", "log"}
+        ``"miettinen-nurminen"``: the score interval of [1]_ — the set of ``phi`` whose score
+        statistic ``(p1^ - phi p2^) / sqrt(V~)`` lies within ``+-z``, with
+        ``V~ = (p1~ q1~ / n1 + phi^2 p2~ q2~ / n2) N / (N - 1)`` at the maximum likelihood
+        estimates restricted to ``p1 = phi p2`` (closed-form quadratic root [2]_); limits by
+        bisection on ``log(phi)``.
+        ``"log"``: the Katz log interval [3]_,
+        ``exp(log(phi^) -/+ z sqrt(1/x1 - 1/n1 + 1/x2 - 1/n2))`` (epiR's Wald risk ratio).
+
+    Returns
+    -------
+    Interval
+        ``estimate``, the limits (``0 <= lower <= upper <= inf``), ``level`` and ``method``.
+
+    Raises
+    ------
+    InvalidInputError
+        A count not a whole number, ``n1`` or ``n2`` below 1, ``x1`` or ``x2`` outside
+        ``[0, n]``, or ``level`` outside (0, 1); the message names the argument.
+    UnknownOptionError
+        ``method`` is not one of those listed.
+
+    Notes
+    -----
+    Zero cells:
+
+    - ``x1 = 0 < x2``, Miettinen–Nurminen: estimate 0, lower limit 0, finite upper limit.
+    - ``x2 = 0 < x1``, Miettinen–Nurminen: estimate ``inf``, finite lower limit, upper ``inf``.
+    - ``x1 = 0`` or ``x2 = 0`` (not both), log: the Katz variance is infinite, so 0.5 is added to
+      each of the four cells of the 2x2 table (``x + 0.5`` successes of ``n + 1``), the
+      convention of the Cochrane Handbook and RevMan; the estimate is then that of the
+      corrected table, so that the interval contains it.
+    - ``x1 = x2 = 0``, both methods: no event in either arm says nothing about the ratio. The
+      estimate 0/0 is undefined and returned as ``nan``, and the interval is the whole parameter
+      space ``(0, inf)`` (every ratio is consistent with the data; it is also the set of ``phi``
+      the score test does not reject). This is the one documented ``nan``: an equivalence
+      decision on such an interval correctly fails, and a caller can test
+      ``math.isnan(result.estimate)``.
+    - ``x1 = n1`` and ``x2 = n2``: log gives the zero-width interval ``(1, 1)`` (its variance is
+      0); the score interval is not degenerate.
+
+    Reversing the arms inverts the interval: ``ratio_ci(x2, n2, x1, n1)`` has limits
+    ``(1 / upper, 1 / lower)``.
+
+    References
+    ----------
+    .. [1] Miettinen O, Nurminen M. Comparative analysis of two rates. *Stat Med*
+       1985;4:213-226.
+    .. [2] Farrington CP, Manning G. Test statistics and sample size formulae for comparative
+       binomial trials with null hypothesis of non-zero risk difference or non-unity relative
+       risk. *Stat Med* 1990;9:1447-1454.
+    .. [3] Katz D, Baptista J, Azen SP, Pike MC. Obtaining confidence intervals for the risk
+       ratio in cohort studies. *Biometrics* 1978;34:469-474.
+    """
+    a, m, c, k = check_two_arms(x1, n1, x2, n2)
+    lvl = check_level(level)
+    name = check_option(method, _RATIO_METHODS, "method")
+    if a == 0 and c == 0:
+        return Interval(math.nan, 0.0, math.inf, lvl, name)
+    if name == "log":
+        estimate, lower, upper = _katz(a, m, c, k, _z(lvl))
+        return Interval(estimate, lower, upper, lvl, name)
+    lo, hi = mn_ratio_limits(a, m, c, k, lvl)
+    estimate = math.inf if c == 0 else (a / m) / (c / k)
+    return Interval(estimate, float(lo), float(hi), lvl, name)
