@@ -136,9 +136,7 @@ def test_log_scale_functions_refuse_non_positive_values() -> None:
         geometric_mean_ratio([1.0, 2.0], [1.0, 2.0], variance="satterthwaite")  # type: ignore[arg-type]
 
 
-positive = st.lists(st.floats(0.01, 1e4), min_size=2, max_size=30).filter(
-    lambda v: len(set(v)) > 1
-)
+positive = st.lists(st.floats(0.01, 1e4), min_size=2, max_size=30).filter(lambda v: len(set(v)) > 1)
 
 
 @given(positive, positive, st.sampled_from(["pooled", "welch"]))
