@@ -151,25 +151,40 @@ def _newton_polish(
     return np.clip(np.where(np.isfinite(step), m - step, m), low, high)
 
 
+def _mn_factor(n1: FloatArray, n2: FloatArray, mn: bool) -> FloatArray | float:
+    """Miettinen & Nurminen's ``N / (N - 1)`` variance factor, or 1 for Farrington–Manning."""
+    return (n1 + n2) / (n1 + n2 - 1.0) if mn else 1.0
+
+
 def _diff_variance(
-    delta: FloatArray, x1: FloatArray, n1: FloatArray, x2: FloatArray, n2: FloatArray
+    delta: FloatArray,
+    x1: FloatArray,
+    n1: FloatArray,
+    x2: FloatArray,
+    n2: FloatArray,
+    mn: bool = True,
 ) -> FloatArray:
-    """Miettinen–Nurminen variance of ``p1^ - p2^`` at ``delta``, with the N/(N-1) factor."""
+    """Variance of ``p1^ - p2^`` at the MLE restricted to ``delta`` (times N/(N-1) if ``mn``)."""
     q1, q2 = diff_restricted_mle(delta, x1, n1, x2, n2)
-    total = n1 + n2
-    var: FloatArray = (q1 * (1.0 - q1) / n1 + q2 * (1.0 - q2) / n2) * (total / (total - 1.0))
+    var: FloatArray = (q1 * (1.0 - q1) / n1 + q2 * (1.0 - q2) / n2) * _mn_factor(n1, n2, mn)
     return np.maximum(var, 0.0)
 
 
 def diff_score(
-    delta: FloatArray, x1: FloatArray, n1: FloatArray, x2: FloatArray, n2: FloatArray
+    delta: FloatArray,
+    x1: FloatArray,
+    n1: FloatArray,
+    x2: FloatArray,
+    n2: FloatArray,
+    mn: bool = True,
 ) -> FloatArray:
-    """Score statistic ``(p1^ - p2^ - delta) / sqrt(V~(delta))`` (Miettinen & Nurminen 1985).
+    """Score statistic ``(p1^ - p2^ - delta) / sqrt(V~(delta))``.
 
-    NaN where numerator and variance are both zero (only at ``delta = p1^ - p2^``), +-inf where
-    only the variance is zero.
+    With ``mn`` (default) the variance carries Miettinen & Nurminen's (1985) ``N / (N - 1)``
+    factor; without it this is Farrington & Manning's (1990) statistic. NaN where numerator and
+    variance are both zero (only at ``delta = p1^ - p2^``), +-inf where only the variance is zero.
     """
-    var = _diff_variance(delta, x1, n1, x2, n2)
+    var = _diff_variance(delta, x1, n1, x2, n2, mn)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.asarray((x1 / n1 - x2 / n2 - delta) / np.sqrt(var), dtype=np.float64)
 
@@ -260,15 +275,21 @@ def ratio_restricted_mle(
 
 
 def ratio_score(
-    phi: FloatArray, x1: FloatArray, n1: FloatArray, x2: FloatArray, n2: FloatArray
+    phi: FloatArray,
+    x1: FloatArray,
+    n1: FloatArray,
+    x2: FloatArray,
+    n2: FloatArray,
+    mn: bool = True,
 ) -> FloatArray:
-    """Score statistic ``(p1^ - phi p2^) / sqrt(V~(phi))`` (Miettinen & Nurminen 1985).
+    """Score statistic ``(p1^ - phi p2^) / sqrt(V~(phi))``.
 
-    ``V~(phi) = (p1~ q1~ / n1 + phi^2 p2~ q2~ / n2) * N / (N - 1)``.
+    ``V~(phi) = (p1~ q1~ / n1 + phi^2 p2~ q2~ / n2)``, times ``N / (N - 1)`` with ``mn``
+    (Miettinen & Nurminen 1985; without it, Farrington & Manning 1990). NaN where numerator and
+    variance are both zero (only when ``x1 = x2 = 0``).
     """
     q1, q2 = ratio_restricted_mle(phi, x1, n1, x2, n2)
-    total = n1 + n2
-    var = (q1 * (1.0 - q1) / n1 + phi * phi * q2 * (1.0 - q2) / n2) * (total / (total - 1.0))
+    var = (q1 * (1.0 - q1) / n1 + phi * phi * q2 * (1.0 - q2) / n2) * _mn_factor(n1, n2, mn)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.asarray((x1 / n1 - phi * x2 / n2) / np.sqrt(np.maximum(var, 0.0)))
 

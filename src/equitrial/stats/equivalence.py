@@ -20,14 +20,16 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, NoReturn, cast
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from equitrial.errors import InvalidInputError
 from equitrial.stats._interval import Interval
+from equitrial.stats._proportions_mn import diff_score, ratio_score
 from equitrial.stats._validation import check_count, check_level, check_option
 
 __all__ = [
@@ -349,51 +351,22 @@ def _tost(scale: Scale, *args: Any) -> TOSTResult:
     if scale == "difference" and any(math.isfinite(b) and abs(b) >= 1 for b in (lo, hi)):
         msg = f"margin bounds of a difference must lie in (-1, 1) or be infinite, got ({lo}, {hi})"
         _fail("margin", msg, margin)
-    kernel = _score_z_difference if scale == "difference" else _score_z_ratio
-    mn = var == "miettinen-nurminen"
-    z_lo = float(kernel(c1, m1, c2, m2, lo, mn)) if margin.bounded_below else math.inf
-    z_up = float(kernel(c1, m1, c2, m2, hi, mn)) if margin.bounded_above else -math.inf
+    kernel = diff_score if scale == "difference" else ratio_score
+    mn, counts = var == "miettinen-nurminen", (c1, m1, c2, m2)
+    z_lo = _score_z(kernel, lo, counts, mn) if margin.bounded_below else math.inf
+    z_up = _score_z(kernel, hi, counts, mn) if margin.bounded_above else -math.inf
     p_lo, p_up = 0.5 * math.erfc(z_lo / math.sqrt(2)), 0.5 * math.erfc(-z_up / math.sqrt(2))
     p = max(p_lo, p_up)
     return TOSTResult(scale, margin, var, z_lo, z_up, p_lo, p_up, p, level, p < level)
 
 
-def _z(num: NDArray[np.float64], var: NDArray[np.float64], total: Any, mn: bool) -> Any:
-    """``num / sqrt(var)``; 0 where both vanish (the limit, see :func:`tost_ratio`)."""
-    var = var * total / (total - 1.0) if mn else var
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = num / np.sqrt(var)
-    return np.where(var > 0, z, np.where(num == 0, 0.0, np.copysign(np.inf, num)))
-
-
-def _score_z_difference(
-    x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLike, delta: ArrayLike, mn: bool = False
-) -> Any:
-    """Score z for H0: p1 - p2 = delta (vectorised over all arguments) [1]_."""
-    a1, b1, a2, b2, d = (np.asarray(v, dtype=np.float64) for v in (x1, n1, x2, n2, delta))
-    p1, p2, theta = a1 / b1, a2 / b2, b2 / b1
-    # The cubic a t^3 + b t^2 + c t + d0 = 0 in t = p1~ and its trigonometric root [1]_.
-    a, d0 = 1.0 + theta, -p1 * d * (1.0 + d)
-    b = -(1.0 + theta + p1 + theta * p2 + d * (theta + 2.0))
-    c = d * d + d * (2.0 * p1 + theta + 1.0) + p1 + theta * p2
-    v = b**3 / (27.0 * a**3) - b * c / (6.0 * a * a) + d0 / (2.0 * a)
-    u = np.where(v < 0, -1.0, 1.0) * np.sqrt(np.maximum(b * b / (9.0 * a * a) - c / (3.0 * a), 0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cos_arg = np.where(u == 0, 0.0, np.clip(v / u**3, -1.0, 1.0))
-    w = (np.pi + np.arccos(cos_arg)) / 3.0
-    t1 = np.clip(2.0 * u * np.cos(w) - b / (3.0 * a), np.maximum(0.0, d), np.minimum(1.0, 1.0 + d))
-    t2 = np.clip(t1 - d, 0.0, 1.0)
-    var = t1 * (1.0 - t1) / b1 + t2 * (1.0 - t2) / b2
-    return _z(p1 - p2 - d, var, b1 + b2, mn)
-
-
-def _score_z_ratio(
-    x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLike, phi: ArrayLike, mn: bool = False
-) -> Any:
-    """Score z for H0: p1 / p2 = phi (vectorised over all arguments) [1]_."""
-    a1, b1, a2, b2, r = (np.asarray(v, dtype=np.float64) for v in (x1, n1, x2, n2, phi))
-    big_a, big_b, big_c = (b1 + b2) * r, -(b1 * r + a1 + b2 + a2 * r), a1 + a2  # big_b < 0
-    t2 = 2.0 * big_c / (-big_b + np.sqrt(np.maximum(big_b * big_b - 4.0 * big_a * big_c, 0.0)))
-    t1, t2 = np.clip(r * t2, 0.0, 1.0), np.clip(t2, 0.0, 1.0)
-    var = t1 * (1.0 - t1) / b1 + r * r * t2 * (1.0 - t2) / b2
-    return _z(a1 / b1 - r * a2 / b2, var, b1 + b2, mn)
+def _score_z(
+    kernel: Callable[..., NDArray[np.float64]],
+    bound: float,
+    counts: tuple[int, int, int, int],
+    mn: bool,
+) -> float:
+    """One-sided score z at a margin bound; 0 where it is 0/0 (see :func:`tost_ratio`)."""
+    x1, n1, x2, n2 = (np.asarray(float(c)) for c in counts)
+    z = float(kernel(np.asarray(float(bound)), x1, n1, x2, n2, mn))
+    return 0.0 if math.isnan(z) else z
