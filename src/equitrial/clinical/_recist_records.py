@@ -246,7 +246,7 @@ def validate_baseline(lesions: Sequence[Lesion], baseline: Sequence[LesionMeasur
        tumours: revised RECIST guideline (version 1.1). Eur J Cancer 2009;45:228-247, sections
        3.1 and 3.3.
     """
-    by_id = _index_lesions(lesions)
+    by_id = index_lesions(lesions)
     seen: dict[str, LesionMeasurement] = {}
     for m in baseline:
         lesion = by_id.get(m.lesion_id)
@@ -280,7 +280,8 @@ def validate_baseline(lesions: Sequence[Lesion], baseline: Sequence[LesionMeasur
                 )
 
 
-def _index_lesions(lesions: Sequence[Lesion]) -> dict[str, Lesion]:
+def index_lesions(lesions: Sequence[Lesion]) -> dict[str, Lesion]:
+    """Map lesion id to lesion, refusing non-Lesion entries and duplicate ids."""
     by_id: dict[str, Lesion] = {}
     for lesion in lesions:
         if not isinstance(lesion, Lesion):
