@@ -46,7 +46,7 @@ def test_nodal_non_target_between_10_and_15_mm_is_accepted():
 
 
 def test_nodal_non_target_below_10_mm_is_not_a_lesion():
-    with pytest.raises(InvalidInputError, match="'NT1'.*not pathological"):
+    with pytest.raises(InvalidInputError, match=r"'NT1'.*not pathological"):
         validate_baseline(
             [Lesion("NT1", "axilla", True, "non-target")], [_m("NT1", 9.5, "present")]
         )
@@ -58,7 +58,7 @@ def test_at_most_five_targets():
     lesions = [Lesion(f"T{i}", organ, False, "target") for i, organ in enumerate(organs, 1)]
     measured = [_m(f"T{i}", 20.0) for i in range(1, 7)]
     validate_baseline(lesions[:5], measured[:5])
-    with pytest.raises(InvalidInputError, match="at most 5.*'T6'"):
+    with pytest.raises(InvalidInputError, match=r"at most 5.*'T6'"):
         validate_baseline(lesions, measured)
 
 
@@ -68,7 +68,7 @@ def test_at_most_two_targets_per_organ():
         for i, organ in enumerate(["Liver", "lung", "liver ", "LIVER"], 1)
     ]
     measured = [_m(f"T{i}", 20.0) for i in range(1, 5)]
-    with pytest.raises(InvalidInputError, match="per organ.*'T4' is one too many"):
+    with pytest.raises(InvalidInputError, match=r"per organ.*'T4' is one too many"):
         validate_baseline(lesions, measured)
 
 
@@ -136,7 +136,7 @@ def test_measurement_record_errors(kwargs, error, match):
 
 
 def test_measurement_date_must_be_a_date():
-    with pytest.raises(InvalidInputError, match="datetime.date"):
+    with pytest.raises(InvalidInputError, match=r"datetime\.date"):
         LesionMeasurement("T1", dt.datetime(2024, 1, 1, 9, 0), "central", diameter_mm=10.0)
 
 
