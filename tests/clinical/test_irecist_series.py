@@ -329,3 +329,20 @@ def test_series_codes_always_give_a_valid_ibor(
     bor = best_overall_response(tps, reference_date=D0)
     rank = {"iCR": 3, "iPR": 2, "iSD": 1}
     assert rank.get(bor, 0) <= max(rank.get(c, 0) for _, c in tps)
+
+
+def test_nlt_nadir_restarts_when_a_new_lesion_target_appears() -> None:
+    # judgement call (documented in assess_timepoint): the NLT sum's "own nadir" is taken from
+    # the last appearance of an NLT; otherwise the sum jumping 10 -> 22 mm when N2 appears would
+    # re-trigger iUPD at every later unchanged assessment. Target sums shrink 40 -> 30 -> 26 ->
+    # 20 (each a further shrinkage after the new lesions), so each iUPD resets to iPR.
+    n1 = NewLesionTarget("N1", "liver", 10.0)
+    both = (n1, NewLesionTarget("N2", "lung", 12.0))
+    visits = [
+        visit(8, 24.0, 16.0, new_target=(n1,)),
+        visit(16, 18.0, 12.0, new_target=(n1,)),
+        visit(24, 16.0, 10.0, new_target=both),
+        visit(32, 12.0, 8.0, new_target=both),
+        visit(40, 12.0, 8.0, new_target=both),
+    ]
+    assert responses(BASELINE, visits) == ["iUPD", "iPR", "iUPD", "iPR", "iPR"]
