@@ -28,6 +28,7 @@ from equitrial.clinical._recist_timepoint import (
     NonTargetStatus,
     OverallResponse,
     TargetResponse,
+    exact_sum_mm,
     non_target_response,
     target_response,
     timepoint_response,
@@ -253,7 +254,8 @@ def assess_patient(
         statuses = _non_target_statuses(non_targets, table, day)
         non_target = non_target_response(statuses) if non_targets else None
         overall = timepoint_response(target, non_target, new)
-        total = None if not targets or None in current else sum(v or 0.0 for v in current)
+        measured = [v for v in current if v is not None]
+        total = exact_sum_mm(measured) if targets and len(measured) == len(current) else None
         rows.append(TimepointAssessment(day, target, non_target, new, overall, total))
         history.append(current)
     series = [(row.date, row.overall) for row in rows]
@@ -280,7 +282,7 @@ def assess_patient(
     return PatientAssessment(
         reader=reader,
         baseline_date=baseline_date,
-        baseline_sum_mm=sum(baseline) if targets else None,
+        baseline_sum_mm=exact_sum_mm(baseline) if targets else None,
         timepoints=tuple(rows),
         best_overall_response=bor,
         first_response_date=first,

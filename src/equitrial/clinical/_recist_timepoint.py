@@ -49,6 +49,11 @@ def _exact(value: float) -> Fraction:
     return Fraction(str(float(value)))
 
 
+def exact_sum_mm(values: Sequence[float]) -> float:
+    """Sum of diameters as the decimals written, independent of their order (no float drift)."""
+    return float(sum((_exact(v) for v in values), Fraction(0)))
+
+
 def _diameters(
     values: Sequence[float | None], name: str, *, missing: bool
 ) -> list[Fraction | None]:
