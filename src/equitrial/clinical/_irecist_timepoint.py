@@ -103,8 +103,9 @@ def assess_timepoint(
     Without an open iUPD: iUPD if RECIST 1.1 PD is met in any category (target +20 % and
     +5 mm from nadir, given as ``target="iUPD"``; unequivocal non-target progression; a new
     lesion never seen before, the NLT sum +20 % and +5 mm from its nadir -- the smallest NLT
-    sum since an NLT last appeared -- or unequivocal NLNT progression first seen now). Otherwise Table 2 rows 1-4 and RECIST 1.1 Table 1: iCR (target iCR,
-    non-target iCR or absent, no new lesion present), iPR (target iCR with persisting or
+    sum since an NLT last appeared -- or unequivocal NLNT progression first seen now).
+    Otherwise Table 2 rows 1-4 and RECIST 1.1 Table 1: iCR (target iCR, non-target iCR or
+    absent, no new lesion present), iPR (target iCR with persisting or
     unevaluated non-target or persisting new lesions; target iPR), iSD, NE (target NE); with
     non-target disease only, iCR or NON-iCR/NON-iUPD or NE.
 
