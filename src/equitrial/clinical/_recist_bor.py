@@ -244,9 +244,27 @@ def progression_date(
 ) -> datetime.date | None:
     """Date of the first PD time-point response, or None without PD.
 
-    With ``confirmation_required`` and ``cr_then_pr="progression"``, disease seen again after a
-    CR is PD at that assessment, as in :func:`best_overall_response`. Parameters and errors as
-    there.
+    Parameters
+    ----------
+    timepoints : sequence of (datetime.date, str)
+        Time-point responses in strictly increasing date order.
+    confirmation_required : bool, default False
+        With it (and ``cr_then_pr="progression"``), disease seen again after a CR is PD at that
+        assessment, as in :func:`best_overall_response`.
+    cr_then_pr : {"progression", "downgrade"}, default "progression"
+
+    Returns
+    -------
+    datetime.date or None
+
+    Raises
+    ------
+    InvalidInputError, UnknownOptionError
+        As :func:`best_overall_response`.
+
+    Notes
+    -----
+    PD needs no confirmation under RECIST 1.1.
 
     References
     ----------
@@ -267,8 +285,27 @@ def first_response_date(
 ) -> datetime.date | None:
     """Date CR or PR criteria were first met (before any PD), or None without a response.
 
-    With ``confirmation_required`` only a confirmed CR or PR counts (confirmed as in
-    :func:`best_overall_response`), and the date is that of its first assessment, not of the
+    Parameters
+    ----------
+    timepoints : sequence of (datetime.date, str)
+        Time-point responses in strictly increasing date order.
+    confirmation_required : bool, default False
+        Count only a confirmed CR or PR (confirmed as in :func:`best_overall_response`).
+    confirmation_days, max_ne_between, cr_then_pr
+        As in :func:`best_overall_response`.
+
+    Returns
+    -------
+    datetime.date or None
+
+    Raises
+    ------
+    InvalidInputError, UnknownOptionError
+        As :func:`best_overall_response`.
+
+    Notes
+    -----
+    With confirmation the date is that of the first assessment of the confirmed pair, not of the
     confirming one.
 
     References
@@ -299,9 +336,24 @@ def duration_of_response(
 ) -> int | None:
     """Days from the first CR/PR to the first PD; None without a response or without PD.
 
+    Parameters
+    ----------
+    timepoints, confirmation_required, confirmation_days, max_ne_between, cr_then_pr
+        As in :func:`first_response_date`.
+
+    Returns
+    -------
+    int or None
+
+    Raises
+    ------
+    InvalidInputError, UnknownOptionError
+        As :func:`best_overall_response`.
+
+    Notes
+    -----
     Plain date difference (no "+ 1 day"). Patients without PD are censored by the analysis layer,
-    so None here means "no event observed", not zero. Parameters as in
-    :func:`first_response_date`.
+    so None here means "no event observed", not zero.
 
     References
     ----------

@@ -83,6 +83,18 @@ class Lesion:
     role : {"target", "non-target", "new"}
         Target lesion (measured, in the sum), non-target lesion (followed qualitatively) or a new
         lesion found after baseline.
+
+    Raises
+    ------
+    InvalidInputError
+        Empty id or organ, ``nodal`` not a bool.
+    UnknownOptionError
+        Unknown role.
+
+    References
+    ----------
+    .. [1] Eisenhauer EA, Therasse P, Bogaerts J, et al. New response evaluation criteria in solid
+       tumours: revised RECIST guideline (version 1.1). Eur J Cancer 2009;45:228-247, section 3.
     """
 
     lesion_id: str
@@ -141,6 +153,20 @@ class LesionMeasurement:
         None).
     merged_into : str or None
         For status ``"merged"``: the lesion id that carries the coalesced diameter.
+
+    Raises
+    ------
+    InvalidInputError
+        A date that is not a ``datetime.date``; a negative, non-finite or non-numeric diameter;
+        status "measured" without exactly one of ``diameter_mm`` / ``fragments_mm``; fragments
+        with another status; ``merged_into`` missing with "merged" or given without it.
+    UnknownOptionError
+        Unknown reader or status.
+
+    Notes
+    -----
+    Which statuses fit which role is checked where the lesion is known
+    (:func:`assess_patient`).
 
     References
     ----------
