@@ -1,0 +1,1 @@
+"""Trial design: sample size and power, group-sequential boundaries, the vectorized trial simulator."""
