@@ -1,0 +1,1 @@
+"""Reporting: tables, listings and figures (matplotlib), CONSORT; HTML and PDF."""
