@@ -1,0 +1,73 @@
+"""The study description: a pydantic model of the protocol file (TOML).
+
+A trial is described by a ``protocol.toml`` (see ``examples/melanoma-pembrolizumab/``) with the
+tables ``[study]``, ``[[arms]]``, ``[randomization]``, ``[stratification]``, ``[[schedule]]``,
+``[[endpoints]]``, ``[hypothesis]``, ``[[interim_analyses]]`` and ``[assumptions]``.
+:func:`load_protocol` reads a file, :func:`parse_protocol` a TOML text and
+:func:`protocol_from_dict` a dict; each returns a frozen :class:`Protocol` or raises
+:class:`ProtocolError` (an :class:`~equitrial.errors.InvalidInputError`) listing every problem
+as ``file: key.path = value: what is expected`` (list indices count from 0: ``arms[1]`` is the
+second ``[[arms]]`` table). Unknown keys are errors, so a misspelt key never passes silently.
+"""
+
+from equitrial.protocol._assumptions import (
+    Accrual,
+    Assumptions,
+    CureMixture,
+    Exponential,
+    HazardPiece,
+    PiecewiseExponential,
+    SurvivalModel,
+)
+from equitrial.protocol._endpoints import (
+    SPENDING_FUNCTIONS,
+    Endpoint,
+    Estimand,
+    Hypothesis,
+    InterimAnalysis,
+    MarginSpec,
+)
+from equitrial.protocol._errors import ProtocolError, ProtocolIssue
+from equitrial.protocol._load import load_protocol, parse_protocol, protocol_from_dict
+from equitrial.protocol._protocol import Protocol
+from equitrial.protocol._schedule import AssessmentKind, ScheduleItem
+from equitrial.protocol._study import (
+    APPROVED_REGIMENS,
+    Arm,
+    Dose,
+    Minimization,
+    PermutedBlocks,
+    Randomization,
+    Study,
+)
+
+__all__ = [
+    "APPROVED_REGIMENS",
+    "SPENDING_FUNCTIONS",
+    "Accrual",
+    "Arm",
+    "AssessmentKind",
+    "Assumptions",
+    "CureMixture",
+    "Dose",
+    "Endpoint",
+    "Estimand",
+    "Exponential",
+    "HazardPiece",
+    "Hypothesis",
+    "InterimAnalysis",
+    "MarginSpec",
+    "Minimization",
+    "PermutedBlocks",
+    "PiecewiseExponential",
+    "Protocol",
+    "ProtocolError",
+    "ProtocolIssue",
+    "Randomization",
+    "ScheduleItem",
+    "Study",
+    "SurvivalModel",
+    "load_protocol",
+    "parse_protocol",
+    "protocol_from_dict",
+]
