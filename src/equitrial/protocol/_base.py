@@ -65,13 +65,16 @@ def raise_issues(issues: list[Issue]) -> None:
         raise IssueList(issues)
 
 
-def check_unique(values: Iterable[Any], loc: tuple[str | int, ...], what: str) -> list[Issue]:
-    """One issue per repeated value (the second and later occurrences), with its index."""
+def check_unique(
+    values: Iterable[Any], loc: tuple[str | int, ...], what: str, key: str | None = None
+) -> list[Issue]:
+    """One issue per repeated value (second and later occurrences) at ``loc[i]`` (``.key``)."""
     seen: set[Any] = set()
     issues = []
     for i, value in enumerate(values):
         if value in seen:
-            issues.append(Issue((*loc, i), value, f"repeats an earlier {what}; expected unique"))
+            where = (*loc, i) if key is None else (*loc, i, key)
+            issues.append(Issue(where, value, f"repeats an earlier {what}; expected unique"))
         seen.add(value)
     return issues
 

@@ -60,7 +60,7 @@ class Protocol(Model):
         issues = [
             *_arm_issues(self),
             *_stratification_issues(self),
-            *check_unique((s.name for s in self.schedule), ("schedule",), "name"),
+            *check_unique((s.name for s in self.schedule), ("schedule",), "name", "name"),
             *_endpoint_issues(self),
             *_interim_issues(self),
             *_assumption_issues(self),
@@ -130,21 +130,35 @@ class Protocol(Model):
 
 def _arm_issues(p: Protocol) -> list[Issue]:
     roles = [a.role for a in p.arms]
-    issues = check_unique((a.code for a in p.arms), ("arms",), "arm code")
+    issues = check_unique((a.code for a in p.arms), ("arms",), "arm code", "code")
     if sorted(roles) != ["reference", "test"]:
         msg = "expected exactly two arms, one with role 'test' and one with role 'reference'"
         issues.append(Issue(("arms",), roles, msg))
-    approved = APPROVED_REGIMENS.get(p.study.molecule.lower())
-    for i, arm in enumerate(p.arms):
-        if approved is not None and (arm.dose.dose_mg, arm.dose.interval_weeks) not in approved:
-            names = " or ".join(f"{d:g} mg Q{w:g}W" for d, w in approved)
-            msg = f"is not an approved {p.study.molecule} regimen; expected {names}"
-            issues.append(Issue(("arms", i, "dose"), arm.dose.regimen, msg))
+    issues += _regimen_issues(p)
     n_ratio, n_arms = len(p.randomization.allocation_ratio), len(p.arms)
     if n_ratio != n_arms:
         msg = f"has {n_ratio} entries; expected one per arm ({n_arms}), in the order of [[arms]]"
         loc = ("randomization", "allocation_ratio")
         issues.append(Issue(loc, list(p.randomization.allocation_ratio), msg))
+    return issues
+
+
+def _regimen_issues(p: Protocol) -> list[Issue]:
+    """Doses must be approved regimens of the molecule; the issue points at the odd key."""
+    approved = APPROVED_REGIMENS.get(p.study.molecule.lower())
+    if approved is None:
+        return []
+    names = " or ".join(f"{d:g} mg Q{w:g}W" for d, w in approved)
+    issues = []
+    for i, arm in enumerate(p.arms):
+        dose = arm.dose
+        if (dose.dose_mg, dose.interval_weeks) in approved:
+            continue
+        key, value = "dose_mg", dose.dose_mg
+        if dose.dose_mg in {d for d, _ in approved}:
+            key, value = "interval_weeks", dose.interval_weeks
+        msg = f"{dose.regimen} is not an approved {p.study.molecule} regimen; expected {names}"
+        issues.append(Issue(("arms", i, "dose", key), value, msg))
     return issues
 
 
@@ -181,7 +195,7 @@ def _minimization_issues(m: Minimization, strata: dict[str, tuple[str, ...]]) ->
 
 
 def _endpoint_issues(p: Protocol) -> list[Issue]:
-    issues = check_unique((e.id for e in p.endpoints), ("endpoints",), "endpoint id")
+    issues = check_unique((e.id for e in p.endpoints), ("endpoints",), "endpoint id", "id")
     primary = [i for i, e in enumerate(p.endpoints) if e.role == "primary"]
     if len(primary) != 1:
         roles = [e.role for e in p.endpoints]
@@ -197,7 +211,9 @@ def _endpoint_issues(p: Protocol) -> list[Issue]:
 
 
 def _interim_issues(p: Protocol) -> list[Issue]:
-    issues = check_unique((a.name for a in p.interim_analyses), ("interim_analyses",), "name")
+    issues = check_unique(
+        (a.name for a in p.interim_analyses), ("interim_analyses",), "name", "name"
+    )
     for key in ("months_after_first_patient", "information_fraction"):
         previous = -math.inf
         for i, look in enumerate(p.interim_analyses):
