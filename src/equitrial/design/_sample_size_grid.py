@@ -1,0 +1,175 @@
+"""Which outcomes ``(x1, x2)`` of a two-arm trial show equivalence: the vectorized decision grid.
+
+:func:`pass_grid` returns, for every pair of counts ``x1`` in arm 1 and ``x2`` in arm 2, whether
+the two-sided ``level`` interval of the chosen method lies strictly inside the margin, exactly as
+:func:`equitrial.stats.equivalence.assess` decides it on the interval that
+:func:`equitrial.stats.proportions.difference_ci` or :func:`~equitrial.stats.proportions.ratio_ci`
+returns. Exact power is then ``pmf1 @ grid @ pmf2`` (:func:`grid_power`).
+
+- Miettinen–Nurminen: no limits are computed. The score statistic ``T`` of the stats package is
+  decreasing in the difference (ratio), and its interval is ``{theta: -z <= T(theta) <= z}``, so
+  the interval lies strictly inside ``(L, U)`` iff ``T(L) > z`` and ``T(U) < -z``. ``T`` is NaN
+  only at the estimate when it is 0/0 (both proportions 0 or 1, or ``x1 = x2 = 0`` for a ratio);
+  a NaN comparison is False, which fails the bound, as the interval there reaches the bound.
+- Newcombe, Wald, Agresti–Caffo and log (Katz): closed-form limits from per-arm terms broadcast to
+  the grid, in the same floating-point order as the interval functions, then compared strictly.
+
+The exhaustive test in ``tests/design/test_sample_size_grid.py`` checks every outcome of small
+trials against the slow path (interval function, then ``assess``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import ndtri
+from scipy.stats import binom
+
+from equitrial.design._sample_size_checks import IntervalMethod
+from equitrial.stats._proportions_mn import diff_score, ratio_score
+from equitrial.stats._proportions_single import wilson_limits
+from equitrial.stats.equivalence import Margin
+
+__all__ = ["PRUNE_RELATIVE", "arm_support", "grid_power", "pass_grid"]
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+Limits = tuple[FloatArray, FloatArray]
+
+# outcomes of one arm whose pmf is below this fraction of the arm's largest pmf are dropped; the
+# dropped mass is at most (n + 1) * 1e-15 per arm
+PRUNE_RELATIVE = 1e-15
+
+
+def _column(values: FloatArray) -> FloatArray:
+    return values[:, np.newaxis]
+
+
+def _scalar(value: float) -> FloatArray:
+    return np.asarray(value, dtype=np.float64)
+
+
+def _inside(lower: FloatArray, upper: FloatArray, margin: Margin) -> BoolArray:
+    """``assess``'s rule: an absent bound is no constraint, a present one is strict."""
+    ok = np.ones(np.broadcast_shapes(lower.shape, upper.shape), dtype=bool)
+    if margin.bounded_below:
+        ok &= lower > margin.lower
+    if margin.bounded_above:
+        ok &= upper < margin.upper
+    return ok
+
+
+def _score_grid(
+    x1: FloatArray, n1: int, x2: FloatArray, n2: int, margin: Margin, z: float
+) -> BoolArray:
+    kernel = diff_score if margin.scale == "difference" else ratio_score
+    a, m, c, k = _column(x1), _scalar(n1), x2[np.newaxis, :], _scalar(n2)
+    ok = np.ones((x1.size, x2.size), dtype=bool)
+    if margin.bounded_below:
+        ok &= kernel(_scalar(margin.lower), a, m, c, k, mn=True) > z
+    if margin.bounded_above:
+        ok &= kernel(_scalar(margin.upper), a, m, c, k, mn=True) < -z
+    return ok
+
+
+def _centre_spread(
+    centre1: FloatArray, var1: FloatArray, centre2: FloatArray, var2: FloatArray, z: float
+) -> Limits:
+    """``c1 - c2 -/+ z sqrt(v1 + v2)`` over the grid (Wald and Agresti–Caffo)."""
+    half = z * np.sqrt(_column(var1) + var2)
+    centre = _column(centre1) - centre2
+    return centre - half, centre + half
+
+
+def _wald(x1: FloatArray, n1: int, x2: FloatArray, n2: int, z: float) -> Limits:
+    p1, p2 = x1 / n1, x2 / n2
+    return _centre_spread(p1, p1 * (1 - p1) / n1, p2, p2 * (1 - p2) / n2, z)
+
+
+def _agresti_caffo(x1: FloatArray, n1: int, x2: FloatArray, n2: int, z: float) -> Limits:
+    p1, p2 = (x1 + 1) / (n1 + 2), (x2 + 1) / (n2 + 2)
+    return _centre_spread(p1, p1 * (1 - p1) / (n1 + 2), p2, p2 * (1 - p2) / (n2 + 2), z)
+
+
+def _newcombe(x1: FloatArray, n1: int, x2: FloatArray, n2: int, z: float) -> Limits:
+    p1, p2 = x1 / n1, x2 / n2
+    l1, u1 = wilson_limits(x1, n1, z)
+    l2, u2 = wilson_limits(x2, n2, z)
+    d = _column(p1) - p2
+    lower = d - np.sqrt(_column((p1 - l1) ** 2) + (u2 - p2) ** 2)
+    upper = d + np.sqrt(_column((u1 - p1) ** 2) + (p2 - l2) ** 2)
+    return lower, upper
+
+
+def _katz(a: FloatArray, m: FloatArray, c: FloatArray, k: FloatArray, z: float) -> Limits:
+    """Katz limits for arm-1 counts ``a`` of ``m`` (column) and arm-2 ``c`` of ``k`` (row)."""
+    # a zero count gives inf/NaN here; those pairs take the corrected limits instead
+    with np.errstate(all="ignore"):
+        estimate = _column(a / m) / (c / k)
+        se = np.sqrt(_column(1.0 / a - 1.0 / m) + 1.0 / c - 1.0 / k)
+        return estimate * np.exp(-z * se), estimate * np.exp(z * se)
+
+
+def _log(x1: FloatArray, n1: int, x2: FloatArray, n2: int, z: float) -> Limits:
+    """Katz log limits; 0.5 added to every cell where one count (not both) is 0."""
+    plain = _katz(x1, np.full_like(x1, n1), x2, np.full_like(x2, n2), z)
+    corrected = _katz(x1 + 0.5, np.full_like(x1, n1 + 1.0), x2 + 0.5, np.full_like(x2, n2 + 1.0), z)
+    zero1, zero2 = _column(x1 == 0), x2 == 0
+    use = zero1 | zero2
+    lower = np.where(use, corrected[0], plain[0])
+    upper = np.where(use, corrected[1], plain[1])
+    # no event in either arm: the interval is (0, inf), which no margin contains
+    both = zero1 & zero2
+    return np.where(both, 0.0, lower), np.where(both, np.inf, upper)
+
+
+_LIMITS: dict[str, Callable[[FloatArray, int, FloatArray, int, float], Limits]] = {
+    "newcombe": _newcombe,
+    "wald": _wald,
+    "agresti-caffo": _agresti_caffo,
+    "log": _log,
+}
+
+
+def pass_grid(
+    x1: FloatArray,
+    n1: int,
+    x2: FloatArray,
+    n2: int,
+    *,
+    margin: Margin,
+    method: IntervalMethod,
+    level: float,
+) -> BoolArray:
+    """Boolean ``(len(x1), len(x2))`` grid: does outcome ``(x1[i], x2[j])`` show equivalence?
+
+    Arguments are not validated (the public functions do that); ``x1``, ``x2`` are float arrays
+    of counts in ``[0, n1]``, ``[0, n2]``.
+    """
+    z = float(ndtri(0.5 + level / 2.0))
+    if method == "miettinen-nurminen":
+        return _score_grid(x1, n1, x2, n2, margin, z)
+    lower, upper = _LIMITS[method](x1, n1, x2, n2, z)
+    return _inside(lower, upper, margin)
+
+
+def arm_support(p: float, n: int, *, prune: bool = True) -> tuple[FloatArray, FloatArray]:
+    """Counts ``x`` of one arm and their binomial pmf, without negligible ones if ``prune``.
+
+    With ``prune`` the counts whose pmf is below :data:`PRUNE_RELATIVE` times the largest are
+    dropped (they sit in the two tails, so the kept counts stay contiguous).
+    """
+    x = np.arange(n + 1, dtype=np.float64)
+    pmf = np.asarray(binom.pmf(x, n, p), dtype=np.float64)
+    if prune:
+        keep = pmf >= PRUNE_RELATIVE * pmf.max()
+        return x[keep], pmf[keep]
+    return x, pmf
+
+
+def grid_power(pmf1: FloatArray, grid: BoolArray, pmf2: FloatArray) -> float:
+    """``sum_ij pmf1[i] grid[i, j] pmf2[j]``, clipped to [0, 1] against rounding."""
+    power = float(pmf1 @ grid.astype(np.float64) @ pmf2)
+    return min(1.0, max(0.0, power))
