@@ -240,7 +240,7 @@ def normal_sample_size(
     midway (the two terms equal, e.g. no true difference and a symmetric difference margin),
     conservative otherwise — Chow, Shao & Wang's equivalence formula, which uses ``z_{beta/2}``
     whatever the true difference (their example p1 = 0.75, p2 = 0.80, margin 0.2, alpha 0.05,
-    power 0.8 gives 133 per group; ``"tost"`` gives 98 there (97.06), as the far bound is 0.25 away).
+    power 0.8 gives 133 per group; ``"tost"`` gives 98 there (97.06): the far bound is 0.25 away).
 
     Sizes are rounded up per arm (``n2`` from the unrounded ``k n1``), then inflated for dropout:
     ``ceil(n / (1 - dropout))``.
