@@ -1,0 +1,76 @@
+"""Stratified permuted-block randomization (1:1), vectorized across simulated trials."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["allocate", "block_sequences", "draw_strata", "stratum_probabilities"]
+
+IntArray = NDArray[np.int64]
+
+
+def stratum_probabilities(factors: Sequence[Sequence[float]]) -> NDArray[np.float64]:
+    """Probabilities of the strata: every combination of factor levels, factors independent.
+
+    Stratum ``s`` is the mixed-radix number of its levels, the first factor varying slowest
+    (``numpy.ravel_multi_index`` order). No factor gives one stratum of probability 1.
+    """
+    probs = np.ones(1)
+    for prevalences in factors:
+        probs = np.outer(probs, np.asarray(prevalences, dtype=np.float64)).ravel()
+    return probs
+
+
+def draw_strata(
+    rng: np.random.Generator, n_rows: int, n_patients: int, probabilities: NDArray[np.float64]
+) -> IntArray:
+    """Stratum index of each patient, shape ``(n_rows, n_patients)``, drawn independently."""
+    cum = np.cumsum(probabilities)
+    cum[-1] = 1.0
+    u = rng.random((n_rows, n_patients))
+    return np.asarray(np.searchsorted(cum, u, side="right"), dtype=np.int64)
+
+
+def block_sequences(
+    rng: np.random.Generator, n_rows: int, length: int, block_sizes: Sequence[int]
+) -> tuple[NDArray[np.int8], IntArray, IntArray]:
+    """Permuted-block sequences ``(arm, block_id, block_size)``, each ``(n_rows, length)``.
+
+    Each block's size is drawn uniformly from ``block_sizes`` (even numbers); within a block
+    half the slots are arm 1 (test) and half arm 0 (reference), in a uniformly random order.
+    The order comes from ranking uniform keys within the block: the slots whose key ranks in
+    the lower half get arm 1. The last block may be cut off at ``length`` (an incomplete block).
+    """
+    sizes_all = np.asarray(block_sizes, dtype=np.int64)
+    n_blocks = -(-length // int(sizes_all.min()))
+    sizes = rng.choice(sizes_all, size=(n_rows, n_blocks))
+    starts = np.cumsum(sizes, axis=1) - sizes
+    marker = np.zeros((n_rows, length), dtype=np.int64)
+    rows, cols = np.nonzero(starts < length)
+    marker[rows, starts[rows, cols]] = 1
+    block_id = np.cumsum(marker, axis=1) - 1
+    keys = block_id + rng.random((n_rows, length))
+    order = np.argsort(keys, axis=1)
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.broadcast_to(np.arange(length), order.shape), axis=1)
+    start_of = np.take_along_axis(starts, block_id, axis=1)
+    size_of = np.take_along_axis(sizes, block_id, axis=1)
+    arm = (rank - start_of < size_of // 2).astype(np.int8)
+    return arm, block_id, size_of
+
+
+def allocate(strata: IntArray, sequences: NDArray[np.int8]) -> NDArray[np.int8]:
+    """Arm of each patient: the next unused slot of the sequence of the patient's stratum.
+
+    ``strata`` has shape ``(n_rows, n_patients)`` (patients in enrolment order) and
+    ``sequences`` shape ``(n_rows, n_strata, length)`` with ``length >= n_patients``.
+    """
+    n_strata = sequences.shape[1]
+    onehot = strata[:, :, np.newaxis] == np.arange(n_strata)
+    position = np.cumsum(onehot, axis=1) - 1
+    slot = np.take_along_axis(position, strata[:, :, np.newaxis], axis=2)[:, :, 0]
+    rows = np.arange(strata.shape[0])[:, np.newaxis]
+    return np.asarray(sequences[rows, strata, slot], dtype=np.int8)

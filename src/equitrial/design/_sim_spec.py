@@ -1,0 +1,349 @@
+"""The trial specification the simulator runs: frozen dataclasses, checked on construction.
+
+Times are in months (calendar time from the first patient in, or time on study), scan times
+in weeks as protocols state them; one month is 365.25 / 12 days.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+from equitrial.errors import InvalidInputError
+from equitrial.stats._validation import check_level, check_option
+
+__all__ = [
+    "WEEKS_PER_MONTH",
+    "Accrual",
+    "Analysis",
+    "Hypothesis",
+    "InterimPopulation",
+    "IntervalMethod",
+    "Randomization",
+    "ResponseModel",
+    "Scale",
+    "ScanSchedule",
+    "StratificationFactor",
+    "SurvivalModel",
+    "TrialSpec",
+]
+
+WEEKS_PER_MONTH = 365.25 / 12.0 / 7.0
+
+Hypothesis = Literal["equivalence", "non-inferiority"]
+Scale = Literal["ratio", "difference"]
+IntervalMethod = Literal["miettinen-nurminen", "log", "newcombe", "wald", "agresti-caffo"]
+InterimPopulation = Literal["completed", "scanned"]
+
+_METHODS_BY_SCALE = {
+    "ratio": ("miettinen-nurminen", "log"),
+    "difference": ("miettinen-nurminen", "newcombe", "wald", "agresti-caffo"),
+}
+
+
+def _check(
+    value: float, name: str, *, low: float = 0.0, strict: bool = True, inf_ok: bool = False
+) -> float:
+    """Return ``value`` as a float if it exceeds ``low`` (or equals it when not ``strict``)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name} must be a number, got {value!r}", field=name) from None
+    finite_ok = math.isfinite(v) or (inf_ok and v == math.inf)
+    if not finite_ok or v < low or (strict and v == low):
+        relation = ">" if strict else ">="
+        raise InvalidInputError(
+            f"{name} must be a {'' if inf_ok else 'finite '}number {relation} {low}, got {value!r}",
+            field=name,
+            value=value,
+            expected=f"{relation} {low}",
+        )
+    return v
+
+
+def _check_probability(value: float, name: str) -> float:
+    v = _check(value, name, strict=False)
+    if v > 1.0:
+        raise InvalidInputError(
+            f"{name} must lie in [0, 1], got {value!r}", field=name, value=value, expected="[0, 1]"
+        )
+    return v
+
+
+@dataclass(frozen=True)
+class Accrual:
+    """Recruitment: ``n_patients`` from ``n_sites`` opened evenly over ``ramp_months``.
+
+    Site ``k = 0, ..., n_sites - 1`` opens at ``ramp_months * k / n_sites`` and then recruits
+    ``rate_per_site`` patients per month (a Poisson process); the first patient in is time 0.
+    """
+
+    n_patients: int = 300
+    n_sites: int = 30
+    ramp_months: float = 6.0
+    rate_per_site: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check(self.n_patients, "accrual.n_patients", low=2.0, strict=False)
+        _check(self.n_sites, "accrual.n_sites", low=1.0, strict=False)
+        if int(self.n_patients) != self.n_patients or int(self.n_sites) != self.n_sites:
+            raise InvalidInputError(
+                "accrual.n_patients and accrual.n_sites must be whole numbers",
+                field="accrual",
+                value=(self.n_patients, self.n_sites),
+            )
+        _check(self.ramp_months, "accrual.ramp_months", strict=False)
+        _check(self.rate_per_site, "accrual.rate_per_site")
+
+
+@dataclass(frozen=True)
+class StratificationFactor:
+    """A stratification factor: its name and the prevalence of each level (summing to 1)."""
+
+    name: str
+    prevalences: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        where = f"randomization factor {self.name!r}"
+        if len(self.prevalences) < 2:
+            raise InvalidInputError(f"{where} needs at least two levels", field=self.name)
+        for p in self.prevalences:
+            _check(p, f"{where} prevalence")
+        if not math.isclose(sum(self.prevalences), 1.0, abs_tol=1e-9):
+            raise InvalidInputError(
+                f"{where}: prevalences must sum to 1, got {sum(self.prevalences)!r}",
+                field=self.name,
+                value=self.prevalences,
+            )
+
+
+@dataclass(frozen=True)
+class Randomization:
+    """1:1 permuted blocks within strata; each block's size drawn from ``block_sizes``."""
+
+    block_sizes: tuple[int, ...] = (4, 6)
+    factors: tuple[StratificationFactor, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.block_sizes or any(int(b) != b or b < 2 or b % 2 for b in self.block_sizes):
+            raise InvalidInputError(
+                f"randomization.block_sizes must be even whole numbers >= 2, got "
+                f"{self.block_sizes!r}",
+                field="randomization.block_sizes",
+                value=self.block_sizes,
+            )
+
+
+@dataclass(frozen=True)
+class ScanSchedule:
+    """Tumour scans at ``first_weeks``, then every ``interval_weeks``; primary at ``primary_weeks``.
+
+    The primary response counts responses seen at scans on or before ``primary_weeks``.
+    """
+
+    first_weeks: float = 9.0
+    interval_weeks: float = 9.0
+    primary_weeks: float = 24.0
+
+    def __post_init__(self) -> None:
+        _check(self.first_weeks, "schedule.first_weeks")
+        _check(self.interval_weeks, "schedule.interval_weeks")
+        _check(self.primary_weeks, "schedule.primary_weeks", low=self.first_weeks, strict=False)
+
+
+@dataclass(frozen=True)
+class ResponseModel:
+    """Objective response: who responds, when, for how long; confirmation rule.
+
+    ``orr_test`` and ``orr_reference`` are the probabilities of a primary-endpoint response
+    (seen on a scan by the primary time point, confirmed if required) for a patient who does not
+    drop out; the probability of ever responding is that divided by the probability that the
+    response process shows a response by then (it must come out <= 1). A responder's response
+    starts after a gamma-distributed time (``time_to_response_median_months``,
+    ``time_to_response_shape``; shape 1 is exponential) and lasts an exponential time with
+    median ``duration_median_months`` (``inf``: it does not end before the analysis); progression
+    ends it. ``stratum_multipliers`` (one per stratum, in
+    :func:`~equitrial.design._sim_randomize.stratum_probabilities` order) scale the response
+    probability within strata; they are rescaled to a prevalence-weighted mean of 1, so the
+    marginal probabilities stay ``orr_test`` and ``orr_reference``.
+    """
+
+    orr_test: float = 0.37
+    orr_reference: float = 0.37
+    time_to_response_median_months: float = 2.8
+    time_to_response_shape: float = 1.0
+    duration_median_months: float = math.inf
+    confirmation: bool = False
+    confirmation_weeks: float = 4.0
+    stratum_multipliers: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        _check_probability(self.orr_test, "response.orr_test")
+        _check_probability(self.orr_reference, "response.orr_reference")
+        _check(self.time_to_response_median_months, "response.time_to_response_median_months")
+        _check(self.time_to_response_shape, "response.time_to_response_shape")
+        _check(self.duration_median_months, "response.duration_median_months", inf_ok=True)
+        _check(self.confirmation_weeks, "response.confirmation_weeks")
+        for m in self.stratum_multipliers or ():
+            _check(m, "response.stratum_multipliers", strict=False)
+
+
+@dataclass(frozen=True)
+class SurvivalModel:
+    """Time-to-event model of the reference arm; the test arm's hazard is ``hazard_ratio`` times it.
+
+    Piecewise-exponential hazards (``hazards_per_month[j]`` from ``knots_months[j]``, the last
+    for ever; ``knots_months[0] = 0``) for the patients not cured; a fraction ``cure_fraction``
+    never has the event (an immunotherapy plateau). The constructors :meth:`exponential`,
+    :meth:`piecewise` and :meth:`cure` cover the usual cases.
+    """
+
+    knots_months: tuple[float, ...] = (0.0,)
+    hazards_per_month: tuple[float, ...] = (math.log(2.0) / 8.3,)
+    cure_fraction: float = 0.0
+    hazard_ratio: float = 1.0
+
+    def __post_init__(self) -> None:
+        knots, hazards = self.knots_months, self.hazards_per_month
+        if len(knots) != len(hazards) or not knots or knots[0] != 0.0:
+            raise InvalidInputError(
+                "survival model: knots_months must start at 0 and have one hazard per knot",
+                field="knots_months",
+                value=(knots, hazards),
+            )
+        if any(b <= a for a, b in itertools.pairwise(knots)):
+            raise InvalidInputError(
+                f"survival model: knots_months must increase, got {knots!r}", field="knots_months"
+            )
+        for h in hazards:
+            _check(h, "survival model hazards_per_month", strict=False)
+        _check_probability(self.cure_fraction, "survival model cure_fraction")
+        _check(self.hazard_ratio, "survival model hazard_ratio")
+
+    @classmethod
+    def exponential(cls, median_months: float, *, hazard_ratio: float = 1.0) -> SurvivalModel:
+        """Exponential times with the given median in the reference arm."""
+        median = _check(median_months, "median_months")
+        return cls((0.0,), (math.log(2.0) / median,), 0.0, hazard_ratio)
+
+    @classmethod
+    def piecewise(
+        cls,
+        knots_months: tuple[float, ...],
+        hazards_per_month: tuple[float, ...],
+        *,
+        hazard_ratio: float = 1.0,
+    ) -> SurvivalModel:
+        """Piecewise-constant hazards starting at ``knots_months`` (the first knot 0)."""
+        return cls(tuple(knots_months), tuple(hazards_per_month), 0.0, hazard_ratio)
+
+    @classmethod
+    def cure(
+        cls, cure_fraction: float, uncured_median_months: float, *, hazard_ratio: float = 1.0
+    ) -> SurvivalModel:
+        """Cure mixture: ``S(t) = pi + (1 - pi) exp(-lambda t)``; the ratio acts on ``lambda``."""
+        median = _check(uncured_median_months, "uncured_median_months")
+        return cls((0.0,), (math.log(2.0) / median,), cure_fraction, hazard_ratio)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Decision rule, interim timing and population, survival data cutoff.
+
+    Equivalence is concluded when the two-sided ``level`` interval of the ORR ratio (test /
+    reference) or difference (test - reference) lies strictly inside
+    ``(lower_margin, upper_margin)``; non-inferiority when its lower limit exceeds
+    ``lower_margin``. ``interim_months``: calendar time of the interim after the first patient
+    in (``None``: no interim). ``survival_cutoff_months``: calendar time of the PFS/OS cutoff
+    (``None``: the primary ORR analysis date).
+    """
+
+    hypothesis: Hypothesis = "equivalence"
+    scale: Scale = "ratio"
+    lower_margin: float = 0.73
+    upper_margin: float | None = 1.36
+    method: IntervalMethod = "miettinen-nurminen"
+    level: float = 0.90
+    interim_months: float | None = 6.0
+    interim_population: InterimPopulation = "completed"
+    survival_cutoff_months: float | None = None
+
+    def __post_init__(self) -> None:
+        check_option(self.hypothesis, ("equivalence", "non-inferiority"), "analysis.hypothesis")
+        check_option(self.scale, ("ratio", "difference"), "analysis.scale")
+        check_option(self.method, _METHODS_BY_SCALE[self.scale], f"{self.scale} method")
+        check_option(self.interim_population, ("completed", "scanned"), "interim_population")
+        check_level(self.level, "analysis.level")
+        self._check_margins()
+        if self.interim_months is not None:
+            _check(self.interim_months, "analysis.interim_months")
+        if self.survival_cutoff_months is not None:
+            _check(self.survival_cutoff_months, "analysis.survival_cutoff_months")
+
+    def _check_margins(self) -> None:
+        null = 1.0 if self.scale == "ratio" else 0.0
+        low = 0.0 if self.scale == "ratio" else -1.0
+        lower = _check(self.lower_margin, "analysis.lower_margin", low=low)
+        if lower >= null:
+            raise InvalidInputError(
+                f"analysis.lower_margin must be below {null} on the {self.scale} scale, got "
+                f"{lower!r}",
+                field="analysis.lower_margin",
+                value=lower,
+            )
+        if self.hypothesis == "equivalence":
+            upper = self.upper_margin
+            if upper is None or not null < upper < (math.inf if self.scale == "ratio" else 1.0):
+                raise InvalidInputError(
+                    f"analysis.upper_margin must exceed {null} for equivalence on the "
+                    f"{self.scale} scale, got {upper!r}",
+                    field="analysis.upper_margin",
+                    value=upper,
+                )
+
+
+def _default_pfs() -> SurvivalModel:
+    return SurvivalModel.cure(0.22, 6.4)
+
+
+def _default_os() -> SurvivalModel:
+    return SurvivalModel.cure(0.35, 15.5)
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """Everything the simulator needs to run one design.
+
+    The defaults describe the melanoma pembrolizumab biosimilar example: 300 patients, ORR 0.37
+    in both arms (KEYNOTE-006, Schachter et al. 2017), time to response median 2.8 months, scans
+    every 9 weeks, primary ORR at week 24, ratio margins 0.73-1.36 with a 90% interval, interim
+    six months after the first patient in, PFS and OS as cure mixtures matching KEYNOTE-006's
+    medians and plateaus (PFS: 22% cured, uncured median 6.4 months, overall median ~9.4; OS:
+    35% cured, uncured median 15.5, overall median ~32.7; Robert et al. 2023), 10% dropout per
+    patient-year (an exponential hazard of 0.1 per year).
+    """
+
+    accrual: Accrual = field(default_factory=Accrual)
+    randomization: Randomization = field(default_factory=Randomization)
+    schedule: ScanSchedule = field(default_factory=ScanSchedule)
+    response: ResponseModel = field(default_factory=ResponseModel)
+    pfs: SurvivalModel = field(default_factory=_default_pfs)
+    os: SurvivalModel = field(default_factory=_default_os)
+    dropout_rate_per_year: float = 0.1
+    analysis: Analysis = field(default_factory=Analysis)
+
+    def __post_init__(self) -> None:
+        _check(self.dropout_rate_per_year, "dropout_rate_per_year", strict=False)
+        n_strata = 1
+        for factor in self.randomization.factors:
+            n_strata *= len(factor.prevalences)
+        multipliers = self.response.stratum_multipliers
+        if multipliers is not None and len(multipliers) != n_strata:
+            raise InvalidInputError(
+                f"response.stratum_multipliers needs one value per stratum ({n_strata}), got "
+                f"{len(multipliers)}",
+                field="response.stratum_multipliers",
+                value=multipliers,
+            )
