@@ -16,6 +16,8 @@ from equitrial.protocol._base import IssueList
 __all__ = ["MISSING", "ProtocolError", "ProtocolIssue", "format_path"]
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_PATTERN = re.compile(r"^String should match pattern (.*)$")
+_SHOULD = re.compile(r"^(\w+) should (.*)$")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
@@ -29,7 +31,7 @@ class ProtocolIssue:
 
     def render(self) -> str:
         """``path = value: message`` (``path: message`` when there is no value)."""
-        if self.value is MISSING:
+        if self.value is MISSING or self.value is None:  # TOML has no null: None is absent
             return f"{self.path}: {self.message}"
         return f"{self.path} = {_show(self.value)}: {self.message}"
 
@@ -128,7 +130,7 @@ def _issues_of(err: Any, root: type[BaseModel]) -> list[ProtocolIssue]:
         return [ProtocolIssue(path, MISSING, f"unknown key{expected}")]
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         key = str(ctx.get("discriminator", "")).strip("'")
-        tags = ctx.get("expected_tags", "")
+        tags = ", ".join(repr(t) for t in _union_tags(root, loc))
         sub = f"{path}.{key}" if path else key
         value = ctx.get("tag", MISSING)
         return [ProtocolIssue(sub, value, f"expected one of {tags}")]
@@ -136,9 +138,14 @@ def _issues_of(err: Any, root: type[BaseModel]) -> list[ProtocolIssue]:
 
 
 def _expected(msg: str) -> str:
+    """pydantic's "Input should be a valid integer" -> "expected a valid integer"."""
     msg = msg.removeprefix("Value error, ")
     if msg.startswith("Input should be "):
         return "expected " + msg.removeprefix("Input should be ")
+    if match := _PATTERN.match(msg):
+        return f"expected a string matching pattern {match.group(1)}"
+    if match := _SHOULD.match(msg):
+        return f"expected {match.group(1).lower()} to {match.group(2)}"
     return msg[:1].lower() + msg[1:]
 
 
@@ -154,11 +161,7 @@ def format_path(root: type[BaseModel], loc: tuple[str | int, ...]) -> str:
     dropped, as they are not keys of the file; keys that are not bare TOML keys are quoted.
     """
     parts: list[str] = []
-    tp: Any = root
-    for key in loc:
-        tp, is_tag = _step(tp, key)
-        if is_tag:
-            continue
+    for key in _walk(root, loc)[0]:
         if isinstance(key, int):
             parts.append(f"[{key}]")
         else:
@@ -168,33 +171,55 @@ def format_path(root: type[BaseModel], loc: tuple[str | int, ...]) -> str:
 
 
 def _keys_at(root: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
-    tp: Any = root
-    for key in loc:
-        tp, _ = _step(tp, key)
-    tp = _unwrap(tp)
+    """The keys allowed in the table at ``loc`` (empty if it is not a table of the model)."""
+    tp = _unwrap(_walk(root, loc)[1])
     return list(tp.model_fields) if _is_model(tp) else []
 
 
-def _step(tp: Any, key: str | int) -> tuple[Any, bool]:
-    """The type one key below ``tp``, and whether ``key`` was a discriminated-union tag."""
+def _union_tags(root: type[BaseModel], loc: tuple[str | int, ...]) -> list[Any]:
+    """The tags of the discriminated union at ``loc`` (``["permuted-blocks", ...]``)."""
+    _, tp, disc = _walk(root, loc)
     tp = _unwrap(tp)
+    members = get_args(tp) if get_origin(tp) in (Union, types.UnionType) else ()
+    return [tag for member in members for tag in _tags(member, disc)]
+
+
+def _walk(
+    root: type[BaseModel], loc: tuple[str | int, ...]
+) -> tuple[list[str | int], Any, str | None]:
+    """File keys along ``loc`` (union tags dropped), the type reached and its discriminator."""
+    keys: list[str | int] = []
+    tp: Any = root
+    disc: str | None = None
+    for key in loc:
+        tp, disc, is_tag = _step(tp, disc, key)
+        if not is_tag:
+            keys.append(key)
+    return keys, tp, disc
+
+
+def _step(tp: Any, disc: str | None, key: str | int) -> tuple[Any, str | None, bool]:
+    """The type one key below ``tp``, its discriminator, whether ``key`` was a union tag."""
+    tp = _unwrap(tp)
+    origin = get_origin(tp)
     if _is_model(tp):
         field = tp.model_fields.get(str(key))
-        return (field.annotation if field else None), False
-    origin = get_origin(tp)
+        if field is None:
+            return None, None, False
+        found = field.discriminator
+        return field.annotation, (found if isinstance(found, str) else None), False
     if origin in (Union, types.UnionType):
-        for member in get_args(tp):
-            if _is_model(member) and key in _tags(member):
-                return member, True
-        return None, False
+        member = next((m for m in get_args(tp) if key in _tags(m, disc)), None)
+        return member, None, member is not None
     if origin in (tuple, list):
-        return get_args(tp)[0], False
+        return get_args(tp)[0], None, False
     if origin is dict:
-        return get_args(tp)[1], False
-    return None, False
+        return get_args(tp)[1], None, False
+    return None, None, False
 
 
 def _unwrap(tp: Any) -> Any:
+    """Strip ``Annotated`` and ``Optional``; a union of several models stays."""
     while True:
         if get_origin(tp) is Annotated:
             tp = get_args(tp)[0]
@@ -211,9 +236,11 @@ def _is_model(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, BaseModel)
 
 
-def _tags(model: Any) -> tuple[Any, ...]:
-    tags: tuple[Any, ...] = ()
-    for field in model.model_fields.values():
-        if get_origin(field.annotation) is Literal:
-            tags += get_args(field.annotation)
-    return tags
+def _tags(model: Any, disc: str | None) -> tuple[Any, ...]:
+    """Values of the discriminator field ``disc`` of a union member (its ``Literal``)."""
+    if disc is None or not _is_model(model):
+        return ()
+    field = model.model_fields.get(disc)
+    if field is None or get_origin(field.annotation) is not Literal:
+        return ()
+    return get_args(field.annotation)

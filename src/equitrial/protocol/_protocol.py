@@ -198,9 +198,9 @@ def _endpoint_issues(p: Protocol) -> list[Issue]:
     issues = check_unique((e.id for e in p.endpoints), ("endpoints",), "endpoint id", "id")
     primary = [i for i, e in enumerate(p.endpoints) if e.role == "primary"]
     if len(primary) != 1:
-        roles = [e.role for e in p.endpoints]
-        msg = f"has {len(primary)} primary endpoints; expected exactly one role = 'primary'"
-        return [*issues, Issue(("endpoints",), roles, msg)]
+        ids = "".join(f" {p.endpoints[i].id!r}" for i in primary)
+        msg = f"has {len(primary)} primary endpoints{ids}; expected exactly one role = 'primary'"
+        return [*issues, Issue(("endpoints",), None, msg)]
     i = primary[0]
     endpoint = p.endpoints[i]
     if endpoint.kind != "binary":
