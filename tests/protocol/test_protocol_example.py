@@ -179,3 +179,16 @@ def test_survival_models_closed_forms():
     )
     cure = CureMixture(model="cure-mixture", cure_fraction=0.3, median_uncured_months=5)
     assert cure.survival(5.0) == pytest.approx(0.3 + 0.7 * 0.5, rel=1e-12)
+
+
+def test_schedule_item_times_periodic_and_listed():
+    from equitrial.protocol import ScheduleItem
+
+    scans = ScheduleItem(
+        name="scans", kind="tumour-imaging", start_week=9, interval_weeks=9, until_week=54
+    )
+    assert scans.times(1000) == (9.0, 18.0, 27.0, 36.0, 45.0, 54.0)
+    assert scans.times(30) == (9.0, 18.0, 27.0)
+    assert scans.times(5) == ()
+    pk = ScheduleItem(name="pk", kind="pk", weeks=[0, 3, 21], timing="pre-dose")
+    assert pk.times(3) == (0.0, 3.0)

@@ -8,6 +8,8 @@ tables ``[study]``, ``[[arms]]``, ``[randomization]``, ``[stratification]``, ``[
 :class:`ProtocolError` (an :class:`~equitrial.errors.InvalidInputError`) listing every problem
 as ``file: key.path = value: what is expected`` (list indices count from 0: ``arms[1]`` is the
 second ``[[arms]]`` table). Unknown keys are errors, so a misspelt key never passes silently.
+Checks that span tables (arms against allocation ratio and response rates, endpoints against the
+hypothesis, ...) run once every table is valid on its own, so a second run may report more.
 """
 
 from equitrial.protocol._assumptions import (
