@@ -80,16 +80,13 @@ def conclude(
     fn2 = np.maximum(n2, 1).astype(np.float64)
     z = float(ndtri(0.5 + analysis.level / 2.0))
     lower_m = np.full_like(fx1, analysis.lower_margin)
-    upper_m = np.full_like(fx1, np.inf if analysis.upper_margin is None else analysis.upper_margin)
+    one_sided = analysis.hypothesis == "non-inferiority" or analysis.upper_margin is None
+    upper_m = np.full_like(fx1, np.inf if one_sided else analysis.upper_margin)
     with np.errstate(divide="ignore", invalid="ignore"):
         if analysis.method == "miettinen-nurminen":
             score = ratio_score if analysis.scale == "ratio" else diff_score
             above = score(lower_m, fx1, fn1, fx2, fn2) > z
-            below = (
-                score(upper_m, fx1, fn1, fx2, fn2) < -z
-                if analysis.hypothesis == "equivalence"
-                else np.ones_like(above)
-            )
+            below = np.ones_like(above) if one_sided else score(upper_m, fx1, fn1, fx2, fn2) < -z
         else:
             low, high = _limits(fx1, fn1, fx2, fn2, analysis.method, z)
             above = low > lower_m
