@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from equitrial import __version__
+from equitrial.cli import design as _design
 
 __all__ = ["app", "main"]
 
@@ -37,6 +38,10 @@ def info() -> None:
     import equitrial
 
     typer.echo(f"equitrial {__version__} at {equitrial.__file__}")
+
+
+app.command("design")(_design.design)
+app.command("simulate")(_design.simulate)
 
 
 def main() -> None:

@@ -1,1 +1,1 @@
-"""Trial design: sample size and power, group-sequential boundaries, the vectorized trial simulator."""
+"""Trial design: sample size and power, group-sequential boundaries, the trial simulator."""

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from matplotlib.ticker import FormatStrFormatter
+from matplotlib.ticker import FormatStrFormatter, NullFormatter
 
 __all__ = ["plot_power_curve"]
+
+_RATIO_TICKS = (0.25, 0.33, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 3.0, 4.0)
 
 
 def plot_power_curve(
     true_values: Sequence[float],
-    curves: dict[str, Sequence[float]],
+    curves: Mapping[str, Sequence[float]],
     path: str | Path,
     *,
     xlabel: str,
@@ -91,8 +93,10 @@ def plot_power_curve(
             )
         if log_x:
             ax.set_xscale("log")
+            lo, hi = min(true_values), max(true_values)
+            ax.set_xticks([v for v in _RATIO_TICKS if lo <= v <= hi])
             ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
-            ax.xaxis.set_minor_formatter(FormatStrFormatter("%g"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_ylim(0.0, 1.0)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("probability of concluding equivalence")

@@ -1,0 +1,224 @@
+"""``equitrial design`` and ``equitrial simulate``: the statistician's design commands."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from equitrial.cli._common import err_console, fail, load, print_json
+from equitrial.design.simulate import SimulationResult
+from equitrial.errors import EquitrialError
+from equitrial.report.figures import plot_power_curve
+from equitrial.services.design import DesignSummary, HypothesisDesign, design_trial
+from equitrial.services.simulation import simulate_protocol
+
+__all__ = ["design", "simulate"]
+
+ProtocolArg = typer.Argument(..., exists=False, help="The protocol file (TOML).")
+
+
+def _bound(x: float) -> str:
+    return "none" if not math.isfinite(x) else f"{x:g}"
+
+
+def _hypothesis_table(h: HypothesisDesign) -> Table:
+    t = Table(
+        title=f"{h.endpoint_id}: {h.kind} on the risk {h.scale}, margin "
+        f"({_bound(h.margin.lower)}, {_bound(h.margin.upper)}), "
+        f"{h.level:.0%} {h.method} interval",
+        title_justify="left",
+    )
+    t.add_column("")
+    t.add_column("per arm (test / reference)", justify="right")
+    t.add_column("power", justify="right")
+    t.add_row(
+        "planned, exact power",
+        f"{h.n_test} / {h.n_reference}",
+        f"{h.power_at_planned:.3f}",
+    )
+    t.add_row(
+        f"needed, normal approximation ({h.normal.formula})",
+        f"{h.normal.n1} / {h.normal.n2} (enrol {h.normal.n1_enrolled} / {h.normal.n2_enrolled})",
+        f"{h.target_power:g} (target)",
+    )
+    t.add_row(
+        "needed, exact search",
+        f"{h.exact.n1} / {h.exact.n2} (enrol {h.exact.n1_enrolled} / {h.exact.n2_enrolled})",
+        f"{h.exact.power:.3f}",
+    )
+    if h.exact.n1_stable is not None and (h.exact.n1_stable, h.exact.n2_stable) != (
+        h.exact.n1,
+        h.exact.n2,
+    ):
+        t.add_row(
+            "  power stays above target from",
+            f"{h.exact.n1_stable} / {h.exact.n2_stable}",
+            f"{h.exact.power_stable:.3f}",
+        )
+    t.caption = (
+        f"assumed response rates {h.p_test:g} / {h.p_reference:g}; dropout by the time point "
+        f"{h.dropout_fraction:.1%}"
+    )
+    return t
+
+
+def _render_design(console: Console, s: DesignSummary, figures: list[Path]) -> None:
+    console.print(f"[bold]{s.study_id}[/]: {s.title}", highlight=False)
+    console.print(
+        f"{s.sample_size} patients ({s.test_arm} vs {s.reference_arm}); expected accrual "
+        f"{s.expected_accrual_months:.1f} months",
+        highlight=False,
+    )
+    for h in s.hypotheses:
+        console.print(_hypothesis_table(h))
+    if s.interims:
+        t = Table(title="Interim analyses", title_justify="left")
+        for col in ("name", "timing", "expected enrolled / evaluable", "boundaries (z)", "note"):
+            t.add_column(col)
+        for i in s.interims:
+            timing = (
+                f"month {i.months_after_first_patient:g}"
+                if i.months_after_first_patient is not None
+                else f"information {i.information_fraction:g}"
+            )
+            counts = (
+                f"{i.expected_enrolled:.0f} / {i.expected_evaluable:.1f}"
+                if i.expected_enrolled is not None and i.expected_evaluable is not None
+                else "-"
+            )
+            bounds = (
+                ", ".join(f"{c:.4f}" for c in i.design.critical_values)
+                if i.design is not None
+                else "-"
+            )
+            t.add_row(i.name, timing, counts, bounds, i.note)
+        console.print(t)
+    for w in s.warnings:
+        console.print(f"[bold yellow]warning:[/] {w}", highlight=False)
+    for f in figures:
+        console.print(f"power curve written to {f}", highlight=False)
+
+
+def _figures(s: DesignSummary, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for h in s.hypotheses:
+        curves = {
+            f"planned {h.n_test}/{h.n_reference} per arm": h.curve_planned.power,
+            f"exact search {h.exact.n1}/{h.exact.n2} per arm": h.curve_exact.power,
+        }
+        paths.append(
+            plot_power_curve(
+                h.curve_planned.effects,
+                curves,
+                out / f"{s.study_id}-{h.endpoint_id}-power-curve.png",
+                xlabel=f"true risk {h.scale} (test vs reference)",
+                margin=(h.margin.lower, h.margin.upper),
+                target_power=h.target_power,
+                alpha_line=(1.0 - h.level) / 2.0,
+                title=f"{s.study_id}, {h.endpoint_id}: probability that the "
+                f"{h.level:.0%} CI lies inside the margin",
+                log_x=h.scale == "ratio",
+            )
+        )
+    return paths
+
+
+def design(
+    protocol: Path = ProtocolArg,
+    out: Path = typer.Option(Path("."), "--out", help="Folder for the power-curve figures."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+) -> None:
+    """Sample size, exact power, power curves and interim boundaries of a protocol."""
+    proto = load(protocol)
+    try:
+        summary = design_trial(proto)
+        figures = _figures(summary, out)
+    except EquitrialError as exc:
+        fail(exc)
+    if as_json:
+        doc = summary.to_dict()
+        doc["figures"] = [str(f) for f in figures]
+        print_json(doc)
+    else:
+        _render_design(Console(), summary, figures)
+
+
+def _render_simulation(console: Console, r: SimulationResult) -> None:
+    t = Table(
+        title=f"{r.replicates:,} simulated trials per scenario (seed {r.seed}, {r.seconds:.1f} s)",
+        title_justify="left",
+    )
+    for col in ("scenario", "ORR test / ref (ITT)", "P(conclude)", "MC SE", "duration (months)"):
+        t.add_column(col, justify="right")
+    t.add_column("interim shows it too", justify="right")
+    for s in r.scenarios:
+        both = s.interim.conclusion_and_final.estimate if s.interim is not None else math.nan
+        t.add_row(
+            s.name,
+            f"{s.primary_orr_test:.3f} / {s.primary_orr_reference:.3f}",
+            f"{s.conclusion.estimate:.4f}",
+            f"{s.conclusion.se:.4f}",
+            f"{s.duration_months.mean:.1f}",
+            "-" if math.isnan(both) else f"{both:.4f}",
+        )
+    console.print(t)
+    console.print(
+        f"power {r.power.estimate:.4f} (SE {r.power.se:.4f}); type I error "
+        + ", ".join(f"{k} {v.estimate:.4f} (SE {v.se:.4f})" for k, v in r.type_i_error.items()),
+        highlight=False,
+    )
+    if r.parquet_path:
+        console.print(f"per-replicate results written to {r.parquet_path}", highlight=False)
+
+
+def simulate(
+    protocol: Path = ProtocolArg,
+    replicates: int = typer.Option(10_000, "--replicates", min=2, help="Trials per scenario."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Local Dask worker processes."),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Address of a running Dask scheduler, tcp://host:port."
+    ),
+    seed: int = typer.Option(20261125, "--seed", min=0, help="Seed: same seed, same numbers."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder to write per-replicate results (Parquet) into."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+) -> None:
+    """Simulate the trial: operating characteristics under the alternative and at the margins."""
+    if scheduler is not None and workers != 1:
+        fail("give --workers or --scheduler, not both")
+    proto = load(protocol)
+    columns = (
+        TextColumn("simulating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=as_json) as bar:
+        task = bar.add_task("simulate", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            result = simulate_protocol(
+                proto,
+                replicates=replicates,
+                seed=seed,
+                workers=workers,
+                scheduler=scheduler,
+                out_dir=out,
+                progress=progress,
+            )
+        except EquitrialError as exc:
+            fail(exc)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        _render_simulation(Console(), result)

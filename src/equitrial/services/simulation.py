@@ -1,0 +1,38 @@
+"""Use case: simulate a protocol's operating characteristics (no database involved)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from equitrial.design.simulate import SimulationResult, simulate, spec_from_protocol
+from equitrial.protocol import Protocol
+
+__all__ = ["simulate_protocol"]
+
+
+def simulate_protocol(
+    protocol: Protocol,
+    *,
+    replicates: int,
+    seed: int,
+    workers: int = 1,
+    scheduler: str | None = None,
+    out_dir: str | Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimulationResult:
+    """Simulate the trial a protocol describes (see :func:`equitrial.design.simulate.simulate`).
+
+    The result depends on ``protocol``, ``replicates`` and ``seed`` only, not on ``workers`` or
+    ``scheduler``: the replicates are cut into fixed chunks, each with its own child seed.
+    """
+    spec = spec_from_protocol(protocol)
+    return simulate(
+        spec,
+        replicates=replicates,
+        seed=seed,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        out_dir=out_dir,
+    )
