@@ -363,3 +363,12 @@ def test_normal_sample_size_bad_input(kwargs: dict[str, Any], error: type, field
 def test_noninferiority_true_effect_below_bound_is_refused_by_the_search() -> None:
     with pytest.raises(InvalidInputError, match="not strictly inside"):
         smallest_n(0.2, 0.33, margin=Margin.non_inferiority("ratio", 0.644))
+
+
+def test_smallest_n_gives_up_at_20000_patients_instead_of_searching_forever() -> None:
+    # true ratio 0.735 against a bound of 0.73: the normal approximation needs millions per arm
+    start = time.perf_counter()
+    with pytest.raises(InvalidInputError, match="more than the 20000") as info:
+        smallest_n(0.735 * 0.4, 0.4, margin=Margin.non_inferiority("ratio", 0.73))
+    assert info.value.field == "target_power"
+    assert time.perf_counter() - start < 1

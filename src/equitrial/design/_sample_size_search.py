@@ -25,11 +25,22 @@ __all__ = ["smallest_n"]
 def _window_end(
     p1: float, p2: float, design: tuple[Any, ...], target: float, allocation: tuple[int, int]
 ) -> int:
-    """Default last multiple of the allocation: 1.5 times the normal approximation, plus 10."""
+    """Default last multiple of the allocation: 1.5 times the normal approximation, plus 10.
+
+    Refuses at once a design whose normal approximation already exceeds :data:`MAX_TOTAL`
+    patients (an exact search there would take minutes and end in the same refusal).
+    """
     margin, _, level = design
     guide = normal_sample_size(
         p1, p2, margin=margin, target_power=target, level=level, allocation=allocation
     )
+    if guide.n1 + guide.n2 > MAX_TOTAL:
+        raise InvalidInputError(
+            f"the normal approximation needs {guide.n1} + {guide.n2} patients, more than the "
+            f"{MAX_TOTAL} the exact search goes to; pass max_n1 to search a given window",
+            field="target_power",
+            value=target,
+        )
     return math.ceil(1.5 * guide.n1_exact / allocation[0]) + 10
 
 
@@ -44,6 +55,8 @@ def _scan(
 ) -> list[float]:
     """Exact power at multiples 1, 2, ... of the allocation, extending the window if needed."""
     a1, a2 = allocation
+    cap = max(1, MAX_TOTAL // (a1 + a2))
+    end = end if fixed else min(end, cap)
     powers: list[float] = []
     while True:
         for m in range(len(powers) + 1, end + 1):
@@ -51,15 +64,17 @@ def _scan(
         reached = max(powers) >= target
         if fixed or (reached and powers[-1] >= target):
             return powers
-        # not reached yet: double the window; reached but in a dip at the end: widen by a quarter
-        end = 2 * end if not reached else end + math.ceil(end / 4)
-        if end * (a1 + a2) > MAX_TOTAL:
+        if end >= cap:
+            if reached:  # in a dip at the cap: no stable size to report
+                return powers
             raise InvalidInputError(
                 f"exact power {max(powers):.4f} stays below target_power={target} up to "
-                f"{len(powers) * (a1 + a2)} patients; pass max_n1 to search a given window",
+                f"{end * (a1 + a2)} patients in all; pass max_n1 to search a given window",
                 field="target_power",
                 value=target,
             )
+        # not reached yet: double the window; reached but in a dip at the end: widen by a quarter
+        end = min(cap, 2 * end if not reached else end + math.ceil(end / 4))
 
 
 def smallest_n(
@@ -106,7 +121,8 @@ def smallest_n(
     ------
     InvalidInputError
         Bad probabilities, levels, allocation, dropout, ``max_n1`` or margin; a true effect not
-        inside the margin; the target not reached within ``max_n1`` (or within 20,000 patients).
+        inside the margin; the target not reached within ``max_n1``; without ``max_n1``, a
+        normal approximation above 20,000 patients in all, or no size up to that reaching it.
     UnknownOptionError
         ``method`` unknown or not one for the margin's scale.
 
