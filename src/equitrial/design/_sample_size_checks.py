@@ -6,7 +6,7 @@ import math
 from typing import Any, Literal, NoReturn, cast
 
 from equitrial.errors import InvalidInputError, UnknownOptionError
-from equitrial.stats._validation import check_count, check_level
+from equitrial.stats._validation import check_count, check_level, check_option
 from equitrial.stats.equivalence import Margin
 
 __all__ = [
@@ -63,15 +63,11 @@ def check_margin(margin: Any) -> Margin:
 
 def check_scale_option(value: Any, allowed: tuple[str, ...], name: str, scale: str) -> str:
     """An enumerated option that depends on the margin's scale; the error names the scale."""
-    if value not in allowed:
-        choices = ", ".join(repr(a) for a in allowed)
-        raise UnknownOptionError(
-            f"unknown {name} {value!r} for a {scale} margin; expected one of {choices}",
-            field=name,
-            value=value,
-            expected=f"one of {choices}",
-        )
-    return str(value)
+    try:
+        return check_option(value, allowed, name)
+    except UnknownOptionError as err:
+        message = f"{err.message} (for a {scale} margin)"
+        raise UnknownOptionError(message, field=name, value=value, expected=err.expected) from None
 
 
 def check_method(method: Any, margin: Margin) -> IntervalMethod:
