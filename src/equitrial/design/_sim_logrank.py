@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from equitrial.stats._validation import check_option
 __all__ = ["SurvivalGSResult", "logrank_rows", "simulate_survival_gs"]
 
 FloatArray = NDArray[np.float64]
+
+_LITTLE_ENDIAN = sys.byteorder == "little"
 
 
 def logrank_rows(
@@ -46,16 +49,20 @@ def logrank_rows(
     key |= np.asarray(group, dtype=np.int64) << 1
     key |= event
     key.sort(axis=1)
-    g = (key & 2).astype(np.float64) * 0.5
-    e = (key & 1).astype(np.float64)
+    low = key.view(np.uint8)[:, ::8] & np.uint8(3)  # the lowest byte (little-endian)
+    if not _LITTLE_ENDIAN:  # pragma: no cover - big-endian machines
+        low = (key & 3).astype(np.uint8)
+    e = (low & np.uint8(1)).astype(np.float64)
+    g = (low >> np.uint8(1)).astype(np.float64)
     # ascending order: at the j-th smallest time, n - j patients are at risk (0-based j), and
     # the group-1 ones among them are all of group 1 minus those before j
-    before = np.cumsum(g, axis=1)
-    before -= g
-    at_risk = np.arange(time_.shape[1], 0, -1, dtype=np.float64)
-    share = (before[:, -1:] + g[:, -1:] - before) / at_risk
+    cum = np.cumsum(g, axis=1)
+    share = cum[:, -1:] - cum
+    share += g
+    share /= np.arange(time_.shape[1], 0, -1, dtype=np.float64)
     u = np.einsum("ij,ij->i", e, g - share)
-    v = np.einsum("ij,ij->i", e, share * (1.0 - share))
+    share *= 1.0 - share
+    v = np.einsum("ij,ij->i", e, share)
     return u, v
 
 
@@ -140,7 +147,7 @@ def simulate_survival_gs(
     spending: Spending = "obrien-fleming",
     replicates: int = 10_000,
     seed: int = 1,
-    chunk_size: int = 10_000,
+    chunk_size: int = 5_000,
     accrual: Literal["even", "uniform"] = "even",
 ) -> SurvivalGSResult:
     """Simulate a two-arm group-sequential trial analysed by the log-rank test at event counts.
