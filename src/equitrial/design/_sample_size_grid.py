@@ -11,8 +11,9 @@ returns. Exact power is then ``pmf1 @ grid @ pmf2`` (:func:`grid_power`).
   the interval lies strictly inside ``(L, U)`` iff ``T(L) > z`` and ``T(U) < -z``. ``T`` is NaN
   only at the estimate when it is 0/0 (both proportions 0 or 1, or ``x1 = x2 = 0`` for a ratio);
   a NaN comparison is False, which fails the bound, as the interval there reaches the bound.
-- Newcombe, Wald, Agresti–Caffo and log (Katz): closed-form limits from per-arm terms broadcast to
-  the grid, in the same floating-point order as the interval functions, then compared strictly.
+- Newcombe, Wald, Agresti–Caffo and log (Katz): the vectorized limit functions behind the
+  interval functions of :mod:`equitrial.stats.proportions`, broadcast over the grid (arm-1
+  counts as a column, arm-2 counts as a row), then compared strictly.
 
 The exhaustive test in ``tests/design/test_sample_size_grid.py`` checks every outcome of small
 trials against the slow path (interval function, then ``assess``).
@@ -29,7 +30,12 @@ from scipy.stats import binom
 
 from equitrial.design._sample_size_checks import IntervalMethod
 from equitrial.stats._proportions_mn import diff_score, ratio_score
-from equitrial.stats._proportions_single import wilson_limits
+from equitrial.stats._proportions_two import (
+    agresti_caffo_limits,
+    katz_limits,
+    newcombe_limits,
+    wald_limits,
+)
 from equitrial.stats.equivalence import Margin
 
 __all__ = ["PRUNE_RELATIVE", "arm_support", "grid_power", "pass_grid"]
@@ -74,61 +80,16 @@ def _score_grid(
     return ok
 
 
-def _centre_spread(
-    centre1: FloatArray, var1: FloatArray, centre2: FloatArray, var2: FloatArray, z: float
-) -> Limits:
-    """``c1 - c2 -/+ z sqrt(v1 + v2)`` over the grid (Wald and Agresti–Caffo)."""
-    half = z * np.sqrt(_column(var1) + var2)
-    centre = _column(centre1) - centre2
-    return centre - half, centre + half
-
-
-def _wald(x1: FloatArray, n1: int, x2: FloatArray, n2: int, z: float) -> Limits:
-    p1, p2 = x1 / n1, x2 / n2
-    return _centre_spread(p1, p1 * (1 - p1) / n1, p2, p2 * (1 - p2) / n2, z)
-
-
-def _agresti_caffo(x1: FloatArray, n1: int, x2: FloatArray, n2: int, z: float) -> Limits:
-    p1, p2 = (x1 + 1) / (n1 + 2), (x2 + 1) / (n2 + 2)
-    return _centre_spread(p1, p1 * (1 - p1) / (n1 + 2), p2, p2 * (1 - p2) / (n2 + 2), z)
-
-
-def _newcombe(x1: FloatArray, n1: int, x2: FloatArray, n2: int, z: float) -> Limits:
-    p1, p2 = x1 / n1, x2 / n2
-    l1, u1 = wilson_limits(x1, n1, z)
-    l2, u2 = wilson_limits(x2, n2, z)
-    d = _column(p1) - p2
-    lower = d - np.sqrt(_column((p1 - l1) ** 2) + (u2 - p2) ** 2)
-    upper = d + np.sqrt(_column((u1 - p1) ** 2) + (p2 - l2) ** 2)
+def _log(x1: FloatArray, n1: FloatArray, x2: FloatArray, n2: FloatArray, z: float) -> Limits:
+    _, lower, upper = katz_limits(x1, n1, x2, n2, z)
     return lower, upper
 
 
-def _katz(a: FloatArray, m: FloatArray, c: FloatArray, k: FloatArray, z: float) -> Limits:
-    """Katz limits for arm-1 counts ``a`` of ``m`` (column) and arm-2 ``c`` of ``k`` (row)."""
-    # a zero count gives inf/NaN here; those pairs take the corrected limits instead
-    with np.errstate(all="ignore"):
-        estimate = _column(a / m) / (c / k)
-        se = np.sqrt(_column(1.0 / a - 1.0 / m) + 1.0 / c - 1.0 / k)
-        return estimate * np.exp(-z * se), estimate * np.exp(z * se)
-
-
-def _log(x1: FloatArray, n1: int, x2: FloatArray, n2: int, z: float) -> Limits:
-    """Katz log limits; 0.5 added to every cell where one count (not both) is 0."""
-    plain = _katz(x1, np.full_like(x1, n1), x2, np.full_like(x2, n2), z)
-    corrected = _katz(x1 + 0.5, np.full_like(x1, n1 + 1.0), x2 + 0.5, np.full_like(x2, n2 + 1.0), z)
-    zero1, zero2 = _column(x1 == 0), x2 == 0
-    use = zero1 | zero2
-    lower = np.where(use, corrected[0], plain[0])
-    upper = np.where(use, corrected[1], plain[1])
-    # no event in either arm: the interval is (0, inf), which no margin contains
-    both = zero1 & zero2
-    return np.where(both, 0.0, lower), np.where(both, np.inf, upper)
-
-
-_LIMITS: dict[str, Callable[[FloatArray, int, FloatArray, int, float], Limits]] = {
-    "newcombe": _newcombe,
-    "wald": _wald,
-    "agresti-caffo": _agresti_caffo,
+# the interval functions of equitrial.stats, broadcast over (arm-1 column, arm-2 row)
+_LIMITS: dict[str, Callable[[FloatArray, FloatArray, FloatArray, FloatArray, float], Limits]] = {
+    "newcombe": newcombe_limits,
+    "wald": wald_limits,
+    "agresti-caffo": agresti_caffo_limits,
     "log": _log,
 }
 
@@ -151,7 +112,8 @@ def pass_grid(
     z = float(ndtri(0.5 + level / 2.0))
     if method == "miettinen-nurminen":
         return _score_grid(x1, n1, x2, n2, margin, z)
-    lower, upper = _LIMITS[method](x1, n1, x2, n2, z)
+    a, m, c, k = _column(x1), _scalar(n1), x2[np.newaxis, :], _scalar(n2)
+    lower, upper = _LIMITS[method](a, m, c, k, z)
     return _inside(lower, upper, margin)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtri
 
 from equitrial.stats._interval import Interval
@@ -12,7 +14,20 @@ from equitrial.stats._proportions_mn import mn_difference_limits, mn_ratio_limit
 from equitrial.stats._proportions_single import wilson_limits
 from equitrial.stats._validation import check_count, check_level, check_option
 
-__all__ = ["DifferenceMethod", "RatioMethod", "check_two_arms", "difference_ci", "ratio_ci"]
+__all__ = [
+    "DifferenceMethod",
+    "RatioMethod",
+    "agresti_caffo_limits",
+    "check_two_arms",
+    "difference_ci",
+    "katz_limits",
+    "newcombe_limits",
+    "ratio_ci",
+    "wald_limits",
+]
+
+FloatArray = NDArray[np.float64]
+Limits = tuple[FloatArray, FloatArray]
 
 DifferenceMethod = Literal["miettinen-nurminen", "newcombe", "wald", "agresti-caffo"]
 _DIFFERENCE_METHODS = ("miettinen-nurminen", "newcombe", "wald", "agresti-caffo")
@@ -35,26 +50,75 @@ def _clip_diff(value: float) -> float:
     return min(1.0, max(-1.0, value))
 
 
-def _wald(x1: int, n1: int, x2: int, n2: int, z: float) -> tuple[float, float]:
-    p1, p2 = x1 / n1, x2 / n2
-    half = z * math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
-    return _clip_diff(p1 - p2 - half), _clip_diff(p1 - p2 + half)
+def _centre_spread(
+    c1: FloatArray, v1: FloatArray, c2: FloatArray, v2: FloatArray, z: float
+) -> Limits:
+    half = z * np.sqrt(v1 + v2)
+    centre = c1 - c2
+    return centre - half, centre + half
 
 
-def _agresti_caffo(x1: int, n1: int, x2: int, n2: int, z: float) -> tuple[float, float]:
-    p1, p2 = (x1 + 1) / (n1 + 2), (x2 + 1) / (n2 + 2)
-    half = z * math.sqrt(p1 * (1 - p1) / (n1 + 2) + p2 * (1 - p2) / (n2 + 2))
-    return _clip_diff(p1 - p2 - half), _clip_diff(p1 - p2 + half)
+def wald_limits(x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLike, z: float) -> Limits:
+    """Wald limits of ``p1 - p2``, elementwise over broadcast arrays (not truncated)."""
+    p1, p2 = _ratio(x1, n1), _ratio(x2, n2)
+    m, k = _f(n1), _f(n2)
+    return _centre_spread(p1, p1 * (1 - p1) / m, p2, p2 * (1 - p2) / k, z)
 
 
-def _newcombe(x1: int, n1: int, x2: int, n2: int, z: float) -> tuple[float, float]:
-    p1, p2 = x1 / n1, x2 / n2
-    l1, u1 = (float(v) for v in wilson_limits(x1, n1, z))
-    l2, u2 = (float(v) for v in wilson_limits(x2, n2, z))
+def agresti_caffo_limits(
+    x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLike, z: float
+) -> Limits:
+    """Agresti–Caffo limits of ``p1 - p2`` (one success and one failure added to each arm)."""
+    m, k = _f(n1) + 2, _f(n2) + 2
+    p1, p2 = (_f(x1) + 1) / m, (_f(x2) + 1) / k
+    return _centre_spread(p1, p1 * (1 - p1) / m, p2, p2 * (1 - p2) / k, z)
+
+
+def newcombe_limits(x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLike, z: float) -> Limits:
+    """Newcombe's hybrid score limits of ``p1 - p2`` (method 10), elementwise."""
+    p1, p2 = _ratio(x1, n1), _ratio(x2, n2)
+    l1, u1 = wilson_limits(x1, n1, z)
+    l2, u2 = wilson_limits(x2, n2, z)
     d = p1 - p2
-    lower = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    upper = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return lower, upper
+    return d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + np.sqrt(
+        (u1 - p1) ** 2 + (p2 - l2) ** 2
+    )
+
+
+def katz_limits(
+    x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLike, z: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Katz log estimate and limits of ``p1 / p2``, elementwise.
+
+    Where one count (not both) is 0, 0.5 is added to every cell of the 2x2 table (``x + 0.5``
+    successes of ``n + 1``); where both are 0 the estimate is NaN and the limits ``(0, inf)``.
+    """
+    a, m, c, k = np.broadcast_arrays(_f(x1), _f(n1), _f(x2), _f(n2))
+    zero = (a == 0) | (c == 0)
+    a, m = np.where(zero, a + 0.5, a), np.where(zero, m + 1.0, m)
+    c, k = np.where(zero, c + 0.5, c), np.where(zero, k + 1.0, k)
+    estimate = (a / m) / (c / k)
+    se = np.sqrt(1.0 / a - 1.0 / m + 1.0 / c - 1.0 / k)
+    lower, upper = estimate * np.exp(-z * se), estimate * np.exp(z * se)
+    both = (_f(x1) == 0) & (_f(x2) == 0)
+    return (
+        np.where(both, np.nan, estimate),
+        np.where(both, 0.0, lower),
+        np.where(both, np.inf, upper),
+    )
+
+
+def _f(value: ArrayLike) -> FloatArray:
+    return np.asarray(value, dtype=np.float64)
+
+
+def _ratio(x: ArrayLike, n: ArrayLike) -> FloatArray:
+    return _f(x) / _f(n)
+
+
+def _scalar_limits(limits: Limits, clip: bool) -> tuple[float, float]:
+    lower, upper = float(limits[0]), float(limits[1])
+    return (_clip_diff(lower), _clip_diff(upper)) if clip else (lower, upper)
 
 
 def difference_ci(
@@ -139,22 +203,12 @@ def difference_ci(
         lo, hi = mn_difference_limits(a, m, c, k, lvl)
         lower, upper = float(lo), float(hi)
     elif name == "newcombe":
-        lower, upper = _newcombe(a, m, c, k, z)
+        lower, upper = _scalar_limits(newcombe_limits(a, m, c, k, z), clip=False)
     elif name == "wald":
-        lower, upper = _wald(a, m, c, k, z)
+        lower, upper = _scalar_limits(wald_limits(a, m, c, k, z), clip=True)
     else:
-        lower, upper = _agresti_caffo(a, m, c, k, z)
+        lower, upper = _scalar_limits(agresti_caffo_limits(a, m, c, k, z), clip=True)
     return Interval(a / m - c / k, lower, upper, lvl, name)
-
-
-def _katz(x1: int, n1: int, x2: int, n2: int, z: float) -> tuple[float, float, float]:
-    a, m, c, k = float(x1), float(n1), float(x2), float(n2)
-    if x1 == 0 or x2 == 0:
-        # 0.5 added to each cell of the 2x2 table: successes + 0.5, totals + 1
-        a, m, c, k = a + 0.5, m + 1.0, c + 0.5, k + 1.0
-    estimate = (a / m) / (c / k)
-    se = math.sqrt(1.0 / a - 1.0 / m + 1.0 / c - 1.0 / k)
-    return estimate, estimate * math.exp(-z * se), estimate * math.exp(z * se)
 
 
 def ratio_ci(
@@ -236,8 +290,8 @@ def ratio_ci(
     if a == 0 and c == 0:
         return Interval(math.nan, 0.0, math.inf, lvl, name)
     if name == "log":
-        estimate, lower, upper = _katz(a, m, c, k, _z(lvl))
-        return Interval(estimate, lower, upper, lvl, name)
+        katz = katz_limits(a, m, c, k, _z(lvl))
+        return Interval(float(katz[0]), float(katz[1]), float(katz[2]), lvl, name)
     lo, hi = mn_ratio_limits(a, m, c, k, lvl)
     estimate = math.inf if c == 0 else (a / m) / (c / k)
     return Interval(estimate, float(lo), float(hi), lvl, name)
