@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -212,16 +211,6 @@ def test_power_curve_on_the_difference_scale_and_p1_outside() -> None:
     assert info.value.field == "effects"
 
 
-def test_exact_power_is_fast_for_300_per_arm() -> None:
-    for margin, level in ((RR_FDA, 0.90), (RD_15, 0.95)):
-        best = math.inf
-        for _ in range(3):
-            start = time.perf_counter()
-            exact_power(0.33, 0.33, 300, 300, margin=margin, level=level)
-            best = min(best, time.perf_counter() - start)
-        assert best < 0.1
-
-
 # ---- exact search -----------------------------------------------------------------------------
 
 
@@ -367,8 +356,6 @@ def test_noninferiority_true_effect_below_bound_is_refused_by_the_search() -> No
 
 def test_smallest_n_gives_up_at_20000_patients_instead_of_searching_forever() -> None:
     # true ratio 0.735 against a bound of 0.73: the normal approximation needs millions per arm
-    start = time.perf_counter()
     with pytest.raises(InvalidInputError, match="more than the 20000") as info:
         smallest_n(0.735 * 0.4, 0.4, margin=Margin.non_inferiority("ratio", 0.73))
     assert info.value.field == "target_power"
-    assert time.perf_counter() - start < 1
