@@ -29,40 +29,49 @@ _LITTLE_ENDIAN = sys.byteorder == "little"
 
 
 def logrank_rows(
-    time_: FloatArray, event: NDArray[np.bool_], group: NDArray[np.int8]
+    time_: FloatArray,
+    event: NDArray[np.bool_],
+    group: NDArray[np.int8],
+    *,
+    buffers: tuple[NDArray[np.int64], FloatArray, FloatArray] | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Log-rank score ``U = sum (O1 - E1)`` and variance ``V`` of each row, group 1 vs group 0.
 
-    ``time_`` holds observed times, all ``>= 0`` and finite (give patients not in the analysis
-    time 0 and no event), ``event`` whether each ends in an event, ``group`` 0 or 1 (any shape
-    that broadcasts against ``time_``). Each row is sorted by increasing time, so the number at
-    risk at the ``j``-th smallest time is ``n - j`` (0-based) and the number of group-1 patients
-    at risk the group-1 total minus a cumulative sum. Event times are assumed distinct
-    (continuous times): each event contributes ``g - n1 / n`` to ``U`` and
+    ``time_`` holds observed times, finite; a negative time means "never at risk" (a patient
+    not yet entered: it sorts before every event time, so it is in no risk set), and such a
+    patient must have no event. ``event`` says whether each time ends in an event, ``group``
+    is 0 or 1 (any shape that broadcasts against ``time_``). Each row is sorted by increasing
+    time, so the number at risk at the ``j``-th smallest time is ``n - j`` (0-based) and the
+    number of group-1 patients at risk the group-1 total minus a cumulative sum. Event times
+    are assumed distinct (continuous times): each event contributes ``g - n1 / n`` to ``U`` and
     ``n1 (n - n1) / n^2`` to ``V``.
 
-    For speed each row is sorted once as 64-bit integers: the bit pattern of a non-negative
-    double orders like the double, and its two lowest mantissa bits (a relative change below
-    1e-15) are replaced by the group and the event flag, which the sort then carries along.
+    For speed each row is sorted once as 64-bit integers: the bit pattern of a double orders
+    like the double among non-negative values (negative ones all sort first), and its two
+    lowest mantissa bits (a relative change below 1e-15) are replaced by the group and the
+    event flag, which the sort then carries along. ``buffers`` (an int64 and two float64 arrays
+    of ``time_``'s shape) are reused instead of allocating new ones.
     """
-    key = np.ascontiguousarray(time_, dtype=np.float64).view(np.int64) & ~np.int64(3)
+    shape = time_.shape
+    key, share, at_events = buffers or (np.empty(shape, np.int64), np.empty(shape), np.empty(shape))
+    np.bitwise_and(np.ascontiguousarray(time_, dtype=np.float64).view(np.int64), ~np.int64(3),
+                   out=key)  # fmt: skip
     key |= np.asarray(group, dtype=np.int64) << 1
     key |= event
     key.sort(axis=1)
     low = key.view(np.uint8)[:, ::8] & np.uint8(3)  # the lowest byte (little-endian)
     if not _LITTLE_ENDIAN:  # pragma: no cover - big-endian machines
         low = (key & 3).astype(np.uint8)
-    e = (low & np.uint8(1)).astype(np.float64)
-    g = (low >> np.uint8(1)).astype(np.float64)
-    # ascending order: at the j-th smallest time, n - j patients are at risk (0-based j), and
-    # the group-1 ones among them are all of group 1 minus those before j
-    cum = np.cumsum(g, axis=1)
-    share = cum[:, -1:] - cum
-    share += g
-    share /= np.arange(time_.shape[1], 0, -1, dtype=np.float64)
-    u = np.einsum("ij,ij->i", e, g - share)
-    share *= 1.0 - share
-    v = np.einsum("ij,ij->i", e, share)
+    g = low >> np.uint8(1)
+    # group-1 patients at risk at the j-th smallest time: all of group 1 minus those before j
+    at_risk_1 = np.cumsum(g, axis=1, dtype=np.int32)
+    np.subtract(at_risk_1[:, -1:], at_risk_1, out=at_risk_1)
+    at_risk_1 += g
+    np.divide(at_risk_1, np.arange(shape[1], 0, -1, dtype=np.float64), out=share)
+    np.multiply(share, low & np.uint8(1), out=at_events)
+    expected_1 = at_events.sum(axis=1)
+    u = np.count_nonzero(low == 3, axis=1) - expected_1
+    v = expected_1 - np.einsum("ij,ij->i", at_events, share)
     return u, v
 
 
@@ -109,18 +118,24 @@ def _survival_chunk(
     else:  # rpact: patient i (1-based) enters at i * accrual_time / n
         entry = accrual_time * np.arange(1, n + 1) / n
     group = (np.arange(n) % 2 == 0).astype(np.int8)  # patients 1, 3, 5, ... in group 1
-    survival = rng.standard_exponential((n_rows, n)) * np.where(group == 1, 1 / rate1, 1 / rate2)
-    calendar = entry + survival
+    survival = rng.standard_exponential((n_rows, n))
+    survival *= np.where(group == 1, 1 / rate1, 1 / rate2)
+    calendar = survival + entry
     # the d-th event of each row: non-negative doubles sort like their int64 bit patterns
     by_calendar = np.sort(calendar.view(np.int64), axis=1).view(np.float64)
     z = np.empty((n_rows, len(events)))
     looks = np.empty((n_rows, len(events)))
+    observed = np.empty_like(survival)
+    event = np.empty(survival.shape, dtype=np.bool_)
+    buffers = (np.empty(survival.shape, np.int64), np.empty_like(survival), np.empty_like(survival))
     for k, d in enumerate(events):  # a loop over the (few) looks, not over replicates
         look = by_calendar[:, d - 1 : d]
-        event = calendar <= look
-        # follow-up ends at the look; patients not yet entered get 0 (never at risk at an event)
-        observed = np.maximum(np.minimum(survival, look - entry), 0.0)
-        z[:, k] = logrank_z(*logrank_rows(observed, event, group))
+        np.less_equal(calendar, look, out=event)
+        # follow-up ends at the look; a patient not yet entered gets a negative time, which
+        # logrank_rows keeps out of every risk set
+        np.subtract(look, entry, out=observed)
+        np.minimum(observed, survival, out=observed)
+        z[:, k] = logrank_z(*logrank_rows(observed, event, group, buffers=buffers))
         looks[:, k] = look[:, 0]
     crossed = z >= critical
     first = crossed & (np.cumsum(crossed, axis=1) == 1)
