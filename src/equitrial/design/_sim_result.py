@@ -226,8 +226,8 @@ class SimulationResult:
 
 def write_parquet(path: Path, scenario_columns: Mapping[str, Mapping[str, NDArray[Any]]]) -> None:
     """One row per replicate and scenario, with a ``scenario`` and a ``replicate`` column."""
-    import pyarrow as pa  # type: ignore[import-untyped]
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     tables = []
     for name, columns in scenario_columns.items():
