@@ -10,3 +10,4 @@ from hypothesis import settings
 settings.register_profile("default", deadline=None, derandomize=True, max_examples=100)
 settings.register_profile("explore", deadline=None, max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+from db_fixtures import *  # noqa: E402, F403

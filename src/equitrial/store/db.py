@@ -1,0 +1,130 @@
+"""Engines and transactions for SQLite and PostgreSQL.
+
+SQLite connections get ``PRAGMA journal_mode=WAL``, ``foreign_keys=ON`` and
+``busy_timeout=30000``. pysqlite's own transaction handling is switched off and every
+transaction is opened with ``BEGIN IMMEDIATE`` (the documented SQLAlchemy recipe for pysqlite
+[1]_): writers are serialized from their first statement, so two writers never deadlock on a
+lock upgrade and the audit chain is appended to by one transaction at a time. Read-only
+transactions (``transaction(engine, read_only=True)``) use a plain deferred ``BEGIN`` and run
+beside a writer under WAL.
+
+PostgreSQL is reached with psycopg 3 (``postgresql+psycopg://``; a bare ``postgresql://`` URL is
+given that driver) at the server's default READ COMMITTED isolation.
+
+References
+----------
+.. [1] SQLAlchemy 2.0 documentation, "Serializable isolation / Savepoints / Transactional DDL"
+   (dialects/sqlite, pysqlite section).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session
+
+from equitrial.settings import get_settings
+
+__all__ = ["is_sqlite", "make_engine", "normalize_url", "transaction"]
+
+_READ_ONLY = "equitrial_read_only"
+
+
+def normalize_url(url: str | URL | None = None) -> URL:
+    """Return the SQLAlchemy URL to connect to.
+
+    Parameters
+    ----------
+    url
+        A SQLAlchemy URL; ``None`` reads ``EQUITRIAL_DATABASE_URL`` (default
+        ``sqlite:///equitrial.db``).
+
+    Returns
+    -------
+    URL
+        The URL, with the psycopg 3 driver for a driver-less ``postgresql://`` URL.
+    """
+    parsed = make_url(url if url is not None else get_settings().database_url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def is_sqlite(engine_or_url: Engine | URL | str) -> bool:
+    """Whether an engine or URL points at SQLite."""
+    if isinstance(engine_or_url, Engine):
+        return engine_or_url.dialect.name == "sqlite"
+    return make_url(engine_or_url).get_backend_name() == "sqlite"
+
+
+def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
+    """Create the engine of the clinical database.
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL; ``None`` reads the settings (``EQUITRIAL_DATABASE_URL``).
+    **kwargs
+        Passed to :func:`sqlalchemy.create_engine` (``poolclass=...`` in tests, say).
+
+    Returns
+    -------
+    Engine
+        For SQLite, every connection runs WAL with foreign keys on and a 30 s busy timeout,
+        and every transaction starts with ``BEGIN IMMEDIATE`` unless opened read-only.
+
+    Notes
+    -----
+    The caller owns the engine and should ``dispose()`` it when done.
+    """
+    parsed = normalize_url(url)
+    engine = create_engine(parsed, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        _install_sqlite_hooks(engine)
+    return engine
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Switch pysqlite's implicit BEGIN off; SQLAlchemy's "begin" event below emits ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
+    """Run one use case in one database transaction.
+
+    Parameters
+    ----------
+    engine
+        From :func:`make_engine`.
+    read_only
+        On SQLite, open a deferred transaction that does not take the write lock (use it only
+        for use cases that never write). Ignored on PostgreSQL.
+
+    Yields
+    ------
+    Session
+        Commits when the block ends normally, rolls back on any exception (which propagates).
+        Objects stay readable after the commit (``expire_on_commit=False``).
+    """
+    bind = engine.execution_options(**{_READ_ONLY: True}) if read_only else engine
+    with Session(bind=bind, expire_on_commit=False) as session, session.begin():
+        yield session

@@ -1,0 +1,86 @@
+"""All models of the clinical data store, in one namespace (``from equitrial.store.models import
+Subject``). ``Base.metadata`` is what the Alembic migrations describe."""
+
+from __future__ import annotations
+
+from equitrial.store.models_base import (
+    RECORD_STATUSES,
+    Base,
+    ClinicalRecordMixin,
+    TimestampMixin,
+    UTCDateTime,
+    utcnow,
+)
+from equitrial.store.models_clinical import (
+    ADASample,
+    AdverseEvent,
+    ConMed,
+    Death,
+    Disposition,
+    Dose,
+    LabResult,
+    Lesion,
+    LesionMeasurement,
+    PKSample,
+    QuestionnaireResponse,
+    TumourAssessment,
+    Visit,
+)
+from equitrial.store.models_core import (
+    ROLES,
+    SUBJECT_STATUSES,
+    DataCut,
+    RandomizationSchedule,
+    RoleMembership,
+    Site,
+    Study,
+    Subject,
+    Unblinding,
+    User,
+    VersionedMixin,
+)
+from equitrial.store.models_workflow import (
+    QUERY_STATUSES,
+    AuditTrail,
+    Query,
+    QueryMessage,
+    Signature,
+)
+
+__all__ = [
+    "QUERY_STATUSES",
+    "RECORD_STATUSES",
+    "ROLES",
+    "SUBJECT_STATUSES",
+    "ADASample",
+    "AdverseEvent",
+    "AuditTrail",
+    "Base",
+    "ClinicalRecordMixin",
+    "ConMed",
+    "DataCut",
+    "Death",
+    "Disposition",
+    "Dose",
+    "LabResult",
+    "Lesion",
+    "LesionMeasurement",
+    "PKSample",
+    "Query",
+    "QueryMessage",
+    "QuestionnaireResponse",
+    "RandomizationSchedule",
+    "RoleMembership",
+    "Signature",
+    "Site",
+    "Study",
+    "Subject",
+    "TimestampMixin",
+    "TumourAssessment",
+    "UTCDateTime",
+    "Unblinding",
+    "User",
+    "VersionedMixin",
+    "Visit",
+    "utcnow",
+]

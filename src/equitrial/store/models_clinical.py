@@ -1,0 +1,215 @@
+"""Clinical records of a subject: visits, doses, tumour data, AEs, labs, samples, PROs, outcome.
+
+Every class carries the workflow ``status`` (entered -> verified -> signed -> frozen -> locked)
+and the optimistic-locking ``version`` of :class:`ClinicalRecordMixin`. Derived values
+(``overall_response``, ``ctcae_grade``, ``scores_json``) are filled by the services from
+:mod:`equitrial.clinical` when the record is saved, never typed by hand.
+
+Two domain columns that would clash with the workflow ``status`` are named
+``LesionMeasurement.measurement_status`` and ``Disposition.disposition_status``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final
+
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from equitrial.store.models_base import Base, ClinicalRecordMixin, enum_column
+
+__all__ = [
+    "ADASample",
+    "AdverseEvent",
+    "ConMed",
+    "Death",
+    "Disposition",
+    "Dose",
+    "LabResult",
+    "Lesion",
+    "LesionMeasurement",
+    "PKSample",
+    "QuestionnaireResponse",
+    "TumourAssessment",
+    "Visit",
+]
+
+LESION_ROLES: Final = ("target", "non-target", "new")
+READERS: Final = ("investigator", "central")
+
+
+def _subject_fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("subject.id"), index=True)
+
+
+class Visit(ClinicalRecordMixin, Base):
+    """A scheduled visit: planned and actual date, and whether it fell in its window."""
+
+    __tablename__ = "visit"
+    __table_args__ = (UniqueConstraint("subject_id", "name"),)
+
+    subject_id: Mapped[int] = _subject_fk()
+    name: Mapped[str] = mapped_column(String(64))
+    planned_date: Mapped[dt.date | None] = mapped_column(default=None)
+    actual_date: Mapped[dt.date | None] = mapped_column(default=None)
+    window_status: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+class Dose(ClinicalRecordMixin, Base):
+    """One administration of study drug (cycle, date, mg, kit; delayed/interrupted + reason)."""
+
+    __tablename__ = "dose"
+
+    subject_id: Mapped[int] = _subject_fk()
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), default=None)
+    cycle: Mapped[int] = mapped_column(Integer)
+    date: Mapped[dt.date]
+    dose_mg: Mapped[float] = mapped_column(Float)
+    kit_number: Mapped[str | None] = mapped_column(String(32), default=None)
+    delayed: Mapped[bool] = mapped_column(Boolean, default=False)
+    interrupted: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class Lesion(ClinicalRecordMixin, Base):
+    """A tumour lesion as identified by one reader."""
+
+    __tablename__ = "lesion"
+    __table_args__ = (UniqueConstraint("subject_id", "reader", "lesion_code"),)
+
+    subject_id: Mapped[int] = _subject_fk()
+    lesion_code: Mapped[str] = mapped_column(String(32))
+    organ: Mapped[str] = mapped_column(String(64))
+    nodal: Mapped[bool] = mapped_column(Boolean, default=False)
+    role: Mapped[str] = mapped_column(enum_column("lesion_role", *LESION_ROLES))
+    reader: Mapped[str] = mapped_column(enum_column("lesion_reader", *READERS))
+
+
+class LesionMeasurement(ClinicalRecordMixin, Base):
+    """A measurement of one lesion at one assessment by one reader."""
+
+    __tablename__ = "lesion_measurement"
+    __table_args__ = (UniqueConstraint("lesion_id", "assessment_date", "reader"),)
+
+    lesion_id: Mapped[int] = mapped_column(ForeignKey("lesion.id"), index=True)
+    assessment_date: Mapped[dt.date]
+    reader: Mapped[str] = mapped_column(enum_column("measurement_reader", *READERS))
+    diameter_mm: Mapped[float | None] = mapped_column(Float, default=None)
+    measurement_status: Mapped[str] = mapped_column(String(32), default="measured")
+
+
+class TumourAssessment(ClinicalRecordMixin, Base):
+    """A time-point response, derived by ``equitrial.clinical.recist`` under ``rule_version``."""
+
+    __tablename__ = "tumour_assessment"
+    __table_args__ = (UniqueConstraint("subject_id", "assessment_date", "reader"),)
+
+    subject_id: Mapped[int] = _subject_fk()
+    assessment_date: Mapped[dt.date]
+    reader: Mapped[str] = mapped_column(enum_column("assessment_reader", *READERS))
+    target_response: Mapped[str | None] = mapped_column(String(16), default=None)
+    non_target_response: Mapped[str | None] = mapped_column(String(16), default=None)
+    new_lesions: Mapped[bool] = mapped_column(Boolean, default=False)
+    overall_response: Mapped[str | None] = mapped_column(String(16), default=None)
+    rule_version: Mapped[str] = mapped_column(String(32))
+
+
+class AdverseEvent(ClinicalRecordMixin, Base):
+    """An adverse event coded to a CTCAE term and SOC."""
+
+    __tablename__ = "adverse_event"
+
+    subject_id: Mapped[int] = _subject_fk()
+    term: Mapped[str] = mapped_column(String(200))
+    soc: Mapped[str] = mapped_column(String(200))
+    grade: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[dt.date]
+    end_date: Mapped[dt.date | None] = mapped_column(default=None)
+    serious: Mapped[bool] = mapped_column(Boolean, default=False)
+    serious_criteria: Mapped[str | None] = mapped_column(Text, default=None)
+    related: Mapped[str | None] = mapped_column(String(32), default=None)
+    action_taken: Mapped[str | None] = mapped_column(String(64), default=None)
+    outcome: Mapped[str | None] = mapped_column(String(64), default=None)
+    immune_category: Mapped[str | None] = mapped_column(String(64), default=None)
+    treatment_emergent: Mapped[bool | None] = mapped_column(Boolean, default=None)
+
+
+class LabResult(ClinicalRecordMixin, Base):
+    """A laboratory value with its range and the CTCAE grade derived from it."""
+
+    __tablename__ = "lab_result"
+
+    subject_id: Mapped[int] = _subject_fk()
+    test: Mapped[str] = mapped_column(String(200))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(32))
+    lln: Mapped[float | None] = mapped_column(Float, default=None)
+    uln: Mapped[float | None] = mapped_column(Float, default=None)
+    collected_at: Mapped[dt.datetime]
+    ctcae_grade: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class PKSample(ClinicalRecordMixin, Base):
+    """A pharmacokinetic sample (concentration null until assayed)."""
+
+    __tablename__ = "pk_sample"
+
+    subject_id: Mapped[int] = _subject_fk()
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), default=None)
+    collected_at: Mapped[dt.datetime]
+    timing: Mapped[str] = mapped_column(String(32))
+    concentration: Mapped[float | None] = mapped_column(Float, default=None)
+
+
+class ADASample(ClinicalRecordMixin, Base):
+    """An anti-drug antibody sample and its result."""
+
+    __tablename__ = "ada_sample"
+
+    subject_id: Mapped[int] = _subject_fk()
+    collected_at: Mapped[dt.datetime]
+    result: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+class QuestionnaireResponse(ClinicalRecordMixin, Base):
+    """A QLQ-C30 response: item answers and the scale scores derived from them."""
+
+    __tablename__ = "questionnaire_response"
+
+    subject_id: Mapped[int] = _subject_fk()
+    date: Mapped[dt.date]
+    items_json: Mapped[str] = mapped_column(Text)
+    scores_json: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class ConMed(ClinicalRecordMixin, Base):
+    """A concomitant medication."""
+
+    __tablename__ = "con_med"
+
+    subject_id: Mapped[int] = _subject_fk()
+    name: Mapped[str] = mapped_column(String(200))
+    start: Mapped[dt.date | None] = mapped_column(default=None)
+    end: Mapped[dt.date | None] = mapped_column(default=None)
+
+
+class Disposition(ClinicalRecordMixin, Base):
+    """How a subject left (or completed) the study."""
+
+    __tablename__ = "disposition"
+
+    subject_id: Mapped[int] = _subject_fk()
+    disposition_status: Mapped[str] = mapped_column(String(32))
+    date: Mapped[dt.date]
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class Death(ClinicalRecordMixin, Base):
+    """A subject's death."""
+
+    __tablename__ = "death"
+
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), unique=True)
+    date: Mapped[dt.date]
+    cause: Mapped[str | None] = mapped_column(Text, default=None)
