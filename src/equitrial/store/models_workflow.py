@@ -70,7 +70,7 @@ class AuditTrail(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[dt.datetime]
     user_id: Mapped[int | None] = mapped_column(Integer, default=None)
-    username: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(Text)
     action: Mapped[str] = mapped_column(String(32))
     table_name: Mapped[str | None] = mapped_column(String(64), default=None)
     record_id: Mapped[str | None] = mapped_column(String(64), default=None)

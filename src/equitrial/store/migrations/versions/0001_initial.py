@@ -75,7 +75,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
-        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("username", sa.Text(), nullable=False),
         sa.Column("action", sa.String(length=32), nullable=False),
         sa.Column("table_name", sa.String(length=64), nullable=True),
         sa.Column("record_id", sa.String(length=64), nullable=True),
