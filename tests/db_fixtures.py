@@ -17,6 +17,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -26,7 +28,15 @@ from sqlalchemy.exc import OperationalError
 from equitrial.store import migrate
 from equitrial.store.db import make_engine
 
-__all__ = ["db_url", "empty_db_url", "engine", "postgres_admin_url"]
+__all__ = [
+    "another_empty_db_url",
+    "backend",
+    "db_url",
+    "empty_db_url",
+    "engine",
+    "fresh_database",
+    "postgres_admin_url",
+]
 
 DEFAULT_POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")
@@ -45,6 +55,15 @@ def _unreachable(reason: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"PostgreSQL is required in CI and is unreachable: {reason}")
     pytest.skip(f"PostgreSQL unreachable: {reason}")
+
+
+@contextmanager
+def fresh_database(backend: str, directory: Path) -> Iterator[str]:
+    """A new empty database of ``backend`` (``sqlite`` in ``directory``), dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / f'equitrial_{uuid.uuid4().hex}.db'}"
+    else:
+        yield from _fresh_postgres_database()
 
 
 def _fresh_postgres_database() -> Iterator[str]:
@@ -69,11 +88,21 @@ def empty_db_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """URL of a fresh, empty (not migrated) database: ``sqlite`` or ``postgresql``."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("sqlite") / "equitrial.db"
-        yield f"sqlite:///{path}"
-    else:
-        yield from _fresh_postgres_database()
+    with fresh_database(request.param, tmp_path_factory.mktemp("sqlite")) as url:
+        yield url
+
+
+@pytest.fixture
+def backend(empty_db_url: str) -> str:
+    """``"sqlite"`` or ``"postgresql"``: the backend of this test's database."""
+    return make_url(empty_db_url).get_backend_name()
+
+
+@pytest.fixture
+def another_empty_db_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second fresh, empty database on the same backend (a restore target, say)."""
+    with fresh_database(backend, tmp_path_factory.mktemp("sqlite")) as url:
+        yield url
 
 
 @pytest.fixture

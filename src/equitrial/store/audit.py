@@ -206,7 +206,7 @@ def append(
     )
     row.row_hash = compute_row_hash(row)
     session.add(row)
-    session.flush([row])
+    session.flush()
     return row
 
 
