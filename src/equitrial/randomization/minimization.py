@@ -163,7 +163,7 @@ def minimization_probabilities(
         )
     best = g <= g.min() + _TIE
     if best.all():
-        return r / r.sum()
+        return np.asarray(r / r.sum(), dtype=np.float64)
     probs = np.where(best, float(p_best) * r / r[best].sum(), 0.0)
     probs[~best] = (1.0 - float(p_best)) * r[~best] / r[~best].sum()
     return np.asarray(probs, dtype=np.float64)
