@@ -1,0 +1,170 @@
+"""Use cases of tumour assessment: register lesions, record one reader's measurements at a date.
+
+The time-point responses (target, non-target, new lesions, overall) are derived by RECIST 1.1
+(:func:`equitrial.clinical.recist.assess_patient`) from all the reader's measurements of the
+subject each time one is saved, and stored with the rule version; never typed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from equitrial.clinical import recist
+from equitrial.errors import ConflictError, InvalidInputError
+from equitrial.services._base import RecordView, audited_insert, today, view_of
+from equitrial.services.auth import Actor
+from equitrial.services.checks import CheckContext, enforce
+from equitrial.services.queries import open_queries_for
+from equitrial.services.subjects import SITE_STAFF, subject_for_write
+from equitrial.store import models as m
+from equitrial.store.db import transaction
+
+__all__ = ["RULE_VERSION", "add_lesion", "record_assessment"]
+
+RULE_VERSION = "RECIST 1.1"
+
+
+def add_lesion(
+    engine: Engine,
+    actor: Actor,
+    subject: int | str,
+    *,
+    lesion_code: str,
+    organ: str,
+    nodal: bool,
+    role: str,
+    reader: str,
+) -> RecordView:
+    """Register a lesion (target, non-target or new) as followed by one reader."""
+    recist.Lesion(lesion_code, organ, nodal, role)  # type: ignore[arg-type]  # validates
+    with transaction(engine) as session:
+        row = subject_for_write(session, actor, subject, SITE_STAFF)
+        lesion = m.Lesion(
+            subject_id=row.id,
+            lesion_code=lesion_code,
+            organ=organ,
+            nodal=nodal,
+            role=role,
+            reader=reader,
+        )
+        return view_of(audited_insert(session, actor, lesion))
+
+
+def _lesions(session: Session, subject_id: int, reader: str) -> dict[str, m.Lesion]:
+    rows = session.scalars(
+        select(m.Lesion).where(m.Lesion.subject_id == subject_id, m.Lesion.reader == reader)
+    )
+    return {lesion.lesion_code: lesion for lesion in rows}
+
+
+def _derive(
+    session: Session, lesions: dict[str, m.Lesion], reader: str, date: dt.date
+) -> recist.TimepointAssessment | None:
+    by_id = {lesion.id: code for code, lesion in lesions.items()}
+    stored = session.scalars(
+        select(m.LesionMeasurement).where(
+            m.LesionMeasurement.lesion_id.in_(by_id), m.LesionMeasurement.reader == reader
+        )
+    )
+    measurements = [
+        recist.LesionMeasurement(
+            by_id[x.lesion_id],
+            x.assessment_date,
+            cast(Any, reader),
+            cast(Any, x.measurement_status),
+            x.diameter_mm,
+        )
+        for x in stored
+    ]
+    records = [recist.Lesion(c, le.organ, le.nodal, le.role) for c, le in lesions.items()]  # type: ignore[arg-type]
+    baseline = min(x.date for x in measurements)
+    if date == baseline:
+        return None
+    result = recist.assess_patient(
+        records,
+        measurements,
+        reader=cast(Any, reader),
+        reference_date=baseline,
+        confirmation_required=False,
+    )
+    return next(t for t in result.timepoints if t.date == date)
+
+
+def record_assessment(
+    engine: Engine,
+    actor: Actor,
+    subject: int | str,
+    *,
+    reader: str,
+    assessment_date: dt.date,
+    measurements: Sequence[Mapping[str, Any]],
+) -> RecordView:
+    """Record one reader's lesion measurements at one date and derive the time-point response.
+
+    Parameters
+    ----------
+    measurements
+        One mapping per lesion: ``lesion_code``, ``status`` (RECIST measurement status, default
+        ``"measured"``) and ``diameter_mm`` (for measured targets).
+
+    Returns
+    -------
+    RecordView
+        The tumour assessment: at baseline (the reader's first date) without responses,
+        afterwards with ``target_response``, ``non_target_response``, ``new_lesions``,
+        ``overall_response`` and ``rule_version``.
+    """
+    enforce("tumour_assessment", {"assessment_date": assessment_date}, CheckContext(today()))
+    with transaction(engine) as session:
+        row = subject_for_write(session, actor, subject, SITE_STAFF)
+        lesions = _lesions(session, row.id, reader)
+        findings = []
+        saved = []
+        for item in measurements:
+            code = item.get("lesion_code")
+            if code not in lesions:
+                raise InvalidInputError(
+                    f"no lesion {code!r} for reader {reader}", field="lesion_code", value=code
+                )
+            values = {"diameter_mm": item.get("diameter_mm")}
+            implausible = enforce("lesion_measurement", values, CheckContext(today()))
+            x = m.LesionMeasurement(
+                lesion_id=lesions[code].id,
+                assessment_date=assessment_date,
+                reader=reader,
+                diameter_mm=item.get("diameter_mm"),
+                measurement_status=item.get("status", "measured"),
+            )
+            saved.append(audited_insert(session, actor, x))
+            findings.append((x, implausible))
+        exists = select(m.TumourAssessment.id).where(
+            m.TumourAssessment.subject_id == row.id,
+            m.TumourAssessment.reader == reader,
+            m.TumourAssessment.assessment_date == assessment_date,
+        )
+        if session.scalar(exists) is not None:
+            raise ConflictError(
+                f"{reader} assessment of {assessment_date} exists", field="assessment_date"
+            )
+        timepoint = _derive(session, lesions, reader, assessment_date)
+        assessment = m.TumourAssessment(
+            subject_id=row.id,
+            assessment_date=assessment_date,
+            reader=reader,
+            target_response=None if timepoint is None else timepoint.target,
+            non_target_response=None if timepoint is None else timepoint.non_target,
+            new_lesions=False if timepoint is None else timepoint.new_lesions,
+            overall_response=None if timepoint is None else timepoint.overall,
+            rule_version=RULE_VERSION,
+        )
+        audited_insert(session, actor, assessment)
+        query_ids: tuple[int, ...] = ()
+        for x, implausible in findings:
+            query_ids += open_queries_for(session, actor, x, implausible)
+        return view_of(assessment, query_ids)

@@ -1,0 +1,282 @@
+"""Declarative edit checks: the rules every form is checked against when it is saved.
+
+A check looks at the values of one form (and, for cross-form rules, at the context: today's date,
+the window of the visit a dose belongs to) and returns a :class:`Finding` or ``None``.
+An ``"impossible"`` finding refuses the save with a message naming the field and the rule; an
+``"implausible"`` one lets the value be saved and opens a query on the field (see
+:mod:`equitrial.services.queries`). The rules of each form are data, in :data:`CHECKS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from equitrial.clinical.ctcae import convert_unit, lab_criterion
+from equitrial.errors import EquitrialError, InvalidInputError
+
+__all__ = [
+    "CHECKS",
+    "Check",
+    "CheckContext",
+    "Finding",
+    "NotFuture",
+    "Order",
+    "Range",
+    "Required",
+    "RequiredIf",
+    "Severity",
+    "UnitKnown",
+    "WithinWindow",
+    "enforce",
+    "run_checks",
+]
+
+Severity = Literal["impossible", "implausible"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One failed check: the field, the rule's name, a message and how bad it is."""
+
+    field: str
+    rule: str
+    message: str
+    severity: Severity
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What cross-form checks need: today's date and the visit window of the record, if any."""
+
+    today: dt.date
+    window: tuple[dt.date, dt.date] | None = None
+
+
+def _as_date(value: Any) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+@dataclass(frozen=True)
+class Required:
+    """``field`` must have a value."""
+
+    field: str
+    severity: Severity = "impossible"
+
+    def __call__(self, values: Mapping[str, Any], ctx: CheckContext) -> Finding | None:
+        if _present(values.get(self.field)):
+            return None
+        return Finding(self.field, "required", f"{self.field} is required", self.severity)
+
+
+@dataclass(frozen=True)
+class RequiredIf:
+    """``field`` must have a value when ``when`` holds for the form's values."""
+
+    field: str
+    when: Callable[[Mapping[str, Any]], bool]
+    condition: str
+    severity: Severity = "impossible"
+
+    def __call__(self, values: Mapping[str, Any], ctx: CheckContext) -> Finding | None:
+        if not self.when(values) or _present(values.get(self.field)):
+            return None
+        msg = f"{self.field} is required when {self.condition}"
+        return Finding(self.field, "required-if", msg, self.severity)
+
+
+@dataclass(frozen=True)
+class Range:
+    """``low <= field <= high`` (``low_open``: ``low < field``); a missing value passes."""
+
+    field: str
+    low: float = -math.inf
+    high: float = math.inf
+    severity: Severity = "impossible"
+    low_open: bool = False
+
+    def __call__(self, values: Mapping[str, Any], ctx: CheckContext) -> Finding | None:
+        value = values.get(self.field)
+        if value is None:
+            return None
+        below = value <= self.low if self.low_open else value < self.low
+        ok = isinstance(value, int | float) and math.isfinite(value) and not below
+        if ok and value <= self.high:
+            return None
+        lower = f"{self.low:g} {'<' if self.low_open else '<='} " if self.low > -math.inf else ""
+        upper = f" <= {self.high:g}" if self.high < math.inf else ""
+        msg = f"{self.field} = {value!r} is {self.severity}; expected {lower}{self.field}{upper}"
+        return Finding(self.field, "range", msg, self.severity)
+
+
+@dataclass(frozen=True)
+class Order:
+    """``earlier <= later`` (dates or numbers); either missing passes. Reported on ``later``."""
+
+    earlier: str
+    later: str
+    severity: Severity = "impossible"
+
+    def __call__(self, values: Mapping[str, Any], ctx: CheckContext) -> Finding | None:
+        first, last = values.get(self.earlier), values.get(self.later)
+        if first is None or last is None or last >= first:
+            return None
+        msg = (
+            f"{self.later} ({last}) is before {self.earlier} ({first}); "
+            f"expected {self.later} >= {self.earlier}"
+        )
+        return Finding(self.later, "order", msg, self.severity)
+
+
+@dataclass(frozen=True)
+class NotFuture:
+    """A date (or timestamp) ``field`` must not be after today (UTC)."""
+
+    field: str
+    severity: Severity = "impossible"
+
+    def __call__(self, values: Mapping[str, Any], ctx: CheckContext) -> Finding | None:
+        value = values.get(self.field)
+        if value is None or _as_date(value) <= ctx.today:
+            return None
+        msg = f"{self.field} ({value}) is in the future; expected a date on or before {ctx.today}"
+        return Finding(self.field, "not-future", msg, self.severity)
+
+
+@dataclass(frozen=True)
+class WithinWindow:
+    """A date ``field`` must lie inside the window of the record's visit (cross-form)."""
+
+    field: str
+    severity: Severity = "implausible"
+
+    def __call__(self, values: Mapping[str, Any], ctx: CheckContext) -> Finding | None:
+        value = values.get(self.field)
+        if value is None or ctx.window is None:
+            return None
+        start, end = ctx.window
+        if start <= _as_date(value) <= end:
+            return None
+        msg = f"{self.field} ({value}) is outside its visit window {start} to {end}"
+        return Finding(self.field, "visit-window", msg, self.severity)
+
+
+@dataclass(frozen=True)
+class UnitKnown:
+    """``unit_field`` must be a unit CTCAE accepts for the lab test in ``test_field``."""
+
+    test_field: str = "test"
+    unit_field: str = "unit"
+    severity: Severity = "impossible"
+
+    def __call__(self, values: Mapping[str, Any], ctx: CheckContext) -> Finding | None:
+        test, unit = values.get(self.test_field), values.get(self.unit_field)
+        if test is None or unit is None:
+            return None
+        try:
+            criterion = lab_criterion(str(test))
+        except EquitrialError as error:
+            return Finding(self.test_field, "lab-test-known", error.message, self.severity)
+        try:  # accepted units and their aliases are the criteria's data
+            convert_unit(criterion.term, 1.0, str(unit), criterion.canonical_unit)
+        except InvalidInputError:
+            units = ", ".join(criterion.units)
+            msg = f"unit {unit!r} is not known for {test!r}; expected one of {units}"
+            return Finding(self.unit_field, "unit-known", msg, self.severity)
+        return None
+
+
+Check = Required | RequiredIf | Range | Order | NotFuture | WithinWindow | UnitKnown
+
+
+def _delayed_or_interrupted(values: Mapping[str, Any]) -> bool:
+    return bool(values.get("delayed")) or bool(values.get("interrupted"))
+
+
+CHECKS: dict[str, tuple[Check, ...]] = {
+    "subject": (
+        Required("screening_number"),
+        Required("consent_date"),
+        NotFuture("consent_date"),
+        Range("birth_year", 1900, 2100),
+        Order("birth_year", "consent_year"),
+    ),
+    "visit": (
+        Required("name"),
+        Required("planned_date"),
+        NotFuture("actual_date"),
+    ),
+    "dose": (
+        Required("date"),
+        NotFuture("date"),
+        Range("cycle", 1, 1000),
+        Range("dose_mg", 0, 2000, low_open=True),
+        # the protocol doses are 200 mg Q3W and 400 mg Q6W: anything else is queried
+        Range("dose_mg", 100, 440, severity="implausible"),
+        RequiredIf("reason", _delayed_or_interrupted, "the dose is delayed or interrupted"),
+        WithinWindow("date"),
+    ),
+    "adverse_event": (
+        Required("term"),
+        Required("grade"),
+        Range("grade", 1, 5),
+        Required("start_date"),
+        NotFuture("start_date"),
+        NotFuture("end_date"),
+        Order("start_date", "end_date"),
+        RequiredIf("serious_criteria", lambda v: bool(v.get("serious")), "the event is serious"),
+    ),
+    "lab_result": (
+        Required("test"),
+        Required("value"),
+        Required("unit"),
+        Range("value", 0),
+        UnitKnown(),
+        Order("lln", "uln"),
+        Required("collected_at"),
+        NotFuture("collected_at"),
+    ),
+    "lesion_measurement": (
+        Range("diameter_mm", 0, 500),
+        Range("diameter_mm", 0, 300, severity="implausible"),
+    ),
+    "tumour_assessment": (
+        Required("assessment_date"),
+        NotFuture("assessment_date"),
+    ),
+}
+"""The checks of each form, by form name."""
+
+
+def run_checks(form: str, values: Mapping[str, Any], context: CheckContext) -> list[Finding]:
+    """Every finding of the checks of ``form`` on ``values`` (none: the form is clean)."""
+    findings = (check(values, context) for check in CHECKS.get(form, ()))
+    return [f for f in findings if f is not None]
+
+
+def enforce(form: str, values: Mapping[str, Any], context: CheckContext) -> list[Finding]:
+    """Run the checks of ``form``: refuse impossible values, return the implausible ones.
+
+    Raises
+    ------
+    InvalidInputError
+        At least one impossible value; the message lists each as ``field (rule): message``
+        and ``field`` names the first.
+    """
+    findings = run_checks(form, values, context)
+    impossible = [f for f in findings if f.severity == "impossible"]
+    if impossible:
+        text = "; ".join(f"{f.field} ({f.rule}): {f.message}" for f in impossible)
+        first = impossible[0]
+        raise InvalidInputError(
+            f"{form}: {text}", field=first.field, value=values.get(first.field), expected=first.rule
+        )
+    return [f for f in findings if f.severity == "implausible"]

@@ -1,0 +1,305 @@
+"""Use cases of clinical data entry: visits, doses, adverse events, lab results; and edits.
+
+Each save runs the form's edit checks (:mod:`equitrial.services.checks`): impossible values are
+refused, implausible ones are saved and open a query. Derived values are computed here from
+:mod:`equitrial.clinical`, never typed: the visit window status, the AE's SOC, immune-related
+category and treatment-emergent flag, the lab result's CTCAE grade.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from equitrial.clinical.ctcae import catalogue, grade_lab, immune_category
+from equitrial.errors import InvalidInputError, NotFoundError
+from equitrial.services._base import (
+    RecordView,
+    audited_insert,
+    audited_update,
+    check_version,
+    ensure_editable,
+    ensure_study_open,
+    get,
+    today,
+    view_of,
+)
+from equitrial.services.auth import Actor, require
+from equitrial.services.checks import CheckContext, enforce
+from equitrial.services.queries import open_queries_for
+from equitrial.services.subjects import SITE_STAFF, subject_for_write
+from equitrial.store import models as m
+from equitrial.store.db import transaction
+
+__all__ = [
+    "DERIVED_FIELDS",
+    "VISIT_WINDOW_DAYS",
+    "record_dose",
+    "record_lab",
+    "record_visit",
+    "report_adverse_event",
+    "update_record",
+]
+
+VISIT_WINDOW_DAYS = 3
+"""Half-width of a visit's window around its planned date (days); the protocol file does not
+state windows, so this is the common +/-3 days of a Q3W dosing visit."""
+
+DERIVED_FIELDS: dict[str, frozenset[str]] = {
+    "visit": frozenset({"window_status"}),
+    "adverse_event": frozenset({"soc", "immune_category", "treatment_emergent"}),
+    "lab_result": frozenset({"ctcae_grade"}),
+    "dose": frozenset(),
+}
+"""Fields computed from the others on every save: never typed, never edited."""
+
+_MODELS: dict[str, type[Any]] = {
+    "visit": m.Visit,
+    "dose": m.Dose,
+    "adverse_event": m.AdverseEvent,
+    "lab_result": m.LabResult,
+}
+
+
+def _window(visit: m.Visit) -> tuple[dt.date, dt.date] | None:
+    if visit.planned_date is None:
+        return None
+    half = dt.timedelta(days=VISIT_WINDOW_DAYS)
+    return visit.planned_date - half, visit.planned_date + half
+
+
+def _derive_visit(session: Session, obj: m.Visit) -> CheckContext:
+    window = _window(obj)
+    if window is None or obj.actual_date is None:
+        obj.window_status = None
+    else:
+        inside = window[0] <= obj.actual_date <= window[1]
+        obj.window_status = "in window" if inside else "out of window"
+    return CheckContext(today())
+
+
+def _derive_dose(session: Session, obj: m.Dose) -> CheckContext:
+    if obj.visit_id is None:
+        return CheckContext(today())
+    visit = get(session, m.Visit, obj.visit_id, "visit")
+    if visit.subject_id != obj.subject_id:
+        raise InvalidInputError(
+            f"visit {visit.id} belongs to another subject", field="visit_id", value=obj.visit_id
+        )
+    return CheckContext(today(), _window(visit))
+
+
+def _derive_ae(session: Session, obj: m.AdverseEvent) -> CheckContext:
+    terms = {t.term: t for t in catalogue()}
+    entry = terms.get(obj.term)
+    if entry is None:
+        immune_category(obj.term)  # raises NotFoundError listing close matches
+        raise NotFoundError(f"{obj.term!r} is not a CTCAE term", field="term", value=obj.term)
+    obj.soc = entry.soc
+    obj.immune_category = entry.immune_category
+    first_dose = session.scalar(
+        select(func.min(m.Dose.date)).where(m.Dose.subject_id == obj.subject_id)
+    )
+    obj.treatment_emergent = first_dose is not None and obj.start_date >= first_dose
+    return CheckContext(today())
+
+
+def _derive_lab(session: Session, obj: m.LabResult) -> CheckContext:
+    earlier = select(m.LabResult.value, m.LabResult.unit).where(
+        m.LabResult.subject_id == obj.subject_id,
+        m.LabResult.test == obj.test,
+        m.LabResult.collected_at < obj.collected_at,
+    )
+    first = session.execute(earlier.order_by(m.LabResult.collected_at).limit(1)).first()
+    baseline = first[0] if first is not None and first[1] == obj.unit else None
+    obj.ctcae_grade = grade_lab(
+        obj.test, obj.value, obj.unit, lln=obj.lln, uln=obj.uln, baseline=baseline
+    )
+    return CheckContext(today())
+
+
+_DERIVE: dict[str, Callable[[Session, Any], CheckContext]] = {
+    "visit": _derive_visit,
+    "dose": _derive_dose,
+    "adverse_event": _derive_ae,
+    "lab_result": _derive_lab,
+}
+
+
+def _values(obj: Any, form: str) -> dict[str, Any]:
+    return {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs}
+
+
+def _checked(session: Session, form: str, obj: Any) -> list[Any]:
+    context = _DERIVE[form](session, obj)
+    return enforce(form, _values(obj, form), context)
+
+
+def _new_record(
+    engine: Engine, actor: Actor, form: str, subject: int | str, fields: Mapping[str, Any]
+) -> RecordView:
+    typed = set(fields) & DERIVED_FIELDS[form]
+    if typed:
+        field = sorted(typed)[0]
+        raise InvalidInputError(f"{field} is derived, not entered", field=field)
+    enforce(form, fields, CheckContext(today()))  # refuse the obvious before touching the db
+    with transaction(engine) as session:
+        row = subject_for_write(session, actor, subject, SITE_STAFF)
+        obj = _MODELS[form](subject_id=row.id, **fields)
+        implausible = _checked(session, form, obj)
+        audited_insert(session, actor, obj)
+        return view_of(obj, open_queries_for(session, actor, obj, implausible))
+
+
+def record_visit(
+    engine: Engine,
+    actor: Actor,
+    subject: int | str,
+    name: str,
+    *,
+    planned_date: dt.date,
+    actual_date: dt.date | None = None,
+) -> RecordView:
+    """Record a visit; its window status (+/- :data:`VISIT_WINDOW_DAYS`) is derived."""
+    fields = {"name": name, "planned_date": planned_date, "actual_date": actual_date}
+    return _new_record(engine, actor, "visit", subject, fields)
+
+
+def record_dose(
+    engine: Engine,
+    actor: Actor,
+    subject: int | str,
+    *,
+    cycle: int,
+    date: dt.date,
+    dose_mg: float,
+    kit_number: str | None = None,
+    visit_id: int | None = None,
+    delayed: bool = False,
+    interrupted: bool = False,
+    reason: str | None = None,
+) -> RecordView:
+    """Record a dose; a delay or interruption needs its reason, a date outside the visit window
+    opens a query."""
+    fields = {
+        "cycle": cycle,
+        "date": date,
+        "dose_mg": dose_mg,
+        "kit_number": kit_number,
+        "visit_id": visit_id,
+        "delayed": delayed,
+        "interrupted": interrupted,
+        "reason": reason,
+    }
+    return _new_record(engine, actor, "dose", subject, fields)
+
+
+def report_adverse_event(
+    engine: Engine,
+    actor: Actor,
+    subject: int | str,
+    *,
+    term: str,
+    grade: int,
+    start_date: dt.date,
+    end_date: dt.date | None = None,
+    serious: bool = False,
+    serious_criteria: str | None = None,
+    related: str | None = None,
+    action_taken: str | None = None,
+    outcome: str | None = None,
+) -> RecordView:
+    """Report an adverse event under a CTCAE v5.0 term (checked against the catalogue).
+
+    SOC and the immune-related category come from the catalogue; the event is treatment-emergent
+    when it starts on or after the first dose.
+    """
+    fields = {
+        "term": term,
+        "grade": grade,
+        "start_date": start_date,
+        "end_date": end_date,
+        "serious": serious,
+        "serious_criteria": serious_criteria,
+        "related": related,
+        "action_taken": action_taken,
+        "outcome": outcome,
+    }
+    return _new_record(engine, actor, "adverse_event", subject, fields)
+
+
+def record_lab(
+    engine: Engine,
+    actor: Actor,
+    subject: int | str,
+    *,
+    test: str,
+    value: float,
+    unit: str,
+    collected_at: dt.datetime,
+    lln: float | None = None,
+    uln: float | None = None,
+) -> RecordView:
+    """Record a lab result under its CTCAE term; the CTCAE grade is derived (``grade_lab``),
+    against the subject's earliest earlier result of the test as baseline when in the same unit."""
+    fields = {
+        "test": test,
+        "value": value,
+        "unit": unit,
+        "collected_at": collected_at,
+        "lln": lln,
+        "uln": uln,
+    }
+    return _new_record(engine, actor, "lab_result", subject, fields)
+
+
+def update_record(
+    engine: Engine,
+    actor: Actor,
+    form: str,
+    record_id: int,
+    changes: Mapping[str, Any],
+    *,
+    reason: str,
+    expected_version: int | None = None,
+) -> RecordView:
+    """Change a saved visit, dose, adverse event or lab result (site staff of the subject).
+
+    The reason is required and written with each changed field to the audit trail; derived values
+    are recomputed and the checks run again. A verified or signed record goes back to "entered"
+    (its verification and signature no longer cover the new values).
+
+    Raises
+    ------
+    LockedRecordError
+        The record is frozen or locked, or the study is locked.
+    ConflictError
+        The record changed since ``expected_version`` was read.
+    InvalidInputError
+        No reason, an unknown or derived field, an impossible value.
+    """
+    if form not in _MODELS:
+        raise InvalidInputError(
+            f"unknown form {form!r}; expected one of {', '.join(_MODELS)}", field="form"
+        )
+    typed = (set(changes) & DERIVED_FIELDS[form]) | ({"subject_id", "status"} & set(changes))
+    if typed:
+        raise InvalidInputError(f"{sorted(typed)[0]} cannot be edited", field=sorted(typed)[0])
+    with transaction(engine) as session:
+        obj = get(session, _MODELS[form], record_id, form)
+        subject = get(session, m.Subject, obj.subject_id, "subject")
+        require(actor, roles=SITE_STAFF, site=subject.site_id)
+        ensure_study_open(session, subject.study_id)
+        ensure_editable(obj, form)
+        check_version(obj, expected_version, form)
+        for name, value in changes.items():
+            setattr(obj, name, value)
+        implausible = _checked(session, form, obj)
+        status = {"status": "entered"} if obj.status != "entered" else {}
+        audited_update(session, actor, obj, {**changes, **status}, reason=reason)
+        return view_of(obj, open_queries_for(session, actor, obj, implausible))

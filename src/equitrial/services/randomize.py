@@ -1,0 +1,174 @@
+"""Use cases of randomization: randomize a subject, list the allocations (unblinded roles only).
+
+The allocation itself is :func:`equitrial.randomization.service.allocate`, called inside this
+use case's transaction: it takes the next free slot of the subject's stratum from the concealed
+pre-generated list under a lock, and is idempotent. What comes back to a blinded user is the
+sequence number and the kit, never the arm; the audit trail never holds the arm either (blinded
+monitors read it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from equitrial.randomization import service as allocation_service
+from equitrial.services._base import audited_update
+from equitrial.services.auth import UNBLINDED_ROLES, Actor, is_unblinded, require
+from equitrial.services.study import current_study
+from equitrial.services.subjects import SITE_STAFF, subject_for_write
+from equitrial.store import audit
+from equitrial.store import models as m
+from equitrial.store.db import transaction
+
+__all__ = ["Allocation", "AllocationRow", "generate_list", "list_allocations", "randomize"]
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The result of randomizing one subject.
+
+    ``arm`` is ``None`` unless the actor holds an unblinded role.
+    """
+
+    subject_id: int
+    subject: str
+    stratum: str
+    sequence_number: int
+    kit: str
+    arm: str | None
+    new: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; the ``arm`` key is present only when the arm is shown."""
+        doc: dict[str, Any] = {
+            "subject": self.subject,
+            "subject_id": self.subject_id,
+            "stratum": self.stratum,
+            "sequence_number": self.sequence_number,
+            "kit": self.kit,
+        }
+        if self.arm is not None:
+            doc["arm"] = self.arm
+        return doc
+
+
+def randomize(engine: Engine, actor: Actor, subject: int | str) -> Allocation:
+    """Randomize an eligible subject (investigator or coordinator of its site).
+
+    Returns
+    -------
+    Allocation
+        Sequence number and kit; the arm only for an unblinded actor. A repeated call returns
+        the same allocation (``new`` False) and writes nothing.
+
+    Raises
+    ------
+    ConflictError, InvalidInputError
+        From the allocation service: not eligible, a stratification factor missing, no free slot.
+    PermissionDeniedError, NotFoundError, StudyLockedError
+    """
+    with transaction(engine) as session:
+        row = subject_for_write(session, actor, subject, SITE_STAFF)
+        already = allocation_service.allocation_of(session, row.id) is not None
+        slot = allocation_service.allocate(session, row)
+        if not already:
+            audit.append(
+                session,
+                actor_username=actor.username,
+                user_id=actor.user_id,
+                action="randomize",
+                table_name="randomization_schedule",
+                record_id=slot.id,
+                field="subject_id",
+                new=str(row.id),
+                reason=f"sequence {slot.sequence_number}, kit {slot.kit_number}",
+            )
+            audited_update(session, actor, row, {"status": "randomized"}, reason="randomized")
+        return Allocation(
+            subject_id=row.id,
+            subject=row.subject_code,
+            stratum=slot.stratum,
+            sequence_number=slot.sequence_number,
+            kit=slot.kit_number,
+            arm=slot.arm_code if is_unblinded(actor) else None,
+            new=not already,
+        )
+
+
+@dataclass(frozen=True)
+class AllocationRow:
+    """One allocation of the unblinded list."""
+
+    subject: str
+    stratum: str
+    block: int
+    sequence_number: int
+    arm: str
+    kit: str
+
+
+def list_allocations(engine: Engine, actor: Actor) -> list[AllocationRow]:
+    """Every allocation with its arm (unblinded roles only); the export is audited.
+
+    Returns
+    -------
+    list of AllocationRow
+        One per allocation (``subject``, ``stratum``, ``block``, ``sequence_number``, ``arm``,
+        ``kit``), in sequence order.
+    """
+    require(actor, roles=UNBLINDED_ROLES)
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(m.RandomizationSchedule, m.Subject.subject_code)
+            .join(m.Subject, m.Subject.id == m.RandomizationSchedule.subject_id)
+            .order_by(m.RandomizationSchedule.sequence_number)
+        ).all()
+        audit.append(
+            session,
+            actor_username=actor.username,
+            user_id=actor.user_id,
+            action="export",
+            table_name="randomization_schedule",
+            record_id=None,
+            reason=f"allocation list ({len(rows)} allocations)",
+        )
+        return [
+            AllocationRow(
+                code,
+                slot.stratum,
+                slot.block_number,
+                slot.sequence_number,
+                slot.arm_code,
+                slot.kit_number,
+            )
+            for slot, code in rows
+        ]
+
+
+def generate_list(engine: Engine, actor: Actor, *, seed: int, per_stratum_slots: int) -> int:
+    """Pre-generate the concealed allocation list of the study (admin or unblinded statistician).
+
+    Returns the number of slots written. The audit records the seed and the count only: the
+    arms of the list must not reach the trail, which blinded users read.
+    """
+    require(actor, roles={"admin", *UNBLINDED_ROLES})
+    with transaction(engine) as session:
+        study = current_study(session)
+        count = allocation_service.generate_schedule(
+            session, study, seed=seed, per_stratum_slots=per_stratum_slots
+        )
+        audit.append(
+            session,
+            actor_username=actor.username,
+            user_id=actor.user_id,
+            action="generate-schedule",
+            table_name="randomization_schedule",
+            record_id=None,
+            new=count,
+            reason=f"allocation list generated with seed {seed}, {per_stratum_slots} per stratum",
+        )
+        return count

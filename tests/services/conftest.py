@@ -1,0 +1,54 @@
+"""A loaded study with two sites, one user per role and a generated allocation list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from equitrial.services import randomize, sites, study, users
+from equitrial.services.auth import Actor, authenticate, system_actor
+
+PROTOCOL = Path(__file__).parents[2] / "examples" / "melanoma-pembrolizumab" / "protocol.toml"
+PASSWORD = "correct horse battery"
+STRATA = {"braf_v600": "mutant", "ecog_ps": "0", "m_stage_ldh": "M0-M1b, normal LDH"}
+SITE_ROLES = ("investigator", "coordinator", "pharmacist")
+STUDY_ROLES = (
+    "admin",
+    "data-manager",
+    "monitor",
+    "blinded-statistician",
+    "unblinded-statistician",
+)
+
+
+@dataclass
+class Trial:
+    """The engine and an actor per ``"<role>"`` (site A) / ``"<role>@B"``."""
+
+    engine: Engine
+    actors: dict[str, Actor]
+
+    def __getitem__(self, name: str) -> Actor:
+        return self.actors[name]
+
+
+@pytest.fixture
+def trial(engine: Engine) -> Iterator[Trial]:
+    system = system_actor()
+    study.load_study(engine, system, PROTOCOL)
+    sites.add_site(engine, system, "A", "Site A")
+    sites.add_site(engine, system, "B", "Site B")
+    for role in SITE_ROLES:
+        users.add_user(engine, system, f"{role}-a", PASSWORD, [role], site="A")
+        users.add_user(engine, system, f"{role}-b", PASSWORD, [role], site="B")
+    for role in STUDY_ROLES:
+        users.add_user(engine, system, role, PASSWORD, [role])
+    randomize.generate_list(engine, system, seed=20240501, per_stratum_slots=12)
+    actors = {role: authenticate(engine, f"{role}-a", PASSWORD) for role in SITE_ROLES}
+    actors |= {f"{role}@B": authenticate(engine, f"{role}-b", PASSWORD) for role in SITE_ROLES}
+    actors |= {role: authenticate(engine, role, PASSWORD) for role in STUDY_ROLES}
+    yield Trial(engine, actors)
