@@ -18,6 +18,7 @@ from equitrial.randomization import (
     stratum_schedule,
     stratum_seed,
 )
+from equitrial.randomization.strata import parse_stratum_key
 
 MELANOMA = "braf_v600=mutant;ecog_ps=0;m_stage_ldh=M0-M1b, normal LDH"
 
@@ -141,3 +142,9 @@ def test_bad_arguments_name_the_field(kwargs, field):
     with pytest.raises(InvalidInputError) as err:
         stratum_schedule(args.pop("seed"), args.pop("stratum"), args.pop("n_slots"), **args)
     assert err.value.field == field
+
+
+def test_a_stratum_key_parses_back_to_its_levels():
+    levels = {"m_stage_ldh": "M1c or elevated LDH", "braf_v600": "wild-type", "ecog_ps": "1"}
+    assert parse_stratum_key(stratum_key(levels)) == levels
+    assert parse_stratum_key("") == {}

@@ -25,20 +25,24 @@ chain takes its own lock), so two randomizations never wait on each other's lock
 from __future__ import annotations
 
 import hashlib
-import itertools
-import json
 import secrets
 from collections.abc import Mapping
 from typing import Any, Final
 
 import numpy as np
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from equitrial.errors import ConflictError, InvalidInputError, NotFoundError
-from equitrial.protocol import Minimization, Protocol, protocol_from_dict
-from equitrial.randomization.blocks import stratum_key, stratum_schedule, stratum_seed
+from equitrial.errors import ConflictError, NotFoundError
+from equitrial.protocol import Minimization, Protocol
 from equitrial.randomization.minimization import level_counts, minimize
+from equitrial.randomization.schedule import (
+    MINIMIZATION_POOL,
+    ScheduleExistsError,
+    generate_schedule,
+    study_protocol,
+)
+from equitrial.randomization.strata import parse_stratum_key, subject_stratum
 from equitrial.store.models import RandomizationSchedule, Study, Subject, utcnow
 
 __all__ = [
@@ -51,14 +55,11 @@ __all__ = [
     "allocations",
     "arm_of",
     "generate_schedule",
+    "study_protocol",
     "subject_stratum",
 ]
 
-MINIMIZATION_POOL: Final = "*"
-"""``stratum`` of a minimization slot not yet used: the arm is decided when it is allocated."""
-
 _LOCK_CLASS: Final = 0x52414E44  # "RAND": the first key of the two-key advisory lock space
-_KIT_LOW, _KIT_HIGH = 100_000, 1_000_000
 
 
 class RandomizationRefusedError(ConflictError):
@@ -67,200 +68,10 @@ class RandomizationRefusedError(ConflictError):
     code = "randomization_refused"
 
 
-class ScheduleExistsError(ConflictError):
-    """The study already has its allocation list."""
-
-    code = "schedule_exists"
-
-
 class ScheduleExhaustedError(ConflictError):
     """No free slot is left in the subject's stratum."""
 
     code = "schedule_exhausted"
-
-
-def _protocol(study: Study) -> Protocol:
-    return protocol_from_dict(json.loads(study.protocol_json), source=f"study {study.code}")
-
-
-def _all_strata(protocol: Protocol) -> list[str]:
-    levels = protocol.stratification_levels()
-    factors = list(levels)
-    combos = itertools.product(*(levels[f] for f in factors))
-    return [stratum_key(dict(zip(factors, combo, strict=True))) for combo in combos]
-
-
-def _kit_numbers(study: Study, seed: int, count: int) -> list[str]:
-    """``count`` distinct kit numbers in random order, so a kit says nothing about its arm."""
-    if count > _KIT_HIGH - _KIT_LOW:
-        raise InvalidInputError(
-            f"{count} slots exceed the {_KIT_HIGH - _KIT_LOW} kit numbers available",
-            field="per_stratum_slots",
-            value=count,
-        )
-    rng = np.random.default_rng(stratum_seed(seed, "\x00kits"))
-    numbers = rng.choice(_KIT_HIGH - _KIT_LOW, size=count, replace=False) + _KIT_LOW
-    return [f"K{study.id}-{int(n)}" for n in numbers]
-
-
-def generate_schedule(session: Session, study: Study, *, seed: int, per_stratum_slots: int) -> int:
-    """Pre-generate the study's concealed allocation list (call it once per study).
-
-    Parameters
-    ----------
-    session
-        Inside the caller's (writing) transaction.
-    study
-        The study; its protocol (``protocol_json``) gives the arms, the allocation ratio, the
-        block sizes and the stratification factors.
-    seed
-        The randomization seed (keep it with the unblinded statistician): the same seed gives
-        the same list (:func:`~equitrial.randomization.blocks.stratum_schedule`).
-    per_stratum_slots
-        Slots wanted in every stratum (every combination of the factors' levels); each stratum's
-        list is rounded up to a whole block. Minimization gets ``per_stratum_slots`` times the
-        number of strata slots in one pool, their arms decided at allocation.
-
-    Returns
-    -------
-    int
-        Number of slots written.
-
-    Raises
-    ------
-    ScheduleExistsError
-        If the study already has slots.
-    InvalidInputError
-        For a bad seed or slot count, or a factor or level the list's keys cannot hold.
-
-    Notes
-    -----
-    Sequence numbers run across the strata in the order of the protocol's levels (the first
-    factor varying slowest), one contiguous range per stratum. Kit numbers are
-    ``K<study id>-<6 digits>``, drawn without replacement from the seed's own stream, so they
-    are unique, unordered and independent of the arm.
-    """
-    existing = session.scalar(
-        select(func.count()).select_from(RandomizationSchedule).filter_by(study_id=study.id)
-    )
-    if existing:
-        raise ScheduleExistsError(
-            f"study {study.code!r} already has an allocation list of {existing} slots",
-            field="study",
-            value=study.code,
-        )
-    protocol = _protocol(study)
-    method = protocol.randomization
-    strata = _all_strata(protocol)
-    rows: list[dict[str, Any]] = []
-    if isinstance(method, Minimization):
-        stratum_seed(seed, MINIMIZATION_POOL)  # validates the seed
-        total = _whole(per_stratum_slots, "per_stratum_slots") * len(strata)
-        rows = [_row(study, MINIMIZATION_POOL, n, 0, 1, 1, "") for n in range(1, total + 1)]
-    else:
-        arms = [arm.code for arm in protocol.arms]
-        for stratum in strata:
-            sched = stratum_schedule(
-                seed,
-                stratum,
-                per_stratum_slots,
-                ratio=method.allocation_ratio,
-                block_sizes=method.block_sizes,
-                random_sizes=method.random_block_sizes,
-            )
-            for i in range(len(sched)):
-                block, pos, size = sched.block_numbers[i], sched.positions[i], sched.block_sizes[i]
-                arm = arms[sched.arms[i]]
-                rows.append(_row(study, stratum, len(rows) + 1, block, pos, size, arm))
-    for row, kit in zip(rows, _kit_numbers(study, seed, len(rows)), strict=True):
-        row["kit_number"] = kit
-    session.execute(insert(RandomizationSchedule), rows)
-    return len(rows)
-
-
-def _row(
-    study: Study, stratum: str, seq: int, block: int, pos: int, size: int, arm: str
-) -> dict[str, Any]:
-    return {
-        "study_id": study.id,
-        "stratum": stratum,
-        "sequence_number": seq,
-        "block_number": block,
-        "position_in_block": pos,
-        "block_size": size,
-        "arm_code": arm,
-    }
-
-
-def _whole(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInputError(f"{name} must be a whole number >= 1, got {value!r}", field=name)
-    return value
-
-
-def subject_stratum(protocol: Protocol, strata_json: str | None) -> str:
-    """The canonical stratum of a subject, refusing a missing, unknown or invalid level.
-
-    Parameters
-    ----------
-    protocol
-        The study's protocol (its ``[stratification]`` table).
-    strata_json
-        The subject's ``strata_json``: a JSON object factor -> level.
-
-    Returns
-    -------
-    str
-        ``"factor=level;..."`` sorted by factor (``""`` when the study has no factors).
-
-    Raises
-    ------
-    InvalidInputError
-        Naming the factor (``field="strata.<factor>"``) that is missing, unknown or has a level
-        the protocol does not list — never randomize on a partial stratum (OpenClinica's bug).
-    """
-    levels = protocol.stratification_levels()
-    given = _parse_strata(strata_json)
-    for factor, allowed in levels.items():
-        value = given.get(factor)
-        if value is None or value == "":
-            raise InvalidInputError(
-                f"stratification factor {factor!r} is missing; expected one of {allowed}",
-                field=f"strata.{factor}",
-                expected=f"one of {allowed}",
-            )
-        if value not in allowed:
-            raise InvalidInputError(
-                f"stratification factor {factor!r} has level {value!r}; expected one of {allowed}",
-                field=f"strata.{factor}",
-                value=value,
-                expected=f"one of {allowed}",
-            )
-    unknown = sorted(set(given) - set(levels))
-    if unknown:
-        raise InvalidInputError(
-            f"{unknown[0]!r} is not a stratification factor of the study; "
-            f"expected only {sorted(levels)}",
-            field=f"strata.{unknown[0]}",
-            value=given[unknown[0]],
-        )
-    return stratum_key({f: given[f] for f in levels})
-
-
-def _parse_strata(strata_json: str | None) -> dict[str, Any]:
-    try:
-        given = json.loads(strata_json) if strata_json else {}
-    except json.JSONDecodeError:
-        raise InvalidInputError(
-            "the subject's strata are not valid JSON", field="strata", value=strata_json
-        ) from None
-    if not isinstance(given, dict):
-        raise InvalidInputError(
-            "the subject's strata must map each factor to its level",
-            field="strata",
-            value=strata_json,
-        )
-    return given
 
 
 def _check_can_randomize(study: Study, subject: Subject) -> None:
@@ -365,7 +176,7 @@ def allocate(
     study = session.get(Study, subject.study_id)
     if study is None:
         raise NotFoundError(f"no study with id {subject.study_id}", field="study_id")
-    protocol = _protocol(study)
+    protocol = study_protocol(study)
     minimizing = isinstance(protocol.randomization, Minimization)
     stratum = subject_stratum(protocol, subject.strata_json)
     _lock(session, study.id, MINIMIZATION_POOL if minimizing else stratum)
@@ -430,8 +241,8 @@ def _minimized_arm(
         .filter_by(study_id=study_id)
         .where(RandomizationSchedule.subject_id.is_not(None))
     )
-    history = [(_levels(key), arms.index(arm)) for key, arm in rows]
-    counts = level_counts(history, _levels(stratum), factors, len(arms))
+    history = [(parse_stratum_key(key), arms.index(arm)) for key, arm in rows]
+    counts = level_counts(history, parse_stratum_key(stratum), factors, len(arms))
     weights = [method.factor_weights.get(f, 1.0) for f in factors]
     generator = rng if rng is not None else np.random.default_rng(secrets.randbits(128))
     decision = minimize(
@@ -443,8 +254,3 @@ def _minimized_arm(
         imbalance=method.imbalance,
     )
     return arms[decision.arm]
-
-
-def _levels(key: str) -> dict[str, str]:
-    """Invert :func:`stratum_key` (factors and levels never hold ``;`` or ``=``)."""
-    return dict(part.split("=", 1) for part in key.split(";")) if key else {}
