@@ -1,0 +1,191 @@
+"""Audited inserts and updates, optimistic locking, engine settings, models vs migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.orm.exc import StaleDataError
+
+from equitrial.errors import InvalidInputError
+from equitrial.settings import DEFAULT_DATABASE_URL, get_settings
+from equitrial.store import audit
+from equitrial.store.db import make_engine, transaction
+from equitrial.store.models import AuditTrail, Base, RoleMembership, Site, Study, Subject, User
+
+
+class _Actor:
+    def __init__(self, username: str = "dm", user_id: int | None = None) -> None:
+        self.username = username
+        self.user_id = user_id
+
+
+def _rows(engine: Engine) -> list[AuditTrail]:
+    with transaction(engine, read_only=True) as session:
+        return list(session.scalars(select(AuditTrail).order_by(AuditTrail.id)))
+
+
+def _add_site(engine: Engine) -> int:
+    with transaction(engine) as session:
+        site = Site(code="S01", name="Alpha")
+        audit.record_changes(session, _Actor(), site, reason=None)
+        return site.id
+
+
+def test_insert_is_audited_field_by_field(engine: Engine) -> None:
+    site_id = _add_site(engine)
+    rows = _rows(engine)
+    assert {
+        (r.action, r.table_name, r.record_id, r.field, r.old_value, r.new_value) for r in rows
+    } == {
+        ("insert", "site", str(site_id), "code", None, "S01"),
+        ("insert", "site", str(site_id), "name", None, "Alpha"),
+    }
+    assert all(r.username == "dm" and r.at.tzinfo is not None for r in rows)
+
+
+def test_insert_flushed_by_the_caller_is_still_audited_as_insert(engine: Engine) -> None:
+    with transaction(engine) as session:
+        site = Site(code="S09", name="Flushed first")
+        session.add(site)
+        session.flush()
+        written = audit.record_changes(session, _Actor(), site, reason=None)
+    assert {(r.action, r.field) for r in written} == {("insert", "code"), ("insert", "name")}
+
+
+def test_password_hash_never_reaches_the_audit_trail(engine: Engine) -> None:
+    with transaction(engine) as session:
+        user = User(username="alice", password_hash="$argon2id$secret", active=True)
+        audit.record_changes(session, _Actor(), user, reason=None)
+    values = {r.field: r.new_value for r in _rows(engine)}
+    assert values["password_hash"] == "<redacted>"
+    assert values["active"] == "true"
+
+
+def test_change_after_first_entry_needs_a_reason_and_writes_nothing_without(
+    engine: Engine,
+) -> None:
+    site_id = _add_site(engine)
+    before = len(_rows(engine))
+    with pytest.raises(InvalidInputError, match=r"site\.name: a reason is required") as caught:
+        with transaction(engine) as session:
+            site = session.get(Site, site_id)
+            assert site is not None
+            site.name = "Beta"
+            audit.record_changes(session, _Actor(), site, reason="  ")
+    assert caught.value.field == "name"
+    assert len(_rows(engine)) == before
+    with transaction(engine, read_only=True) as session:
+        assert session.get(Site, site_id).name == "Alpha"  # type: ignore[union-attr]
+
+
+def test_update_is_audited_with_old_new_and_reason(engine: Engine) -> None:
+    site_id = _add_site(engine)
+    with transaction(engine) as session:
+        site = session.get(Site, site_id)
+        assert site is not None
+        site.name = "Beta"
+        site.code = "S01"  # unchanged value: not logged
+        written = audit.record_changes(session, _Actor("cra"), site, reason="typo in site name")
+    assert [(r.action, r.field, r.old_value, r.new_value, r.reason) for r in written] == [
+        ("update", "name", "Alpha", "Beta", "typo in site name")
+    ]
+
+
+def test_delete_is_audited_and_needs_a_reason(engine: Engine) -> None:
+    site_id = _add_site(engine)
+    with transaction(engine) as session:
+        site = session.get(Site, site_id)
+        session.delete(site)
+        written = audit.record_changes(session, _Actor(), site, reason="created in error")
+    assert {(r.action, r.field, r.old_value, r.new_value) for r in written} == {
+        ("delete", "code", "S01", None),
+        ("delete", "name", "Alpha", None),
+    }
+
+
+def test_concurrent_edit_of_the_same_record_is_refused(engine: Engine) -> None:
+    with transaction(engine) as session:
+        study = Study(code="X", title="X", protocol_version="1", protocol_json="{}")
+        site = Site(code="S1", name="s")
+        session.add_all([study, site])
+        session.flush()
+        subject = Subject(
+            study_id=study.id, site_id=site.id, screening_number="1", subject_code="S1-0001"
+        )
+        session.add(subject)
+    assert subject.version == 1
+    with pytest.raises(StaleDataError), transaction(engine) as session:
+        mine = session.get(Subject, subject.id)
+        assert mine is not None and mine.version == 1
+        # another user saves the record meanwhile (bumping its version)
+        session.execute(
+            update(Subject).where(Subject.id == subject.id).values(sex="F", version=2),
+            execution_options={"synchronize_session": False},
+        )
+        mine.sex = "M"
+        session.flush()
+    with transaction(engine, read_only=True) as session:
+        stored = session.get(Subject, subject.id)
+        assert stored is not None and (stored.sex, stored.version) == (None, 1)
+
+
+def test_engine_settings(engine: Engine, backend: str) -> None:
+    with engine.connect() as connection:
+        if backend == "sqlite":
+            pragma = connection.exec_driver_sql
+            assert pragma("PRAGMA journal_mode").scalar() == "wal"
+            assert pragma("PRAGMA foreign_keys").scalar() == 1
+            assert pragma("PRAGMA busy_timeout").scalar() == 30000
+        else:
+            assert engine.dialect.driver == "psycopg"
+    with pytest.raises(IntegrityError), transaction(engine) as session:
+        session.add(RoleMembership(user_id=999, role="admin"))
+        session.flush()
+
+
+def test_timestamps_are_utc_and_naive_ones_are_refused(engine: Engine) -> None:
+    paris = dt.timezone(dt.timedelta(hours=2))
+    with transaction(engine) as session:
+        row = audit.append(
+            session,
+            actor_username="x",
+            user_id=None,
+            action="login",
+            table_name=None,
+            record_id=None,
+        )
+        created = row.at
+        site = Site(code="T", name="t", created_at=dt.datetime(2024, 6, 1, 14, 0, tzinfo=paris))
+        session.add(site)
+    with transaction(engine, read_only=True) as session:
+        stored = session.get(Site, site.id)
+        assert stored is not None
+        assert stored.created_at == dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
+        assert stored.created_at.utcoffset() == dt.timedelta(0)
+        assert session.get(AuditTrail, 1).at == created  # type: ignore[union-attr]
+    with pytest.raises(StatementError, match="naive datetime"), transaction(engine) as session:
+        session.add(Site(code="N", name="n", created_at=dt.datetime(2024, 6, 1, 14, 0)))
+        session.flush()
+
+
+def test_models_match_the_migrations(engine: Engine) -> None:
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_settings_read_the_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EQUITRIAL_DATABASE_URL", raising=False)
+    assert get_settings().database_url == DEFAULT_DATABASE_URL == "sqlite:///equitrial.db"
+    monkeypatch.setenv("EQUITRIAL_DATABASE_URL", "postgresql+psycopg://u@h:5432/db")
+    assert get_settings().database_url == "postgresql+psycopg://u@h:5432/db"
+    assert make_engine().dialect.driver == "psycopg"
+    monkeypatch.setenv("EQUITRIAL_DATABASE_URL", "mysql://u@h/db")
+    with pytest.raises(InvalidInputError, match="unsupported database 'mysql'") as caught:
+        get_settings()
+    assert caught.value.field == "database_url"
