@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from equitrial.services import randomize, sites, study, users
-from equitrial.services.auth import Actor, authenticate, system_actor
+from equitrial.services.auth import Actor, actor_for, system_actor
+from equitrial.store import models as m
+from equitrial.store.db import transaction
 
 PROTOCOL = Path(__file__).parents[2] / "examples" / "melanoma-pembrolizumab" / "protocol.toml"
 PASSWORD = "correct horse battery"
@@ -48,7 +50,10 @@ def trial(engine: Engine) -> Iterator[Trial]:
     for role in STUDY_ROLES:
         users.add_user(engine, system, role, PASSWORD, [role])
     randomize.generate_list(engine, system, seed=20240501, per_stratum_slots=12)
-    actors = {role: authenticate(engine, f"{role}-a", PASSWORD) for role in SITE_ROLES}
-    actors |= {f"{role}@B": authenticate(engine, f"{role}-b", PASSWORD) for role in SITE_ROLES}
-    actors |= {role: authenticate(engine, role, PASSWORD) for role in STUDY_ROLES}
+    # actors straight from the stored memberships (the login itself is tested in test_auth.py)
+    with transaction(engine, read_only=True) as session:
+        stored = {u.username: actor_for(session, u) for u in session.scalars(select(m.User))}
+    actors = {role: stored[f"{role}-a"] for role in SITE_ROLES}
+    actors |= {f"{role}@B": stored[f"{role}-b"] for role in SITE_ROLES}
+    actors |= {role: stored[role] for role in STUDY_ROLES}
     yield Trial(engine, actors)

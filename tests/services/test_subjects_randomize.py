@@ -35,7 +35,9 @@ def test_enrol_confirm_randomize_blinded_coordinator_sees_kit_not_arm(trial):
         allocation.kit,
         False,
     )
-    assert subjects.get_subject(trial.engine, trial["coordinator"], subject.id).status == "randomized"
+    assert (
+        subjects.get_subject(trial.engine, trial["coordinator"], subject.id).status == "randomized"
+    )
     listing = randomize.list_allocations(trial.engine, trial["unblinded-statistician"])
     assert [(r.subject, r.kit) for r in listing] == [("A-0001", allocation.kit)]
     assert listing[0].arm in {"BIO", "REF"}
@@ -63,7 +65,9 @@ def test_randomization_refused_without_eligibility_or_stratum(trial):
     s1 = subjects.enrol(trial.engine, trial["coordinator"], "A", "S-003", strata=STRATA)
     with pytest.raises(ConflictError, match="eligibility"):
         randomize.randomize(trial.engine, trial["coordinator"], s1.id)
-    s2 = subjects.enrol(trial.engine, trial["coordinator"], "A", "S-004", strata=missing, eligible=True)
+    s2 = subjects.enrol(
+        trial.engine, trial["coordinator"], "A", "S-004", strata=missing, eligible=True
+    )
     with pytest.raises(InvalidInputError, match="ecog_ps"):
         randomize.randomize(trial.engine, trial["coordinator"], s2.id)
     with transaction(trial.engine, read_only=True) as session:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from equitrial.errors import ConflictError, InvalidInputError, NotFoundError
@@ -145,7 +146,14 @@ def check_version(obj: Any, expected_version: int | None, what: str) -> None:
 def audited_insert(session: Session, actor: Actor, obj: T) -> T:
     """Add a new record and write one audit row per field, in the caller's transaction."""
     session.add(obj)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:  # a unique constraint: the record exists
+        detail = str(error.orig).splitlines()[0]
+        raise ConflictError(
+            f"{obj.__tablename__}: such a record exists already ({detail})",  # type: ignore[attr-defined]
+            field=obj.__tablename__,  # type: ignore[attr-defined]
+        ) from error
     audit.record_changes(session, actor, obj, reason=None)
     return obj
 

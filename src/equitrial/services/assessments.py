@@ -45,6 +45,12 @@ def add_lesion(
     recist.Lesion(lesion_code, organ, nodal, role)  # type: ignore[arg-type]  # validates
     with transaction(engine) as session:
         row = subject_for_write(session, actor, subject, SITE_STAFF)
+        if lesion_code in _lesions(session, row.id, reader):
+            raise ConflictError(
+                f"subject {row.subject_code} has a lesion {lesion_code!r} read by {reader}",
+                field="lesion_code",
+                value=lesion_code,
+            )
         lesion = m.Lesion(
             subject_id=row.id,
             lesion_code=lesion_code,
@@ -120,6 +126,10 @@ def record_assessment(
         afterwards with ``target_response``, ``non_target_response``, ``new_lesions``,
         ``overall_response`` and ``rule_version``.
     """
+    if not measurements:
+        raise InvalidInputError(
+            "an assessment needs at least one lesion measurement", field="measurements"
+        )
     enforce("tumour_assessment", {"assessment_date": assessment_date}, CheckContext(today()))
     with transaction(engine) as session:
         row = subject_for_write(session, actor, subject, SITE_STAFF)

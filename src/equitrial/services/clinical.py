@@ -283,6 +283,11 @@ def update_record(
     InvalidInputError
         No reason, an unknown or derived field, an impossible value.
     """
+    if not (reason and reason.strip()):
+        raise InvalidInputError(
+            f"{form} {record_id}: a reason is required for any change after first entry",
+            field="reason",
+        )
     if form not in _MODELS:
         raise InvalidInputError(
             f"unknown form {form!r}; expected one of {', '.join(_MODELS)}", field="form"
@@ -297,9 +302,12 @@ def update_record(
         ensure_study_open(session, subject.study_id)
         ensure_editable(obj, form)
         check_version(obj, expected_version, form)
-        for name, value in changes.items():
-            setattr(obj, name, value)
-        implausible = _checked(session, form, obj)
-        status = {"status": "entered"} if obj.status != "entered" else {}
-        audited_update(session, actor, obj, {**changes, **status}, reason=reason)
+        # no autoflush: the derivations query the database, and a flush before the audit would
+        # write the change without its audit rows being able to see it
+        with session.no_autoflush:
+            for name, value in changes.items():
+                setattr(obj, name, value)
+            implausible = _checked(session, form, obj)
+            status = {"status": "entered"} if obj.status != "entered" else {}
+            audited_update(session, actor, obj, {**changes, **status}, reason=reason)
         return view_of(obj, open_queries_for(session, actor, obj, implausible))
