@@ -1,0 +1,78 @@
+"""``equitrial study load PROTOCOL`` and ``equitrial study show [--json]``."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import typer
+
+from equitrial.cli._common import print_json
+from equitrial.cli.db import database
+from equitrial.randomization.schedule import ScheduleExistsError
+from equitrial.services import randomize as randomize_service
+from equitrial.services import study as study_service
+from equitrial.services.auth import system_actor
+
+__all__ = ["app", "load_study", "show"]
+
+app = typer.Typer(
+    help="The study the database holds (from its protocol file).", no_args_is_help=True
+)
+
+
+@app.command("load")
+def load_study(
+    protocol: Path = typer.Argument(..., help="The protocol file (TOML)."),
+    seed: int | None = typer.Option(
+        None,
+        "--seed",
+        min=0,
+        help="Seed of the concealed allocation list (default: a fresh secret one; a seed you "
+        "choose must stay with the unblinded statistician).",
+    ),
+    slots: int | None = typer.Option(
+        None,
+        "--slots-per-stratum",
+        min=1,
+        help="Allocation slots per stratum (default: the protocol's sample size, so that any "
+        "split of the patients over the strata fits).",
+    ),
+) -> None:
+    """Load the study from its protocol file (or a new protocol version) as ``system``.
+
+    A bad file is refused with every problem listed and nothing is written. The first load also
+    pre-generates the concealed allocation list of every stratum (blinded users never see it).
+    """
+    actor = system_actor()
+    with database() as engine:
+        study = study_service.load_study(engine, actor, protocol)
+        per_stratum = slots or int(study.protocol["assumptions"]["sample_size"])
+        try:
+            count = randomize_service.generate_list(
+                engine,
+                actor,
+                seed=secrets.randbits(63) if seed is None else seed,
+                per_stratum_slots=per_stratum,
+            )
+        except ScheduleExistsError:
+            count = 0
+    done = "loaded" if study.created else "already loaded (unchanged)"
+    typer.echo(f"study {study.code} protocol version {study.protocol_version} {done}")
+    if count:
+        typer.echo(f"concealed allocation list generated: {count} slots")
+
+
+@app.command("show")
+def show(
+    as_json: bool = typer.Option(False, "--json", help="One JSON document on stdout."),
+) -> None:
+    """Show the loaded study: code, title, protocol version, arms and stratification."""
+    with database() as engine:
+        doc = study_service.show_study(engine, system_actor()).to_dict()
+    if as_json:
+        print_json(doc)
+        return
+    typer.echo(f"{doc['code']} (protocol version {doc['protocol_version']}): {doc['title']}")
+    for factor, levels in doc["stratification"].items():
+        typer.echo(f"  stratum {factor}: {', '.join(levels)}")
