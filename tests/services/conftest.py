@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from equitrial.services import randomize, sites, study, users
+from equitrial.services import sites, study, users
 from equitrial.services.auth import Actor, actor_for, system_actor
 from equitrial.store import models as m
 from equitrial.store.db import transaction
@@ -41,7 +41,7 @@ class Trial:
 @pytest.fixture
 def trial(engine: Engine) -> Iterator[Trial]:
     system = system_actor()
-    study.load_study(engine, system, PROTOCOL)
+    study.load_study(engine, system, PROTOCOL, allocation_seed=20240501, slots_per_stratum=12)
     sites.add_site(engine, system, "A", "Site A")
     sites.add_site(engine, system, "B", "Site B")
     for role in SITE_ROLES:
@@ -49,7 +49,6 @@ def trial(engine: Engine) -> Iterator[Trial]:
         users.add_user(engine, system, f"{role}-b", PASSWORD, [role], site="B")
     for role in STUDY_ROLES:
         users.add_user(engine, system, role, PASSWORD, [role])
-    randomize.generate_list(engine, system, seed=20240501, per_stratum_slots=12)
     # actors straight from the stored memberships (the login itself is tested in test_auth.py)
     with transaction(engine, read_only=True) as session:
         stored = {u.username: actor_for(session, u) for u in session.scalars(select(m.User))}

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import typer
 
 from equitrial.cli._common import print_json
 from equitrial.cli.db import database
-from equitrial.randomization.schedule import ScheduleExistsError
-from equitrial.services import randomize as randomize_service
 from equitrial.services import study as study_service
 from equitrial.services.auth import system_actor
 
@@ -44,23 +41,14 @@ def load_study(
     A bad file is refused with every problem listed and nothing is written. The first load also
     pre-generates the concealed allocation list of every stratum (blinded users never see it).
     """
-    actor = system_actor()
     with database() as engine:
-        study = study_service.load_study(engine, actor, protocol)
-        per_stratum = slots or int(study.protocol["assumptions"]["sample_size"])
-        try:
-            count = randomize_service.generate_list(
-                engine,
-                actor,
-                seed=secrets.randbits(63) if seed is None else seed,
-                per_stratum_slots=per_stratum,
-            )
-        except ScheduleExistsError:
-            count = 0
+        study = study_service.load_study(
+            engine, system_actor(), protocol, allocation_seed=seed, slots_per_stratum=slots
+        )
     done = "loaded" if study.created else "already loaded (unchanged)"
     typer.echo(f"study {study.code} protocol version {study.protocol_version} {done}")
-    if count:
-        typer.echo(f"concealed allocation list generated: {count} slots")
+    if study.created:
+        typer.echo("concealed allocation list generated")
 
 
 @app.command("show")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from equitrial.randomization import service as allocation_service
+from equitrial.services._allocation_list import write_list
 from equitrial.services._base import audited_update
 from equitrial.services.auth import UNBLINDED_ROLES, Actor, is_unblinded, require
 from equitrial.services.study import current_study
@@ -73,6 +74,9 @@ def randomize(engine: Engine, actor: Actor, subject: int | str) -> Allocation:
     """
     with transaction(engine) as session:
         row = subject_for_write(session, actor, subject, SITE_STAFF)
+        # lock the subject row first (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes):
+        # a retried request waiting here then sees the allocation the first one made
+        session.refresh(row, with_for_update=True)
         already = allocation_service.allocation_of(session, row.id) is not None
         slot = allocation_service.allocate(session, row)
         if not already:
@@ -152,23 +156,8 @@ def list_allocations(engine: Engine, actor: Actor) -> list[AllocationRow]:
 def generate_list(engine: Engine, actor: Actor, *, seed: int, per_stratum_slots: int) -> int:
     """Pre-generate the concealed allocation list of the study (admin or unblinded statistician).
 
-    Returns the number of slots written. The audit records the seed and the count only: the
-    arms of the list must not reach the trail, which blinded users read.
+    Returns the number of slots written. See :func:`write_list` for what is audited.
     """
     require(actor, roles={"admin", *UNBLINDED_ROLES})
     with transaction(engine) as session:
-        study = current_study(session)
-        count = allocation_service.generate_schedule(
-            session, study, seed=seed, per_stratum_slots=per_stratum_slots
-        )
-        audit.append(
-            session,
-            actor_username=actor.username,
-            user_id=actor.user_id,
-            action="generate-schedule",
-            table_name="randomization_schedule",
-            record_id=None,
-            new=count,
-            reason=f"allocation list generated with seed {seed}, {per_stratum_slots} per stratum",
-        )
-        return count
+        return write_list(session, actor, current_study(session), seed, per_stratum_slots)

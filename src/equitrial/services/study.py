@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from equitrial.errors import ConflictError, NotFoundError
 from equitrial.protocol import Protocol, load_protocol, protocol_from_dict
+from equitrial.services._allocation_list import write_list
 from equitrial.services._base import audited_insert, audited_update
 from equitrial.services.auth import Actor, require
 from equitrial.store import models as m
@@ -83,8 +85,18 @@ def study_protocol(study: m.Study) -> Protocol:
     return protocol_from_dict(json.loads(study.protocol_json))
 
 
-def load_study(engine: Engine, actor: Actor, path: str | Path) -> StudyView:
+def load_study(
+    engine: Engine,
+    actor: Actor,
+    path: str | Path,
+    *,
+    allocation_seed: int | None = None,
+    slots_per_stratum: int | None = None,
+) -> StudyView:
     """Load a protocol file as the study (admin), or a new version of it.
+
+    The first load also writes the concealed allocation list of every stratum, in the same
+    transaction: a study is never loaded without its list.
 
     Parameters
     ----------
@@ -92,6 +104,12 @@ def load_study(engine: Engine, actor: Actor, path: str | Path) -> StudyView:
         The database and who acts (role ``admin``).
     path
         The protocol TOML file.
+    allocation_seed
+        Seed of the concealed allocation list (default: a fresh secret one, from
+        :func:`secrets.randbits`); only a SHA-256 commitment to it is audited.
+    slots_per_stratum
+        Allocation slots per stratum (default: the protocol's sample size, so that any split of
+        the patients over the strata fits).
 
     Returns
     -------
@@ -119,7 +137,11 @@ def load_study(engine: Engine, actor: Actor, path: str | Path) -> StudyView:
                 protocol_version=protocol.study.version,
                 protocol_json=text,
             )
-            return _view(audited_insert(session, actor, study), created=True)
+            audited_insert(session, actor, study)
+            seed = secrets.randbits(63) if allocation_seed is None else allocation_seed
+            slots = slots_per_stratum or protocol.assumptions.sample_size
+            write_list(session, actor, study, seed, slots)
+            return _view(study, created=True)
         if study.code != protocol.study.id:
             raise ConflictError(
                 f"this database holds study {study.code!r}; {path} describes {protocol.study.id!r}",
