@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -11,11 +12,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from equitrial.cli._common import err_console, fail, load, print_json
-from equitrial.design.simulate import SimulationResult
 from equitrial.errors import EquitrialError
-from equitrial.report.figures import plot_power_curve
-from equitrial.services.design import DesignSummary, HypothesisDesign, design_trial
-from equitrial.services.simulation import simulate_protocol
+
+if TYPE_CHECKING:  # the design stack (scipy, dask, matplotlib) loads only when a command runs
+    from equitrial.design.simulate import SimulationResult
+    from equitrial.services.design import DesignSummary, HypothesisDesign
 
 __all__ = ["design", "simulate"]
 
@@ -105,6 +106,8 @@ def _render_design(console: Console, s: DesignSummary, figures: list[Path]) -> N
 
 
 def _figures(s: DesignSummary, out: Path) -> list[Path]:
+    from equitrial.report.figures import plot_power_curve
+
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for h in s.hypotheses:
@@ -135,6 +138,8 @@ def design(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
 ) -> None:
     """Sample size, exact power, power curves and interim boundaries of a protocol."""
+    from equitrial.services.design import design_trial
+
     proto = load(protocol)
     try:
         summary = design_trial(proto)
@@ -191,6 +196,8 @@ def simulate(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
 ) -> None:
     """Simulate the trial: operating characteristics under the alternative and at the margins."""
+    from equitrial.services.simulation import simulate_protocol
+
     if scheduler is not None and workers != 1:
         fail("give --workers or --scheduler, not both")
     proto = load(protocol)
