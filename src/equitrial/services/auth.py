@@ -49,16 +49,8 @@ Role = Literal[
     "unblinded-statistician",
     "pharmacist",
 ]
-ROLES: tuple[str, ...] = (
-    "admin",
-    "investigator",
-    "coordinator",
-    "data-manager",
-    "monitor",
-    "blinded-statistician",
-    "unblinded-statistician",
-    "pharmacist",
-)
+# the role names are the store's (its check constraint); the Literal above types them
+ROLES: tuple[str, ...] = tuple(m.ROLES)
 UNBLINDED_ROLES: frozenset[str] = frozenset({"unblinded-statistician"})
 """Roles that may see the arm of an allocation (the DSMB's unblinded statistician). Kits are
 dispensed by number, so the pharmacist stays blinded; an investigator learns one subject's arm
