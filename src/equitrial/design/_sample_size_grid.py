@@ -25,10 +25,10 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import ndtri
 from scipy.stats import binom
 
 from equitrial.design._sample_size_checks import IntervalMethod
+from equitrial.stats._interval import two_sided_z
 from equitrial.stats._proportions_mn import diff_score, ratio_score
 from equitrial.stats._proportions_two import (
     agresti_caffo_limits,
@@ -109,7 +109,7 @@ def pass_grid(
     Arguments are not validated (the public functions do that); ``x1``, ``x2`` are float arrays
     of counts in ``[0, n1]``, ``[0, n2]``.
     """
-    z = float(ndtri(0.5 + level / 2.0))
+    z = two_sided_z(level)
     if method == "miettinen-nurminen":
         return _score_grid(x1, n1, x2, n2, margin, z)
     a, m, c, k = _column(x1), _scalar(n1), x2[np.newaxis, :], _scalar(n2)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import ndtri
 
 from equitrial.design._sim_accrual import arrival_times
 from equitrial.design._sim_logrank import logrank_rows, logrank_z
@@ -31,6 +30,7 @@ from equitrial.design._sim_randomize import (
     stratum_probabilities,
 )
 from equitrial.design._sim_spec import WEEKS_PER_MONTH, Analysis, TrialSpec
+from equitrial.stats._interval import two_sided_z
 from equitrial.stats._proportions_mn import diff_score, ratio_score
 from equitrial.stats._proportions_single import wilson_limits
 
@@ -78,7 +78,7 @@ def conclude(
     fx1, fx2 = np.asarray(x1, dtype=np.float64), np.asarray(x2, dtype=np.float64)
     fn1 = np.maximum(n1, 1).astype(np.float64)
     fn2 = np.maximum(n2, 1).astype(np.float64)
-    z = float(ndtri(0.5 + analysis.level / 2.0))
+    z = two_sided_z(analysis.level)
     lower_m = np.full_like(fx1, analysis.lower_margin)
     one_sided = analysis.hypothesis == "non-inferiority" or analysis.upper_margin is None
     upper_m = np.full_like(fx1, np.inf if one_sided else analysis.upper_margin)

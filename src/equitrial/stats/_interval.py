@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["Interval"]
+from scipy.special import ndtri
+
+__all__ = ["Interval", "two_sided_z"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,3 +41,8 @@ class Interval:
     def width(self) -> float:
         """``upper - lower`` (``inf`` when a limit is infinite)."""
         return self.upper - self.lower if math.isfinite(self.upper - self.lower) else math.inf
+
+
+def two_sided_z(level: float) -> float:
+    """The normal quantile of a two-sided ``level`` interval, ``Phi^-1((1 + level) / 2)``."""
+    return float(ndtri(0.5 + level / 2.0))

@@ -27,7 +27,8 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import ndtri
+
+from equitrial.stats._interval import two_sided_z
 
 __all__ = [
     "diff_restricted_mle",
@@ -46,10 +47,6 @@ _REL_TOL = 1e-14
 _ABS_TOL = 1e-17
 # log-ratio search range: exp(+-60) is far beyond any ratio limit of counts below ~1e25
 _LOG_BOUND = 60.0
-
-
-def _z(level: float) -> float:
-    return float(ndtri(0.5 + level / 2.0))
 
 
 def _as_float(*arrays: ArrayLike) -> tuple[FloatArray, ...]:
@@ -202,7 +199,7 @@ def mn_difference_limits(
     bisection treats that NaN as 0, which is its limit).
     """
     fx1, fn1, fx2, fn2 = _as_float(x1, n1, x2, n2)
-    z = _z(level)
+    z = two_sided_z(level)
     d = fx1 / fn1 - fx2 / fn2
     lower = _bisect(lambda t: diff_score(t, fx1, fn1, fx2, fn2) > z, np.full_like(d, -1.0), d)
     upper = _bisect(lambda t: ~(diff_score(t, fx1, fn1, fx2, fn2) < -z), d, np.full_like(d, 1.0))
@@ -239,7 +236,7 @@ def mn_stratified_difference_limits(
     Returns ``(estimate, lower, upper)`` with the strata axis removed.
     """
     fx1, fn1, fx2, fn2 = _as_float(x1, n1, x2, n2)
-    z = _z(level)
+    z = two_sided_z(level)
     w = fn1 * fn2 / (fn1 + fn2)
     est = np.sum(w * (fx1 / fn1 - fx2 / fn2), axis=-1) / np.sum(w, axis=-1)
     # rounding can put the weighted mean a hair outside [-1, 1]
@@ -303,7 +300,7 @@ def mn_ratio_limits(
     upper limit ``inf``, and both zero give ``(0, inf)``: the data say nothing about the ratio.
     """
     fx1, fn1, fx2, fn2 = _as_float(x1, n1, x2, n2)
-    z = _z(level)
+    z = two_sided_z(level)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_est = np.log(fx1 / fn1) - np.log(fx2 / fn2)  # nan only when x1 = x2 = 0
     log_est = np.where(np.isnan(log_est), 0.0, np.clip(log_est, -_LOG_BOUND, _LOG_BOUND))

@@ -9,9 +9,9 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import chdtrc, ndtri
+from scipy.special import chdtrc
 
-from equitrial.stats._interval import Interval
+from equitrial.stats._interval import Interval, two_sided_z
 from equitrial.stats._proportions_mn import mn_stratified_difference_limits
 from equitrial.stats._validation import (
     check_array,
@@ -158,7 +158,7 @@ class CMHResult:
         lvl = check_level(level)
         if not math.isfinite(self.log_odds_ratio_se):
             return Interval(self.odds_ratio, 0.0, math.inf, lvl, "robins-breslow-greenland")
-        half = float(ndtri(0.5 + lvl / 2.0)) * self.log_odds_ratio_se
+        half = two_sided_z(lvl) * self.log_odds_ratio_se
         log_or = math.log(self.odds_ratio)
         lower, upper = math.exp(log_or - half), math.exp(log_or + half)
         return Interval(self.odds_ratio, lower, upper, lvl, "robins-breslow-greenland")

@@ -7,9 +7,8 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import ndtri
 
-from equitrial.stats._interval import Interval
+from equitrial.stats._interval import Interval, two_sided_z
 from equitrial.stats._proportions_mn import mn_difference_limits, mn_ratio_limits
 from equitrial.stats._proportions_single import wilson_limits
 from equitrial.stats._validation import check_count, check_level, check_option
@@ -40,10 +39,6 @@ def check_two_arms(x1: Any, n1: Any, x2: Any, n2: Any) -> tuple[int, int, int, i
     a, m = check_count(x1, n1, x_name="x1", n_name="n1")
     c, k = check_count(x2, n2, x_name="x2", n_name="n2")
     return a, m, c, k
-
-
-def _z(level: float) -> float:
-    return float(ndtri(0.5 + level / 2.0))
 
 
 def _clip_diff(value: float) -> float:
@@ -198,7 +193,7 @@ def difference_ci(
     a, m, c, k = check_two_arms(x1, n1, x2, n2)
     lvl = check_level(level)
     name = check_option(method, _DIFFERENCE_METHODS, "method")
-    z = _z(lvl)
+    z = two_sided_z(lvl)
     if name == "miettinen-nurminen":
         lo, hi = mn_difference_limits(a, m, c, k, lvl)
         lower, upper = float(lo), float(hi)
@@ -290,7 +285,7 @@ def ratio_ci(
     if a == 0 and c == 0:
         return Interval(math.nan, 0.0, math.inf, lvl, name)
     if name == "log":
-        katz = katz_limits(a, m, c, k, _z(lvl))
+        katz = katz_limits(a, m, c, k, two_sided_z(lvl))
         return Interval(float(katz[0]), float(katz[1]), float(katz[2]), lvl, name)
     lo, hi = mn_ratio_limits(a, m, c, k, lvl)
     estimate = math.inf if c == 0 else (a / m) / (c / k)
