@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "ConfigurationError",
     "ConflictError",
     "ConvergenceError",
     "ConvergenceWarning",
@@ -100,6 +101,12 @@ class ConflictError(EquitrialError, RuntimeError):
     """The action conflicts with the current state (a locked record, a duplicate, ...)."""
 
     code = "conflict"
+
+
+class ConfigurationError(EquitrialError, RuntimeError):
+    """The installation is not set up for the action (a missing or unreadable signing key, say)."""
+
+    code = "configuration"
 
 
 class EquitrialWarning(UserWarning):

@@ -41,6 +41,7 @@ from equitrial.store.models_core import (
 )
 from equitrial.store.models_workflow import (
     QUERY_STATUSES,
+    AuditAnchor,
     AuditTrail,
     Query,
     QueryMessage,
@@ -54,6 +55,7 @@ __all__ = [
     "SUBJECT_STATUSES",
     "ADASample",
     "AdverseEvent",
+    "AuditAnchor",
     "AuditTrail",
     "Base",
     "ClinicalRecordMixin",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Final
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from equitrial.store.models_base import Base, TimestampMixin, enum_column, utcnow
 from equitrial.store.models_core import VersionedMixin
 
-__all__ = ["QUERY_STATUSES", "AuditTrail", "Query", "QueryMessage", "Signature"]
+__all__ = ["QUERY_STATUSES", "AuditAnchor", "AuditTrail", "Query", "QueryMessage", "Signature"]
 
 QUERY_STATUSES: Final = ("open", "answered", "closed")
 
@@ -54,6 +54,8 @@ class Signature(TimestampMixin, Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     meaning: Mapped[str] = mapped_column(Text)
     signed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    """Set when the record was edited after signing: the signature no longer covers it."""
 
 
 class AuditTrail(Base):
@@ -66,6 +68,7 @@ class AuditTrail(Base):
     """
 
     __tablename__ = "audit_trail"
+    __table_args__ = (Index("ix_audit_trail_table_name_record_id", "table_name", "record_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[dt.datetime]
@@ -81,3 +84,22 @@ class AuditTrail(Base):
     software_version: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditAnchor(Base):
+    """A signed head of the audit chain (:mod:`equitrial.store.anchor`).
+
+    ``signature`` is the Ed25519 signature, by the key outside the database
+    (:mod:`equitrial.store.keys`), of the chain's identity, ``rows`` (the id of the last row),
+    its ``row_hash`` and ``signed_at``. Appended at the end of every use case that wrote audit
+    rows; the database refuses UPDATE and DELETE as for the trail.
+    """
+
+    __tablename__ = "audit_anchor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rows: Mapped[int] = mapped_column(Integer, index=True)
+    row_hash: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[dt.datetime]
+    key_id: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(128))
