@@ -129,7 +129,7 @@ CALLS: dict[str, Callable[[Any, Any, World], Any]] = {
     "randomize.randomize": lambda e, a, w: randomize.randomize(e, a, w.subject),
     "randomize.list_allocations": lambda e, a, w: randomize.list_allocations(e, a),
     "randomize.generate_list": lambda e, a, w: randomize.generate_list(
-        e, a, seed=1, per_stratum_slots=2
+        e, a, seed=2**130, per_stratum_slots=2
     ),
     "sites.add_site": lambda e, a, w: sites.add_site(e, a, f"S{a.user_id}", "another site"),
     "sites.list_sites": lambda e, a, w: sites.list_sites(e, a),

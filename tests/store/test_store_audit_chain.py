@@ -21,6 +21,7 @@ from equitrial.store.models import AuditTrail
 SQLITE_TRIGGERS = {
     "audit_trail_no_update": "BEFORE UPDATE",
     "audit_trail_no_delete": "BEFORE DELETE",
+    "audit_trail_append_only": "BEFORE INSERT",
 }
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from equitrial.cli._common import fail
 from equitrial.errors import EquitrialError, PermissionDeniedError
-from equitrial.store import migrate
+from equitrial.store import keys, migrate
 from equitrial.store.db import make_engine
 
 __all__ = [
@@ -77,7 +77,13 @@ def database() -> Iterator[Engine]:
 
 @app.command("upgrade")
 def upgrade() -> None:
-    """Create or migrate the tables of the database to the current version (Alembic head)."""
+    """Create or migrate the tables of the database to the current version (Alembic head).
+
+    Also creates the audit signing key (``EQUITRIAL_AUDIT_KEY_FILE``, mode 0600) if there is none:
+    it must live outside the database, and every write is signed with it.
+    """
     with database() as engine:
+        path = keys.create_key()
         migrate.upgrade(engine.url.render_as_string(hide_password=False))
     typer.echo("database upgraded to the current schema")
+    typer.echo(f"audit signing key: {path} (key id {keys.load_key(path).key_id}); keep it safe")

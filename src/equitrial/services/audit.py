@@ -1,23 +1,28 @@
-"""Use case of the audit trail: verify its hash chain (operator, read-only)."""
+"""Use case of the audit trail: verify the chain, its signatures and the data (read-only)."""
 
 from __future__ import annotations
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from equitrial.store import audit
-from equitrial.store.audit import AuditVerification
 from equitrial.store.db import transaction
+from equitrial.store.integrity import IntegrityReport, check_integrity
 
-__all__ = ["AuditVerification", "verify_audit_trail"]
+__all__ = ["IntegrityReport", "verify_audit_trail"]
 
 
-def verify_audit_trail(engine: Engine) -> AuditVerification:
-    """Recompute the chain of ``audit_trail`` and name the first row that does not match.
+def verify_audit_trail(engine: Engine) -> IntegrityReport:
+    """Check the audit trail's hash chain, its signed anchors, and every audited table against it.
+
+    Read in ONE snapshot: on PostgreSQL a REPEATABLE READ transaction (writers meanwhile are not
+    seen half-way); on SQLite a read transaction under WAL.
 
     Returns
     -------
-    AuditVerification
-        ``ok``, the number of rows, the final hash, the first bad row's id and a message.
+    IntegrityReport
+        Rows, tables and signatures checked, and every finding (the first is what to look at).
     """
     with transaction(engine, read_only=True) as session:
-        return audit.verify(session)
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+        return check_integrity(session)

@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from equitrial.clinical.ctcae import convert_unit, lab_criterion
 from equitrial.errors import EquitrialError, InvalidInputError
+from equitrial.store.models import Base
+from equitrial.store.validation import check_values
 
 __all__ = [
     "CHECKS",
@@ -268,9 +270,13 @@ def enforce(form: str, values: Mapping[str, Any], context: CheckContext) -> list
     Raises
     ------
     InvalidInputError
-        At least one impossible value; the message lists each as ``field (rule): message``
+        A value of the wrong type for its column (:func:`equitrial.store.validation.check_values`),
+        or at least one impossible value; the message lists each as ``field (rule): message``
         and ``field`` names the first.
     """
+    table = Base.metadata.tables.get(form)
+    if table is not None:  # a value of the wrong type is refused before any check compares it
+        values = check_values(table, values)
     findings = run_checks(form, values, context)
     impossible = [f for f in findings if f.severity == "impossible"]
     if impossible:

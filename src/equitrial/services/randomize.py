@@ -14,12 +14,14 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
+from equitrial.protocol import Minimization
 from equitrial.randomization import service as allocation_service
 from equitrial.services._allocation_list import write_list
 from equitrial.services._base import audited_update
 from equitrial.services.auth import UNBLINDED_ROLES, Actor, is_unblinded, require
-from equitrial.services.study import current_study
+from equitrial.services.study import current_study, study_protocol
 from equitrial.services.subjects import SITE_STAFF, subject_for_write
 from equitrial.store import audit
 from equitrial.store import models as m
@@ -80,17 +82,7 @@ def randomize(engine: Engine, actor: Actor, subject: int | str) -> Allocation:
         already = allocation_service.allocation_of(session, row.id) is not None
         slot = allocation_service.allocate(session, row)
         if not already:
-            audit.append(
-                session,
-                actor_username=actor.username,
-                user_id=actor.user_id,
-                action="randomize",
-                table_name="randomization_schedule",
-                record_id=slot.id,
-                field="subject_id",
-                new=str(row.id),
-                reason=f"sequence {slot.sequence_number}, kit {slot.kit_number}",
-            )
+            _audit_claim(session, actor, slot, row)
             audited_update(session, actor, row, {"status": "randomized"}, reason="randomized")
         return Allocation(
             subject_id=row.id,
@@ -101,6 +93,32 @@ def randomize(engine: Engine, actor: Actor, subject: int | str) -> Allocation:
             arm=slot.arm_code if is_unblinded(actor) else None,
             new=not already,
         )
+
+
+def _audit_claim(
+    session: Session, actor: Actor, slot: m.RandomizationSchedule, subject: m.Subject
+) -> None:
+    """Audit the claim of a slot (a Core update, :func:`allocation_service.allocate`).
+
+    ``randomize`` names the subject; the other columns the claim set are ``update`` rows (under
+    minimization the slot also gets its stratum and its arm, the arm as a commitment).
+    """
+    why = f"sequence {slot.sequence_number}, kit {slot.kit_number}"
+    table = slot.__tablename__
+    audit.record_update(
+        session,
+        actor,
+        table,
+        slot.id,
+        {"subject_id": (None, subject.id)},
+        reason=why,
+        action="randomize",
+    )
+    changes: dict[str, tuple[Any, Any]] = {"allocated_at": (None, slot.allocated_at)}
+    if isinstance(study_protocol(subject.study).randomization, Minimization):
+        changes["stratum"] = (allocation_service.MINIMIZATION_POOL, slot.stratum)
+        changes["arm_code"] = ("", slot.arm_code)
+    audit.record_update(session, actor, table, slot.id, changes, reason=why)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from equitrial.errors import ConflictError, NotFoundError
 from equitrial.protocol import Protocol, load_protocol, protocol_from_dict
-from equitrial.services._allocation_list import write_list
+from equitrial.services._allocation_list import fresh_seed, write_list
 from equitrial.services._base import audited_insert, audited_update
 from equitrial.services.auth import Actor, require
 from equitrial.store import models as m
@@ -106,7 +105,8 @@ def load_study(
         The protocol TOML file.
     allocation_seed
         Seed of the concealed allocation list (default: a fresh secret one, from
-        :func:`secrets.randbits`); only a SHA-256 commitment to it is audited.
+        :func:`~equitrial.services._allocation_list.fresh_seed`, 256 bits); at least 128 bits;
+        only a salted commitment to it is audited.
     slots_per_stratum
         Allocation slots per stratum (default: the protocol's sample size, so that any split of
         the patients over the strata fits).
@@ -138,7 +138,7 @@ def load_study(
                 protocol_json=text,
             )
             audited_insert(session, actor, study)
-            seed = secrets.randbits(63) if allocation_seed is None else allocation_seed
+            seed = fresh_seed() if allocation_seed is None else allocation_seed
             slots = slots_per_stratum or protocol.assumptions.sample_size
             write_list(session, actor, study, seed, slots)
             return _view(study, created=True)

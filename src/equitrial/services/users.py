@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from equitrial.errors import ConflictError, InvalidInputError, NotFoundError
+from equitrial.services._base import audited_insert, audited_update
 from equitrial.services.auth import ROLES, Actor, hash_password, require
 from equitrial.services.sites import site_by_code
 from equitrial.stats._validation import check_option
@@ -79,8 +80,7 @@ def _grant(session: Session, actor: Actor, user: m.User, role: str, site: str | 
     if exists is not None:
         raise ConflictError(f"user {user.username!r} already has role {role!r} there", field="role")
     membership = m.RoleMembership(user_id=user.id, role=role, site_id=site_id)
-    session.add(membership)
-    session.flush()
+    audited_insert(session, actor, membership)
     _audit_role(session, actor, membership, site, granted=True)
 
 
@@ -120,19 +120,7 @@ def add_user(
         if session.scalar(select(m.User.id).where(m.User.username == username)) is not None:
             raise ConflictError(f"user {username!r} exists", field="username", value=username)
         user = m.User(username=username, password_hash=password_hash, active=True)
-        session.add(user)
-        session.flush()
-        for name, value in (("username", username), ("active", "true"), ("password", "set")):
-            audit.append(
-                session,
-                actor_username=actor.username,
-                user_id=actor.user_id,
-                action="insert",
-                table_name="users",
-                record_id=user.id,
-                field=name,
-                new=value,
-            )
+        audited_insert(session, actor, user)
         for role in roles:
             _grant(session, actor, user, role, site)
         return _view(session, user)
@@ -170,7 +158,7 @@ def revoke_role(
             raise NotFoundError(f"user {username!r} has no role {role!r} there", field="role")
         _audit_role(session, actor, membership, site, granted=False)
         session.delete(membership)
-        session.flush()
+        audit.record_changes(session, actor, membership, reason=f"role {role} revoked")
         return _view(session, user)
 
 
@@ -181,17 +169,7 @@ def set_password(engine: Engine, actor: Actor, username: str, password: str) -> 
     password_hash = hash_password(password)
     with transaction(engine) as session:
         user = _user(session, username)
-        user.password_hash = password_hash
-        session.flush()
-        audit.append(
-            session,
-            actor_username=actor.username,
-            user_id=actor.user_id,
-            action="update",
-            table_name="users",
-            record_id=user.id,
-            field="password",
-            new="changed",
-            reason="password change",
+        audited_update(
+            session, actor, user, {"password_hash": password_hash}, reason="password change"
         )
         return _view(session, user)

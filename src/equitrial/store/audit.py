@@ -12,13 +12,20 @@ Appends are serial: on PostgreSQL :func:`append` first takes a transaction-scope
 write lock (``BEGIN IMMEDIATE``, see :mod:`equitrial.store.db`). Under that lock it reads the
 last row and writes the next one with ``id = last id + 1``, so ids have no gaps.
 
+The chain alone cannot show rows removed from its END, nor a chain rewritten and re-hashed
+from some row on: the signed anchors of :mod:`equitrial.store.anchor` (a key outside the
+database) do. Nor does the chain show a data row changed behind the services' back: the replay
+of :mod:`equitrial.store.reconcile` compares the state the trail implies with every table.
+
 Notes
 -----
-Rows removed from the END of the chain leave a shorter chain that still verifies; compare the
-reported ``rows`` and ``final_hash`` with a copy kept elsewhere (a backup, a printed report) to
-detect that. Values are stored as text: ``None`` stays null, booleans are ``true``/``false``,
-floats use ``repr`` (exact round trip), dates and datetimes ISO 8601, other values canonical
-JSON. Password hashes are never written to the trail (recorded as ``"<redacted>"``).
+Values are stored as text (:func:`audit_text`): ``None`` stays null, booleans are
+``true``/``false``, floats use ``repr`` (exact round trip), dates ISO 8601, datetimes ISO 8601 in
+UTC, other values canonical JSON. A few columns are written so that a reader of the trail can
+check them but not learn them (:data:`CONCEALED`: an allocation's arm, a password hash, as a keyed
+HMAC, :func:`equitrial.store.keys.commit`), or only by their digest (:data:`DIGESTED`: a data
+cut's snapshot, as ``sha256:<hex>``). Rows written in bulk (an allocation list) are audited one
+audit row per record with ``field`` ``"*"`` and the record's column texts as a JSON object.
 """
 
 from __future__ import annotations
@@ -27,33 +34,59 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-from sqlalchemy import event, inspect, select, text
+from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.state import InstanceState
 
 from equitrial import __version__
 from equitrial.errors import InvalidInputError
+from equitrial.store import keys
+from equitrial.store.chain import GENESIS_HASH, AuditVerification, compute_row_hash, verify
 from equitrial.store.models import AuditTrail, utcnow
+from equitrial.store.validation import check_row
 
 __all__ = [
+    "CONCEALED",
+    "DATA_ACTIONS",
+    "DIGESTED",
     "GENESIS_HASH",
+    "NOT_AUDITED",
+    "WHOLE_ROW",
     "AuditActor",
     "AuditVerification",
     "append",
+    "append_rows",
+    "audit_text",
     "compute_row_hash",
     "record_changes",
+    "record_update",
     "to_text",
     "verify",
 ]
 
-GENESIS_HASH: Final = "0" * 64
 AUDIT_LOCK_KEY: Final = 5_823_170_412_961  # pg_advisory_xact_lock key of the audit chain
-_NOT_AUDITED: Final = frozenset({"id", "version", "created_at", "updated_at"})
-_REDACTED: Final = frozenset({"password_hash"})
+NOT_AUDITED: Final = frozenset({"id", "version", "created_at", "updated_at"})
+"""Bookkeeping columns not audited field by field (the surrogate key, the optimistic-locking
+counter, the row's own timestamps; every change of content has its own audited time)."""
+CONCEALED: Final = frozenset({("users", "password_hash"), ("randomization_schedule", "arm_code")})
+"""(table, column) pairs audited as a keyed HMAC commitment, never in clear."""
+DIGESTED: Final = frozenset({("data_cut", "snapshot_json")})
+"""(table, column) pairs audited by their SHA-256 (large values the trail need not copy)."""
+DATA_ACTIONS: Final = {
+    "insert": "insert",
+    "update": "update",
+    "delete": "delete",
+    "randomize": "update",
+}
+"""Audit actions that change a table's data, and the change each stands for (``randomize`` is
+the update of a slot's ``subject_id``)."""
+WHOLE_ROW: Final = "*"
+"""``field`` of an audit row that records a whole record as a JSON object (bulk inserts)."""
 _INSERTED_KEY: Final = "equitrial_inserted_unaudited"
+APPENDED_KEY: Final = "equitrial_audit_appended"
+"""``session.info`` key set when a transaction appended audit rows (its head is then signed)."""
 
 
 class AuditActor(Protocol):
@@ -66,31 +99,6 @@ class AuditActor(Protocol):
     def username(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class AuditVerification:
-    """Result of :func:`verify`.
-
-    Attributes
-    ----------
-    ok
-        Whether every row matches its hash and links to the previous row.
-    rows
-        Number of rows checked.
-    final_hash
-        ``row_hash`` of the last row when the chain holds (``None`` when empty or broken).
-    first_bad_id
-        ``id`` of the first row that does not match (``None`` when ``ok``).
-    message
-        What was found, in words.
-    """
-
-    ok: bool
-    rows: int
-    final_hash: str | None
-    first_bad_id: int | None
-    message: str
-
-
 def to_text(value: Any) -> str | None:
     """The text form in which a value is stored in the audit trail (see the module notes)."""
     if value is None or isinstance(value, str):
@@ -101,42 +109,38 @@ def to_text(value: Any) -> str | None:
         return repr(value)
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, dt.datetime | dt.date):
+    if isinstance(value, dt.datetime):
+        return (value.astimezone(dt.UTC) if value.tzinfo else value).isoformat()
+    if isinstance(value, dt.date):
         return value.isoformat()
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def _content(row: Any) -> dict[str, Any]:
-    at: dt.datetime = row.at
-    return {
-        "id": row.id,
-        "at": at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-        "user_id": row.user_id,
-        "username": row.username,
-        "action": row.action,
-        "table_name": row.table_name,
-        "record_id": row.record_id,
-        "field": row.field,
-        "old_value": row.old_value,
-        "new_value": row.new_value,
-        "reason": row.reason,
-        "software_version": row.software_version,
-        "prev_hash": row.prev_hash,
-    }
+def audit_text(table: str, record_id: Any, column: str, value: Any) -> str | None:
+    """The text the trail holds for ``table.column`` of record ``record_id`` with ``value``.
 
-
-def compute_row_hash(row: Any) -> str:
-    """SHA-256 (hex) of the canonical JSON of an audit row's content, ``prev_hash`` included.
-
-    Canonical JSON: keys sorted, no whitespace, UTF-8, ``at`` as ISO 8601 UTC with microseconds.
+    :func:`to_text` of the value, except for :data:`CONCEALED` columns (a keyed HMAC commitment,
+    which needs the signing key) and :data:`DIGESTED` columns (``sha256:<hex>`` of the text).
     """
-    canonical = json.dumps(_content(row), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    text_value = to_text(value)
+    if text_value is None:
+        return None
+    if (table, column) in CONCEALED:
+        return keys.commit(keys.load_key(), table, record_id, column, text_value)
+    if (table, column) in DIGESTED:
+        return "sha256:" + hashlib.sha256(text_value.encode("utf-8")).hexdigest()
+    return text_value
 
 
-def _lock_chain(session: Session) -> None:
+def _lock_chain(session: Session) -> tuple[int, str]:
+    """Take the chain lock (PostgreSQL) and return the last row's id and hash (0, genesis)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+    session.info[APPENDED_KEY] = True
+    last = session.execute(
+        select(AuditTrail.id, AuditTrail.row_hash).order_by(AuditTrail.id.desc()).limit(1)
+    ).first()
+    return (0, GENESIS_HASH) if last is None else (int(last.id), str(last.row_hash))
 
 
 def append(
@@ -185,12 +189,9 @@ def append(
             "an audit row needs an actor username and an action",
             field="actor_username" if not actor_username else "action",
         )
-    _lock_chain(session)
-    last = session.execute(
-        select(AuditTrail.id, AuditTrail.row_hash).order_by(AuditTrail.id.desc()).limit(1)
-    ).first()
+    last_id, last_hash = _lock_chain(session)
     row = AuditTrail(
-        id=1 if last is None else last.id + 1,
+        id=last_id + 1,
         at=utcnow(),
         user_id=user_id,
         username=actor_username,
@@ -202,12 +203,71 @@ def append(
         new_value=to_text(new),
         reason=reason,
         software_version=__version__,
-        prev_hash=GENESIS_HASH if last is None else last.row_hash,
+        prev_hash=last_hash,
     )
     row.row_hash = compute_row_hash(row)
     session.add(row)
     session.flush()
     return row
+
+
+def append_rows(
+    session: Session,
+    actor: AuditActor,
+    table: str,
+    records: list[tuple[int, Mapping[str, Any]]],
+    *,
+    reason: str | None = None,
+) -> int:
+    """Audit the insert of many records at once: one audit row per record, in one statement.
+
+    Parameters
+    ----------
+    session, actor
+        The use case's session and who acts.
+    table
+        The table the records were inserted into (with a Core ``insert``).
+    records
+        ``(record id, {column: value})`` of each inserted record, every audited column
+        (not :data:`NOT_AUDITED`) included.
+    reason
+        Written on every row.
+
+    Returns
+    -------
+    int
+        The number of audit rows written (``field`` :data:`WHOLE_ROW`, ``new_value`` the record's
+        column texts as canonical JSON, concealed columns as their commitments).
+    """
+    if not records:
+        return 0
+    last_id, previous = _lock_chain(session)
+    at, rows = utcnow(), []
+    for offset, (record_id, values) in enumerate(records, start=1):
+        texts = {
+            column: audit_text(table, record_id, column, value)
+            for column, value in values.items()
+            if column not in NOT_AUDITED
+        }
+        row: dict[str, Any] = {
+            "id": last_id + offset,
+            "at": at,
+            "user_id": actor.user_id,
+            "username": actor.username,
+            "action": "insert",
+            "table_name": table,
+            "record_id": to_text(record_id),
+            "field": WHOLE_ROW,
+            "old_value": None,
+            "new_value": json.dumps(texts, sort_keys=True, separators=(",", ":")),
+            "reason": reason,
+            "software_version": __version__,
+            "prev_hash": previous,
+        }
+        row["row_hash"] = previous = compute_row_hash(row)
+        rows.append(row)
+    session.execute(insert(AuditTrail), rows)
+    return len(rows)
 
 
 @event.listens_for(Session, "pending_to_persistent")
@@ -223,14 +283,14 @@ def _column_values(obj: Any) -> dict[str, Any]:
     return {
         attr.key: getattr(obj, attr.key)
         for attr in mapper.column_attrs
-        if attr.key not in _NOT_AUDITED
+        if attr.key not in NOT_AUDITED
     }
 
 
 def _changed_values(state: InstanceState[Any]) -> dict[str, tuple[Any, Any]]:
     changes: dict[str, tuple[Any, Any]] = {}
     for attr in state.mapper.column_attrs:
-        if attr.key in _NOT_AUDITED:
+        if attr.key in NOT_AUDITED:
             continue
         history = state.attrs[attr.key].history
         if history.added or history.deleted:
@@ -288,18 +348,21 @@ def record_changes(
     Raises
     ------
     InvalidInputError
-        A change or deletion without a reason, naming the first changed field.
+        A value of the wrong type or too long for its column (:mod:`equitrial.store.validation`),
+        or a change or deletion without a reason, naming the first changed field.
     sqlalchemy.orm.exc.StaleDataError
         Another transaction changed the record since it was read (optimistic locking).
 
     Notes
     -----
     Inserts log every field (old null); updates log the changed fields with old and new value;
-    deletes log every field's last value (new null). ``id``, ``version``, ``created_at`` and
-    ``updated_at`` are not logged field by field.
+    deletes log every field's last value (new null). :data:`NOT_AUDITED` columns are not logged.
+    Values are checked and coerced first, so the trail holds the value as stored.
     """
     state: InstanceState[Any] = inspect(obj)
     table = obj.__tablename__
+    if not (state.deleted or obj in session.deleted):
+        check_row(obj)
     action, changes = _diff(session, state, obj)
     if action != "insert":
         _require_reason(table, list(changes), reason)
@@ -312,6 +375,25 @@ def record_changes(
     if record_id is None:
         record_id = obj.id
     session.info.get(_INSERTED_KEY, set()).discard(state)
+    return record_update(session, actor, table, record_id, changes, reason=reason, action=action)
+
+
+def record_update(
+    session: Session,
+    actor: AuditActor,
+    table: str,
+    record_id: int,
+    changes: Mapping[str, tuple[Any, Any]],
+    *,
+    reason: str | None,
+    action: str = "update",
+) -> list[AuditTrail]:
+    """Audit a change made with a Core statement: one row per ``field: (old, new)``.
+
+    For the rare write that cannot go through the ORM unit of work (the claim of an allocation
+    slot is an ``UPDATE ... WHERE subject_id IS NULL`` that must touch exactly one row). Values
+    are written as :func:`audit_text` gives them.
+    """
     return [
         append(
             session,
@@ -321,50 +403,9 @@ def record_changes(
             table_name=table,
             record_id=record_id,
             field=name,
-            old="<redacted>" if name in _REDACTED and old is not None else old,
-            new="<redacted>" if name in _REDACTED and new is not None else new,
+            old=audit_text(table, record_id, name, old),
+            new=audit_text(table, record_id, name, new),
             reason=reason,
         )
         for name, (old, new) in changes.items()
     ]
-
-
-def verify(session: Session) -> AuditVerification:
-    """Recompute the hash chain of the whole audit trail.
-
-    Parameters
-    ----------
-    session
-        Any session (reads only).
-
-    Returns
-    -------
-    AuditVerification
-        ``ok`` with the row count and final hash, or the ``id`` of the first row whose id
-        breaks the sequence (a row removed before it), whose ``prev_hash`` is not the previous
-        row's hash (a row removed or re-hashed before it), or whose content does not match its
-        ``row_hash`` (the row was changed).
-    """
-    columns = list(AuditTrail.__table__.c)
-    result = session.execute(select(*columns).order_by(AuditTrail.id)).yield_per(1000)
-    previous_hash, expected_id, rows = GENESIS_HASH, 1, 0
-    for row in result:
-        problem = _row_problem(row, expected_id, previous_hash)
-        if problem is not None:
-            return AuditVerification(False, rows, None, row.id, f"audit row {row.id}: {problem}")
-        previous_hash, expected_id, rows = row.row_hash, row.id + 1, rows + 1
-    if rows == 0:
-        return AuditVerification(True, 0, None, None, "the audit trail is empty")
-    return AuditVerification(
-        True, rows, previous_hash, None, f"{rows} rows, chain intact, final hash {previous_hash}"
-    )
-
-
-def _row_problem(row: Any, expected_id: int, previous_hash: str) -> str | None:
-    if row.id != expected_id:
-        return f"expected id {expected_id} next: rows {expected_id}..{row.id - 1} are missing"
-    if row.prev_hash != previous_hash:
-        return "prev_hash does not match the previous row's hash (a row before it was altered)"
-    if compute_row_hash(row) != row.row_hash:
-        return "content does not match its row_hash (the row was altered)"
-    return None

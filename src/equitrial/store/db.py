@@ -27,6 +27,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
+import equitrial.store.anchor  # noqa: F401  (registers the signing of the chain head at commit)
 from equitrial.settings import get_settings
 
 __all__ = ["is_sqlite", "make_engine", "normalize_url", "transaction"]

@@ -1,0 +1,170 @@
+"""Replay the audit trail and compare the state it implies with every audited table.
+
+Every write of the services is audited field by field in the same transaction
+(:func:`equitrial.store.audit.record_changes`), so replaying the data actions of the trail in
+order (``insert``, ``update``, ``delete``, and ``randomize``, the claim of a slot) gives, for
+every record, the value each of its columns must hold now. :func:`reconcile` reads every row of
+every audited table and reports each difference: a value changed behind the services' back
+(``UPDATE adverse_event SET grade = 1``), a row added without its audit (a granted role), a row
+the trail says exists but that is gone. A concealed column (an arm, a password hash) is compared
+through its keyed commitment and shown as ``<concealed>``: the report never reveals it.
+
+Not reconciled: :data:`~equitrial.store.audit.NOT_AUDITED` bookkeeping columns (ids, the
+optimistic-locking version, row timestamps) and the trail's own tables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+
+from equitrial.store.audit import CONCEALED, DATA_ACTIONS, NOT_AUDITED, WHOLE_ROW, audit_text
+from equitrial.store.models import AuditTrail, Base
+
+__all__ = ["Discrepancy", "Reconciliation", "audited_tables", "reconcile"]
+
+UNAUDITED_TABLES: Final = frozenset({"audit_trail", "audit_anchor"})
+_GONE: Final = "<deleted>"
+_CONCEALED_TEXT: Final = "<concealed>"
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """One difference between a table and its audit trail.
+
+    Attributes
+    ----------
+    table, key
+        The table and the record's primary key.
+    column
+        The column that differs (``None`` for a whole row added or deleted).
+    stored, audited
+        The value the table holds and the value the trail implies, as text (``"<concealed>"``
+        for a concealed column; ``None`` for no row / no value).
+    kind
+        ``"changed"``, ``"added"`` (a row with no audited insert) or ``"deleted"``.
+    """
+
+    table: str
+    key: str
+    column: str | None
+    stored: str | None
+    audited: str | None
+    kind: str
+
+    def __str__(self) -> str:
+        if self.kind == "added":
+            return f"{self.table} {self.key}: row not in the audit trail (added behind its back)"
+        if self.kind == "deleted":
+            return f"{self.table} {self.key}: row in the audit trail but not in the table (deleted)"
+        return (
+            f"{self.table} {self.key} {self.column}: stored {self.stored!r}, "
+            f"audited {self.audited!r}"
+        )
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """The result of :func:`reconcile`: what was compared and every difference, in table order."""
+
+    tables: int
+    rows: int
+    values: int
+    discrepancies: tuple[Discrepancy, ...]
+
+
+def audited_tables() -> list[Table]:
+    """Every table whose rows the audit trail accounts for."""
+    return [t for t in Base.metadata.sorted_tables if t.name not in UNAUDITED_TABLES]
+
+
+def _replay(session: Session) -> dict[tuple[str, str], dict[str, str | None]]:
+    """Each record's audited column texts; a deleted record maps to ``{_GONE: ...}``."""
+    state: dict[tuple[str, str], dict[str, str | None]] = {}
+    query = (
+        select(
+            AuditTrail.action,
+            AuditTrail.table_name,
+            AuditTrail.record_id,
+            AuditTrail.field,
+            AuditTrail.new_value,
+        )
+        .where(AuditTrail.action.in_(list(DATA_ACTIONS)))
+        .order_by(AuditTrail.id)
+    )
+    for action, table, record_id, field, new in session.execute(query).yield_per(5000):
+        if table is None or record_id is None or field is None:
+            continue
+        key = (str(table), str(record_id))
+        change = DATA_ACTIONS[str(action)]
+        if change == "delete":
+            state[key] = {_GONE: None}
+            continue
+        if change == "insert" and _GONE in state.get(key, {}):
+            state[key] = {}
+        values = state.setdefault(key, {})
+        if field == WHOLE_ROW:
+            values.update(json.loads(new or "{}"))
+        else:
+            values[str(field)] = new
+    return state
+
+
+def _compare(
+    table: Table, key: str, row: dict[str, Any], audited: dict[str, str | None]
+) -> Iterator[Discrepancy]:
+    for column, value in row.items():
+        if column in NOT_AUDITED:
+            continue
+        stored = audit_text(table.name, key, column, value)
+        expected = audited.get(column)
+        if stored != expected:
+            concealed = (table.name, column) in CONCEALED
+            yield Discrepancy(
+                table.name,
+                key,
+                column,
+                _CONCEALED_TEXT if concealed and stored is not None else stored,
+                _CONCEALED_TEXT if concealed and expected is not None else expected,
+                "changed",
+            )
+
+
+def reconcile(session: Session) -> Reconciliation:
+    """Compare every audited table with the state its audit trail implies.
+
+    Parameters
+    ----------
+    session
+        Any session (reads only); concealed columns need the signing key.
+
+    Returns
+    -------
+    Reconciliation
+        Tables, rows and values compared, and every :class:`Discrepancy`.
+    """
+    state = _replay(session)
+    found: list[Discrepancy] = []
+    tables, rows, values = 0, 0, 0
+    for table in audited_tables():
+        tables += 1
+        for record in session.execute(select(table).order_by(*table.primary_key.columns)):
+            mapping = dict(record._mapping)
+            key = str(mapping["id"])
+            rows += 1
+            audited = state.pop((table.name, key), None)
+            if audited is None or _GONE in audited:
+                found.append(Discrepancy(table.name, key, None, "row", None, "added"))
+                continue
+            values += sum(1 for c in mapping if c not in NOT_AUDITED)
+            found.extend(_compare(table, key, mapping, audited))
+    known = {t.name for t in audited_tables()}
+    for (name, key), audited in sorted(state.items()):
+        if name in known and _GONE not in audited:
+            found.append(Discrepancy(name, key, None, None, "row", "deleted"))
+    return Reconciliation(tables, rows, values, tuple(found))
