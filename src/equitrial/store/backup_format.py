@@ -34,6 +34,7 @@ bound to its table, row id and column. A restore on an installation holding the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import types
@@ -64,6 +65,7 @@ __all__ = [
     "row_line",
     "seal_context",
     "signed_message",
+    "table_kinds",
 ]
 
 FORMAT: Final = "equitrial-backup"
@@ -149,6 +151,12 @@ def column_kind(column: Column[Any]) -> Kind:
     return _KINDS[column.type.python_type]
 
 
+@functools.cache
+def table_kinds(table: Table) -> Mapping[str, Kind]:
+    """:func:`column_kind` of every column of ``table``."""
+    return {column.name: column_kind(column) for column in table.columns}
+
+
 def seal_context(table: str, record_id: Any, column: str) -> str:
     """The associated data a sealed value is bound to."""
     return f"{table}\x1f{record_id}\x1f{column}"
@@ -211,9 +219,10 @@ def encode_row(
 ) -> str:
     """The canonical JSON of one row of ``table`` (sealed columns sealed)."""
     sealed = SEALED_COLUMNS.get(table.name, ())
+    kinds = table_kinds(table)
     encoded = {}
     for name in columns:
-        value = encode_value(column_kind(table.c[name]), values[name])
+        value = encode_value(kinds[name], values[name])
         if name in sealed and value is not None:
             value = keys.seal(key, value, seal_context(table.name, values["id"], name))
         encoded[name] = value

@@ -110,6 +110,11 @@ class _Scanner:
 
     def _header(self, line: tuple[bytes, Any]) -> None:
         raw, document = line
+        if document.get("format") == "equitrial-logical-backup":
+            raise self._at(
+                "an unsigned backup of an earlier equitrial (no manifest, no signature): it "
+                "cannot be checked and is refused"
+            )
         if document.get("format") != fmt.FORMAT:
             raise self._at("not an equitrial backup (no backup header)")
         if document.get("version") != fmt.VERSION:
@@ -119,6 +124,8 @@ class _Scanner:
             )
         if sorted(document) != sorted(_HEADER_KEYS):
             raise self._at("the header's fields are not those of a backup header")
+        if document["key_id"] != self.key.key_id:
+            raise self._at(_other_key(document["key_id"], self.key))
         self._canonical(raw, document)
         self.result.header = document
         self.sha.update(raw)
@@ -141,6 +148,8 @@ class _Scanner:
             self.result.lines_before_trailer = self.number - 1
             self.result.sha256_before_trailer = self.sha.hexdigest()
             return
+        elif "manifest" in document and "signature" not in document:
+            raise self._at("the manifest is not signed")
         else:
             raise self._at("not a row, manifest or trailer line in its place")
         self.sha.update(raw)
@@ -175,12 +184,14 @@ class _Scanner:
             raise self._at(f"{table.name}: ids are not in increasing order")
         self.last_id = values["id"]
         digest.add(canonical)
-        self._follow(table.name, values)
-        if self.sink is not None:
+        if self.sink is None:
+            self._follow(table.name, values)
+        else:  # the second reading, while loading: the digests stand for the content
             self.sink(table, values)
 
     def _decode(self, table: Table, columns: list[str], row: dict[str, Any]) -> dict[str, Any]:
         sealed = fmt.SEALED_COLUMNS.get(table.name, ())
+        kinds = fmt.table_kinds(table)
         values: dict[str, Any] = {}
         for name in columns:
             value = row[name]
@@ -188,7 +199,7 @@ class _Scanner:
                 if name in sealed and value is not None:
                     context = fmt.seal_context(table.name, row.get("id"), name)
                     value = keys.unseal(self.key, value, context)
-                values[name] = fmt.decode_value(fmt.column_kind(table.c[name]), value)
+                values[name] = fmt.decode_value(kinds[name], value)
             except InvalidInputError as error:
                 raise self._at(f"{table.name}.{name}: {error.message}") from None
         if not isinstance(values["id"], int):
@@ -225,11 +236,21 @@ def scan(path: Path, key: keys.SigningKey, sink: Sink | None = None) -> Scan:
         raise _refuse(str(path), f"cannot be read ({error.strerror})") from None
 
 
-def _check_trailer(where: str, found: Scan) -> None:
+def _other_key(key_id: Any, key: keys.SigningKey) -> str:
+    return (
+        f"signed with key {key_id!r}, not with this installation's key {key.key_id} "
+        "(EQUITRIAL_AUDIT_KEY_FILE): refused"
+    )
+
+
+def _check_complete(where: str, found: Scan) -> None:
     if found.manifest is None:
         raise _refuse(where, "no manifest: the file is truncated or not a complete backup")
     if found.trailer is None:
         raise _refuse(where, "no trailer: the file is truncated (the backup did not finish)")
+
+
+def _check_trailer(where: str, found: Scan) -> None:
     expected = {"end": fmt.FORMAT, "lines": found.lines_before_trailer}
     expected["sha256"] = found.sha256_before_trailer
     if found.trailer != expected:
@@ -241,11 +262,7 @@ def _check_signature(where: str, found: Scan, key: keys.SigningKey) -> dict[str,
     if not isinstance(manifest, dict) or not isinstance(found.signature, str):
         raise _refuse(where, "the manifest or its signature is malformed")
     if manifest.get("key_id") != key.key_id:
-        raise _refuse(
-            where,
-            f"signed with key {manifest.get('key_id')!r}, not with this installation's key "
-            f"{key.key_id} (EQUITRIAL_AUDIT_KEY_FILE): refused",
-        )
+        raise _refuse(where, _other_key(manifest.get("key_id"), key))
     if not keys.verify_signature(key.public_key(), fmt.signed_message(manifest), found.signature):
         raise _refuse(where, "the manifest's signature does not verify (the manifest was edited)")
     return manifest
@@ -302,7 +319,7 @@ def check(path: Path, found: Scan, key: keys.SigningKey, study: str) -> fmt.Back
         The backup is of another study than ``study``.
     """
     where = str(path)
-    _check_trailer(where, found)
+    _check_complete(where, found)
     manifest = _check_signature(where, found, key)
     try:
         _check_models(where, manifest)
@@ -311,6 +328,7 @@ def check(path: Path, found: Scan, key: keys.SigningKey, study: str) -> fmt.Back
         summary = fmt.BackupSummary.from_manifest(manifest)
     except (KeyError, TypeError) as error:  # a signed manifest of another shape
         raise _refuse(where, f"the manifest lacks {error}") from None
+    _check_trailer(where, found)
     if found.studies != manifest["studies"]:
         raise _refuse(where, "the study rows differ from the manifest's studies")
     if summary.studies != (study,):
