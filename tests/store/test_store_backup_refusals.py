@@ -271,6 +271,7 @@ CASES: dict[str, tuple[Tamper, type[Exception], str]] = {
         "not an equitrial backup",
     ),
     "empty-file": (lambda s, p: b"", InvalidInputError, "empty file"),
+    "deeply-nested-json": (lambda s, p: b"[" * 100_000 + b"\n", InvalidInputError, "not a JSON"),
     "non-utf8-file": (
         lambda s, p: b"\xff\xfe\x00\x81 latin-1 \xe9t\xe9\n\x80\x81\n",
         InvalidInputError,

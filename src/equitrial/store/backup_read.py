@@ -57,12 +57,8 @@ class Scan:
         return [(t.name, t.rows, t.sha256) for t in self.tables]
 
 
-class _Refused(InvalidInputError):
-    pass
-
-
-def _refuse(where: str, message: str) -> _Refused:
-    return _Refused(f"{where}: {message}; nothing was restored", field="src_path")
+def _refuse(where: str, message: str) -> InvalidInputError:
+    return InvalidInputError(f"{where}: {message}; nothing was restored", field="src_path")
 
 
 class _Scanner:
@@ -87,7 +83,7 @@ class _Scanner:
             self._dispatch(line)
         return self.result
 
-    def _at(self, message: str) -> _Refused:
+    def _at(self, message: str) -> InvalidInputError:
         return _refuse(self.where, f"line {self.number}: {message}")
 
     def _next(self, handle: IO[bytes]) -> tuple[bytes, Any] | None:
@@ -102,7 +98,7 @@ class _Scanner:
             document = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError:
             raise self._at("not UTF-8 text (not an equitrial backup)") from None
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # JSONDecodeError, a 5000-digit number, [[[[...
             raise self._at("not a JSON line (not an equitrial backup, or altered)") from None
         if not isinstance(document, dict):
             raise self._at("not a JSON object (not an equitrial backup, or altered)")
