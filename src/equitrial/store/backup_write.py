@@ -71,12 +71,17 @@ def _private_file(dest: Path) -> Iterator[IO[bytes]]:
 
 
 def _link_into_place(partial: Path, dest: Path) -> None:
+    exists = InvalidInputError(
+        f"{dest}: exists already; a backup never overwrites a file", field="dest_path"
+    )
     try:
         os.link(partial, dest)  # fails if dest appeared meanwhile: never overwrite
     except FileExistsError:
-        raise InvalidInputError(
-            f"{dest}: exists already; a backup never overwrites a file", field="dest_path"
-        ) from None
+        raise exists from None
+    except OSError:  # a file system without hard links: check, then rename
+        if dest.exists():
+            raise exists from None
+        os.rename(partial, dest)
     directory = os.open(dest.parent, os.O_RDONLY)
     try:
         os.fsync(directory)
@@ -102,6 +107,10 @@ def write_backup(url: Any, dest: Path) -> fmt.BackupSummary:
             if engine.dialect.name == "postgresql":
                 session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
             manifest = _dump(session.connection(), _Out(handle), key, revision or "")
+    except OSError as error:  # disk full, permission denied, ...: no file is left
+        raise InvalidInputError(
+            f"{dest}: the backup cannot be written ({error.strerror or error})", field="dest_path"
+        ) from None
     finally:
         engine.dispose()
     return fmt.BackupSummary.from_manifest(manifest)
