@@ -432,9 +432,9 @@ def test_backup_and_restore_give_a_database_with_the_same_final_hash(
         # holds the heads written after the backup, which the restored copy rightly lacks
         os.environ["EQUITRIAL_AUDIT_ANCHOR_FILE"] = str(tmp_path / "restored-anchors.jsonl")
         other = Cli(restored_url, cli.cwd)
-        missing = other("restore", str(tmp_path / "nope.backup"))
+        missing = other("restore", str(tmp_path / "nope.backup"), "--study", "EQT-PEM-301")
         assert missing.returncode == 2 and "nope.backup" in missing.stderr
-        other.ok("restore", str(dest))
+        other.ok("restore", str(dest), "--study", "EQT-PEM-301")
         assert _final_hash(other.ok("audit", "verify")) == original
         # a working copy: users log in, the subject keeps its allocation, nothing of SCR-002
         assert [row["subject"] for row in _listing(other)] == [RANDOMIZED]

@@ -70,10 +70,10 @@ def test_backup_then_restore_verifies_with_the_same_final_hash(
 
     dest = tmp_path / "backup.bak"
     written = backup.backup(db_url, dest)
-    restored = backup.restore(dest, another_empty_db_url)
+    restored = backup.restore(dest, another_empty_db_url, study="BIO-1")
 
     assert written == restored
-    assert restored["audit_trail"] == original.rows
+    assert restored.tables["audit_trail"] == original.rows
     copy = _final_hash(another_empty_db_url)
     assert copy.ok, copy.message
     assert (copy.rows, copy.final_hash) == (original.rows, original.final_hash)
@@ -97,7 +97,7 @@ def test_restore_refuses_a_database_with_data(db_url: str, engine: Engine, tmp_p
     dest = tmp_path / "backup.bak"
     backup.backup(db_url, dest)
     with pytest.raises(ConflictError, match="empty database"):
-        backup.restore(dest, db_url)
+        backup.restore(dest, db_url, study="BIO-1")
 
 
 def test_backup_never_overwrites_and_restore_needs_a_backup_file(
@@ -109,9 +109,9 @@ def test_backup_never_overwrites_and_restore_needs_a_backup_file(
         backup.backup(db_url, existing)
     assert existing.read_text() == "keep me"
     with pytest.raises(InvalidInputError, match="not an equitrial backup"):
-        backup.restore(existing, another_empty_db_url)
+        backup.restore(existing, another_empty_db_url, study="BIO-1")
     with pytest.raises(InvalidInputError, match="no such backup file"):
-        backup.restore(tmp_path / "missing.bak", another_empty_db_url)
+        backup.restore(tmp_path / "missing.bak", another_empty_db_url, study="BIO-1")
 
 
 @pytest.mark.parametrize(("source", "target"), [("sqlite", "postgresql"), ("postgresql", "sqlite")])
@@ -127,7 +127,7 @@ def test_backup_restores_across_databases_with_the_same_final_hash(
             engine.dispose()
         original = _final_hash(src_url)
         backup.backup(src_url, tmp_path / "cross.bak")
-        backup.restore(tmp_path / "cross.bak", dst_url)
+        backup.restore(tmp_path / "cross.bak", dst_url, study="BIO-1")
         copy = _final_hash(dst_url)
         assert copy.ok, copy.message
         assert (copy.rows, copy.final_hash) == (original.rows, original.final_hash)

@@ -1,277 +1,270 @@
-"""Consistent backups of the clinical database, and restore into an empty database.
+"""Signed backups of the clinical database, and a restore that refuses any backup that lies.
 
-Two formats:
+One logical format for SQLite and PostgreSQL (:mod:`equitrial.store.backup_format`): JSON
+lines read in one consistent snapshot, a manifest (per-table row counts and SHA-256 digests,
+the audit chain's row count and final hash, the study, the schema revision, the key id) signed
+with the installation's Ed25519 key (:mod:`equitrial.store.keys`), and a trailer. Allocation
+arms are sealed (AES-SIV), never in clear. Files are written with mode 0600 and appear under
+their name only when complete (:mod:`equitrial.store.backup_write`).
 
-- SQLite databases are copied with SQLite's online backup API [1]_ (a page-by-page copy that
-  is consistent even while other connections write): the backup is itself a SQLite file.
-- PostgreSQL databases are dumped logically, every table of the models in foreign-key order,
-  one JSON object per line, read in ONE ``REPEATABLE READ READ ONLY`` transaction (a single
-  snapshot). The first line is a header with the Alembic revision.
+:func:`restore` reads and checks the WHOLE file before it touches the target
+(:mod:`equitrial.store.backup_read`): a backup that is truncated, altered, unsigned, signed
+with another key, or of another study is refused and the target is left as it was. Then, in
+ONE transaction, it migrates the empty target to the backup's revision, inserts the rows in
+the file's (foreign-key) order, re-reads every table of the target and compares its count and
+digest with the signed manifest; any difference rolls everything back (on PostgreSQL and
+SQLite DDL is transactional, so the target is not even migrated; a SQLite file the restore
+created is removed).
 
-:func:`restore` reads either format into an empty database of either kind: it migrates the
-target to the backup's revision, then inserts the rows in foreign-key order in one transaction
-(a SQLite file into a SQLite URL is copied back with the backup API). Rows keep their ids and
-every audit value round-trips exactly, so ``audit verify`` gives the same final hash.
-
-References
-----------
-.. [1] SQLite, "SQLite Backup API", https://www.sqlite.org/backup.html; Python's
-   ``sqlite3.Connection.backup``.
+Restoring needs the key file of the installation that wrote the backup
+(``EQUITRIAL_AUDIT_KEY_FILE``): it checks the signature and opens the sealed arms. Keep a copy
+of the key apart from the backups; without it a backup can be neither verified nor restored.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import sqlite3
-from collections.abc import Iterator
+import contextlib
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import Any, Final
 
-from sqlalchemy import Column, Connection, Table, func, insert, select, text
+from alembic import command
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Connection, Table, func, insert, inspect, select, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
 
 from equitrial.errors import ConflictError, InvalidInputError
-from equitrial.store import migrate
+from equitrial.store import backup_format as fmt
+from equitrial.store import backup_read, backup_write, keys, migrate
+from equitrial.store.backup_format import BackupSummary
 from equitrial.store.db import make_engine, normalize_url
-from equitrial.store.models import Base, utcnow
 
 __all__ = ["BACKUP_FORMAT", "BackupSummary", "backup", "restore"]
 
-BACKUP_FORMAT: Final = "equitrial-logical-backup"
-_SQLITE_MAGIC: Final = b"SQLite format 3\x00"
-
-
-class BackupSummary(dict[str, int]):
-    """Rows per table written or restored (a ``dict``: table name -> row count)."""
+BACKUP_FORMAT: Final = fmt.FORMAT
+_BATCH: Final = 1000
 
 
 def backup(url: str | URL | None, dest_path: str | Path) -> BackupSummary:
-    """Write a consistent copy of the database at ``url`` to ``dest_path``.
+    """Write a signed backup of the database at ``url`` to the new file ``dest_path``.
 
     Parameters
     ----------
     url
         SQLAlchemy URL of the database; ``None`` reads ``EQUITRIAL_DATABASE_URL``.
     dest_path
-        A new file: a SQLite database (from SQLite) or JSON lines (from PostgreSQL).
+        A file that does not exist yet, in an existing directory.
 
     Returns
     -------
     BackupSummary
-        Rows per table.
+        What the manifest states (rows per table, the audit chain's final hash, ...).
 
     Raises
     ------
     InvalidInputError
-        ``dest_path`` exists already.
+        ``dest_path`` exists, its directory does not, or the SQLite database does not exist.
+    ConflictError
+        The database is not at the current schema revision, or its audit chain is broken.
+    ConfigurationError
+        The signing key cannot be loaded.
     """
-    dest = Path(dest_path)
-    if dest.exists():
-        raise InvalidInputError(
-            f"{dest}: exists already; a backup never overwrites a file", field="dest_path"
-        )
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
-        _sqlite_copy(_sqlite_path(parsed), dest)
-        return _count_rows(f"sqlite:///{dest}")
-    engine = make_engine(parsed)
-    try:
-        with engine.connect() as connection, dest.open("w", encoding="utf-8") as out:
-            connection = connection.execution_options(
-                isolation_level="REPEATABLE READ", postgresql_readonly=True
-            )
-            with connection.begin():
-                return _dump(connection, out)
-    finally:
-        engine.dispose()
+        source = _sqlite_path(parsed)
+        if not source.is_file():
+            raise InvalidInputError(f"{source}: no such database file", field="url")
+    return backup_write.write_backup(parsed, Path(dest_path))
 
 
-def restore(src_path: str | Path, url: str | URL | None = None) -> BackupSummary:
-    """Restore a backup written by :func:`backup` into the EMPTY database at ``url``.
+def restore(src_path: str | Path, url: str | URL | None = None, *, study: str) -> BackupSummary:
+    """Check the backup ``src_path`` completely, then restore it into the EMPTY database ``url``.
 
     Parameters
     ----------
     src_path
-        A backup file (SQLite file or JSON lines).
+        A file written by :func:`backup`.
     url
-        SQLAlchemy URL of the target; ``None`` reads ``EQUITRIAL_DATABASE_URL``. The database
-        must have no rows (it may be new, or migrated but empty).
+        SQLAlchemy URL of the target; ``None`` reads ``EQUITRIAL_DATABASE_URL``. The target
+        must hold no rows (new, or migrated to the backup's revision but empty).
+    study
+        The code of the study the operator means to restore: a backup of another study is
+        refused.
 
     Returns
     -------
     BackupSummary
-        Rows per table.
+        What was restored, as the signed manifest states it (and as re-read from the target).
 
     Raises
     ------
     InvalidInputError
-        ``src_path`` is missing or not an equitrial backup.
+        ``src_path`` is missing, truncated, altered, unsigned, signed with another key, not a
+        backup, or its rows cannot be loaded; the target is left as it was.
     ConflictError
-        The target database holds data.
+        The backup is of another study, or the target is not empty.
+    ConfigurationError
+        The installation's signing key cannot be loaded.
     """
     src = Path(src_path)
     if not src.is_file():
         raise InvalidInputError(f"{src}: no such backup file", field="src_path")
+    if not isinstance(study, str) or not study.strip():
+        raise InvalidInputError("name the study the backup must hold", field="study")
+    key = keys.load_key()
+    found = backup_read.scan(src, key)
+    summary = backup_read.check(src, found, key, study)
+    _known_revision(src, summary.alembic_revision)
     target = normalize_url(url)
-    _refuse_non_empty(target)
-    with src.open("rb") as head:
-        is_sqlite_file = head.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
-    if is_sqlite_file and target.get_backend_name() == "sqlite":
-        _sqlite_copy(src, _sqlite_path(target))
-        return _count_rows(target)
-    if is_sqlite_file:
-        return _restore_from_sqlite_file(src, target)
-    with src.open(encoding="utf-8") as lines:
-        return _load(lines, target, str(src))
+    sqlite_file = _sqlite_path(target) if target.get_backend_name() == "sqlite" else None
+    _refuse_non_empty(target, sqlite_file, summary.alembic_revision)
+    _load(src, target, key, found, sqlite_file)
+    return summary
 
 
 def _sqlite_path(url: URL) -> Path:
     if not url.database or url.database == ":memory:":
-        raise InvalidInputError(f"{url}: an in-memory SQLite database cannot be backed up")
+        raise InvalidInputError(f"{url}: an in-memory SQLite database has no backup", field="url")
     return Path(url.database)
 
 
-def _sqlite_copy(src: Path, dest: Path) -> None:
-    source = sqlite3.connect(src)
+def _known_revision(src: Path, revision: str) -> None:
     try:
-        target = sqlite3.connect(dest)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-    finally:
-        source.close()
+        known = ScriptDirectory.from_config(migrate.alembic_config()).get_revision(revision)
+    except CommandError:
+        known = None
+    if known is None:
+        raise InvalidInputError(
+            f"{src}: schema revision {revision!r} is not one this equitrial knows; restore "
+            "with the equitrial version that wrote it",
+            field="src_path",
+        )
 
 
-def _tables() -> list[Table]:
-    return list(Base.metadata.sorted_tables)
-
-
-def _count_rows(url: str | URL) -> BackupSummary:
-    engine = make_engine(url)
+def _refuse_non_empty(target: URL, sqlite_file: Path | None, revision: str) -> None:
+    if sqlite_file is not None and (not sqlite_file.exists() or sqlite_file.stat().st_size == 0):
+        return
+    name = target.render_as_string()
+    engine = make_engine(target)
     try:
+        current = migrate.current_revision(engine)
         with engine.connect() as connection:
-            return BackupSummary(
-                {
-                    t.name: connection.scalar(select(func.count()).select_from(t)) or 0
-                    for t in _tables()
-                }
-            )
-    finally:
-        engine.dispose()
-
-
-def _refuse_non_empty(url: URL) -> None:
-    engine = make_engine(url)
-    try:
-        if migrate.current_revision(engine) is None:
-            return
-        counts = _count_rows(url)
-    finally:
-        engine.dispose()
-    filled = sorted(name for name, n in counts.items() if n)
-    if filled:
+            tables = set(inspect(connection).get_table_names()) - {"alembic_version"}
+            known = [t for t in fmt.model_tables().values() if t.name in tables]
+            filled = [t.name for t in known if connection.scalar(_count(t))]
+    except SQLAlchemyError as error:
         raise ConflictError(
-            f"restore needs an empty database; {url.render_as_string()} has rows in "
-            f"{', '.join(filled)}",
+            f"{name}: the target cannot be read as an empty database ({_first_line(error)}); "
+            "nothing was restored",
+            field="url",
+        ) from None
+    finally:
+        engine.dispose()
+    if filled or (current is None and tables):
+        what = ", ".join(sorted(filled or tables))
+        raise ConflictError(
+            f"restore needs an empty database; {name} has rows or tables in {what}",
+            field="url",
+        )
+    if current is not None and current != revision:
+        raise ConflictError(
+            f"{name} is at schema revision {current}, the backup at {revision}: restore "
+            "into a new database",
             field="url",
         )
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value
+def _count(table: Table) -> Any:
+    return select(func.count()).select_from(table)
 
 
-def _decode(column: Column[Any], value: Any) -> Any:
-    if value is None:
-        return None
-    python_type = column.type.python_type
-    if python_type is dt.datetime:
-        return dt.datetime.fromisoformat(value)
-    if python_type is dt.date:
-        return dt.date.fromisoformat(value)
-    return value
+def _first_line(error: BaseException) -> str:
+    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
 
 
-def _dump(connection: Connection, out: IO[str]) -> BackupSummary:
-    revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    header = {"format": BACKUP_FORMAT, "version": 1, "alembic_revision": revision}
-    header["created_at"] = utcnow().isoformat()
-    out.write(json.dumps(header) + "\n")
-    summary = BackupSummary()
-    for table in _tables():
-        order = [c for c in table.primary_key.columns]
-        rows = connection.execute(select(table).order_by(*order)).yield_per(1000)
-        summary[table.name] = 0
-        for row in rows:
-            record = {key: _encode(value) for key, value in row._mapping.items()}
-            out.write(json.dumps({"table": table.name, "row": record}, ensure_ascii=False) + "\n")
-            summary[table.name] += 1
-    return summary
+class _Loader:
+    """Inserts rows table by table in batches, in the order they are read."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.table: Table | None = None
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, table: Table, values: dict[str, Any]) -> None:
+        if table is not self.table or len(self.rows) >= _BATCH:
+            self.flush()
+            self.table = table
+        self.rows.append(values)
+
+    def flush(self) -> None:
+        if self.table is not None and self.rows:
+            self.connection.execute(insert(self.table), self.rows)
+        self.rows = []
 
 
-def _read_header(lines: IO[str], where: str) -> str | None:
-    try:
-        header = json.loads(lines.readline())
-    except json.JSONDecodeError:
-        header = None
-    if not isinstance(header, dict) or header.get("format") != BACKUP_FORMAT:
-        raise InvalidInputError(f"{where}: not an equitrial backup", field="src_path")
-    revision = header.get("alembic_revision")
-    return None if revision is None else str(revision)
-
-
-def _load(lines: IO[str], target: URL, where: str) -> BackupSummary:
-    revision = _read_header(lines, where)
-    migrate.upgrade(target, revision or "head")
-    tables = {t.name: t for t in _tables()}
-    return _insert_all(target, (_parse(line, tables, where) for line in lines if line.strip()))
-
-
-def _parse(line: str, tables: dict[str, Table], where: str) -> tuple[Table, dict[str, Any]]:
-    entry = json.loads(line)
-    table = tables.get(entry.get("table"))
-    if table is None:
-        raise InvalidInputError(f"{where}: unknown table {entry.get('table')!r}", field="src_path")
-    return table, {key: _decode(table.c[key], value) for key, value in entry["row"].items()}
-
-
-def _restore_from_sqlite_file(src: Path, target: URL) -> BackupSummary:
-    source = make_engine(f"sqlite:///{src}")
-    try:
-        revision = migrate.current_revision(source)
-        migrate.upgrade(target, revision or "head")
-        with source.connect() as connection:
-            rows = (
-                (table, dict(row._mapping))
-                for table in _tables()
-                for row in connection.execute(select(table).order_by(*table.primary_key.columns))
-            )
-            return _insert_all(target, rows)
-    finally:
-        source.dispose()
-
-
-def _insert_all(target: URL, rows: Iterator[tuple[Table, dict[str, Any]]]) -> BackupSummary:
+def _load(
+    src: Path, target: URL, key: keys.SigningKey, found: backup_read.Scan, sqlite_file: Path | None
+) -> None:
+    created = sqlite_file is not None and not sqlite_file.exists()
+    manifest = found.manifest or {}
     engine = make_engine(target)
-    summary = BackupSummary({t.name: 0 for t in _tables()})
+    done = False
     try:
         with engine.begin() as connection:
-            for table, record in rows:
-                connection.execute(insert(table), [record])
-                summary[table.name] += 1
-            if engine.dialect.name == "postgresql":
+            _migrate(connection, manifest["alembic_revision"])
+            loader = _Loader(connection)
+            again = backup_read.scan(src, key, loader.add)
+            loader.flush()
+            if (again.digests(), again.manifest) != (found.digests(), found.manifest):
+                raise InvalidInputError(
+                    f"{src}: the file changed while it was restored; nothing was restored",
+                    field="src_path",
+                )
+            if connection.dialect.name == "postgresql":
                 _reset_sequences(connection)
+            _compare(src, connection, key, manifest)
+        done = True
+    except SQLAlchemyError as error:
+        raise InvalidInputError(
+            f"{src}: the rows could not be loaded into {target.render_as_string()} "
+            f"({_first_line(error)}); nothing was restored",
+            field="src_path",
+        ) from None
     finally:
         engine.dispose()
-    return summary
+        if created and not done and sqlite_file is not None:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    Path(f"{sqlite_file}{suffix}").unlink()
+
+
+def _migrate(connection: Connection, revision: str) -> None:
+    # Alembic runs inside the caller's transaction (env.py: an external transaction is kept),
+    # so a failure later in the restore also undoes the migration.
+    config = migrate.alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+def _compare(src: Path, connection: Connection, key: keys.SigningKey, manifest: Any) -> None:
+    known = fmt.model_tables()
+    for entry in manifest["tables"]:
+        table, columns = known[entry["name"]], entry["columns"]
+        digest = fmt.TableDigest(table.name)
+        query = select(*(table.c[c] for c in columns)).order_by(*table.primary_key.columns)
+        for row in connection.execute(query).yield_per(_BATCH):
+            digest.add(fmt.encode_row(table, columns, row._asdict(), key))
+        if (digest.rows, digest.sha256) != (entry["rows"], entry["sha256"]):
+            raise InvalidInputError(
+                f"{src}: table {table.name} reads back from the target with {digest.rows} rows "
+                f"and another digest than the backup's; nothing was restored",
+                field="src_path",
+            )
 
 
 def _reset_sequences(connection: Connection) -> None:
-    for table in _tables():
+    for table in fmt.model_tables().values():
         if "id" not in table.c or table.c.id.autoincrement is False:
             continue
         connection.execute(

@@ -27,17 +27,29 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from equitrial.errors import ConfigurationError
+from equitrial.errors import ConfigurationError, InvalidInputError
 from equitrial.settings import get_settings
 
-__all__ = ["SigningKey", "commit", "create_key", "load_key", "verify_signature"]
+__all__ = [
+    "SEAL_PREFIX",
+    "SigningKey",
+    "commit",
+    "create_key",
+    "load_key",
+    "seal",
+    "unseal",
+    "verify_signature",
+]
 
 _HKDF_INFO = b"equitrial audit commitments v1"
+_SEAL_INFO = b"equitrial sealed values v1 (AES-SIV-512)"
+SEAL_PREFIX = "aes-siv:"
 
 
 @dataclass(frozen=True)
@@ -164,3 +176,74 @@ def commit(key: SigningKey, table: str, record_id: object, column: str, value: s
     """
     message = "\x1f".join((table, str(record_id), column, "\x00" if value is None else value))
     return "hmac:" + key.mac(message.encode("utf-8"))
+
+
+_SEAL_CIPHERS: dict[tuple[str, str], AESSIV] = {}
+
+
+def _seal_cipher(key: SigningKey) -> AESSIV:
+    cached = _SEAL_CIPHERS.get((str(key.path), key.key_id))
+    if cached is None:
+        raw = key._private.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        derived = HKDF(algorithm=hashes.SHA256(), length=64, salt=None, info=_SEAL_INFO)
+        cached = AESSIV(derived.derive(raw))
+        _SEAL_CIPHERS[(str(key.path), key.key_id)] = cached
+    return cached
+
+
+def seal(key: SigningKey, value: str, context: str) -> str:
+    """Encrypt and authenticate ``value`` for storage outside the database (a backup, say).
+
+    Parameters
+    ----------
+    key
+        The installation's key; the encryption key is derived from it with HKDF-SHA256 and an
+        ``info`` of its own (distinct from the commitment key of :func:`commit`).
+    value
+        The clear text (an allocation arm, say).
+    context
+        Where the value belongs (``"table\x1frecord id\x1fcolumn"``): authenticated as
+        associated data, so a sealed value moved to another record does not open.
+
+    Returns
+    -------
+    str
+        ``aes-siv:<base64>``. AES-SIV [2]_ is deterministic: the same value in the same context
+        always seals to the same text (a backup can be re-checked against a restored
+        database), while two records holding the same value seal differently (the context
+        differs) and nothing about the value is readable without the key.
+
+    References
+    ----------
+    .. [2] D. Harkins, "Synthetic Initialization Vector (SIV) Authenticated Encryption Using
+       the Advanced Encryption Standard (AES)", RFC 5297 (2008).
+    """
+    sealed = _seal_cipher(key).encrypt(value.encode("utf-8"), [context.encode("utf-8")])
+    return SEAL_PREFIX + base64.b64encode(sealed).decode("ascii")
+
+
+def unseal(key: SigningKey, token: str, context: str) -> str:
+    """The clear text of a value sealed by :func:`seal` in the same ``context``.
+
+    Raises
+    ------
+    InvalidInputError
+        ``token`` is not a sealed value, was altered, belongs to another context, or was sealed
+        with another key.
+    """
+    if not isinstance(token, str) or not token.startswith(SEAL_PREFIX):
+        raise InvalidInputError("not a sealed value", field="sealed", expected=SEAL_PREFIX + "...")
+    try:
+        sealed = base64.b64decode(token[len(SEAL_PREFIX) :], validate=True)
+        clear = _seal_cipher(key).decrypt(sealed, [context.encode("utf-8")])
+        return clear.decode("utf-8")
+    except (InvalidTag, ValueError):
+        raise InvalidInputError(
+            "a sealed value does not open with this installation's key (altered, moved to "
+            "another record, or sealed with another key)",
+            field="sealed",
+        ) from None
