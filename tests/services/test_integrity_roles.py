@@ -187,7 +187,7 @@ def test_a_revoked_administrator_cannot_act_with_its_earlier_login(trial):
     admin = trial["admin"]
     users.add_user(trial.engine, admin, "admin-two", PASSWORD, ["admin"])
     second = _stored_actor(trial.engine, "admin-two")  # e.g. a web session opened earlier
-    users.revoke_role(trial.engine, admin, "admin-two", "admin", reason="left the company")
+    users.revoke_role(trial.engine, admin, "admin-two", "admin")
     with pytest.raises(PermissionDeniedError):
         users.add_user(trial.engine, second, "ghost", PASSWORD, ["monitor"])
     with pytest.raises(PermissionDeniedError):
