@@ -5,6 +5,7 @@ Every test runs on SQLite and PostgreSQL (the ``trial`` / ``engine`` fixtures).
 
 from __future__ import annotations
 
+import threading
 from itertools import combinations
 
 import pytest
@@ -240,3 +241,42 @@ def test_users_and_memberships_are_written_through_the_audited_writes(trial):
     # and the human-readable role-change events, one per grant and revoke
     changes = [(r.old_value, r.new_value) for r in rows if r.action == "role-change"][-3:]
     assert changes == [(None, "coordinator@A"), (None, "investigator@A"), ("investigator@A", None)]
+
+
+def test_concurrent_grants_cannot_together_build_a_forbidden_combination(trial, monkeypatch):
+    admin = trial["admin"]
+    users.add_user(trial.engine, admin, "newcomer", PASSWORD, ["monitor"])
+    users.revoke_role(trial.engine, admin, "newcomer", "monitor")  # now without any role
+    # each grant alone is allowed; together they would make a blinded AND unblinded account.
+    # Both grants wait for each other just before the check: if account writes were not
+    # serialized, both would check against the same (empty) set of roles and both commit.
+    barrier = threading.Barrier(2)
+    real_check = users.check_role_combination
+
+    def meet_then_check(roles):
+        try:
+            barrier.wait(timeout=3)
+        except threading.BrokenBarrierError:
+            pass  # the other grant is waiting for the account lock: it checks after us
+        real_check(roles)
+
+    monkeypatch.setattr(users, "check_role_combination", meet_then_check)
+    outcomes = {}
+
+    def grant(role, site):
+        try:
+            users.grant_role(trial.engine, admin, "newcomer", role, site=site)
+            outcomes[role] = "granted"
+        except ConflictError:
+            outcomes[role] = "refused"
+
+    threads = [
+        threading.Thread(target=grant, args=("coordinator", "A")),
+        threading.Thread(target=grant, args=("unblinded-statistician", None)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes.values()) == ["granted", "refused"]
+    assert len(_memberships(trial.engine, "newcomer")) == 1
