@@ -89,7 +89,7 @@ def _site_id(session: Session, site: str | None) -> int | None:
     return None if site is None else site_by_code(session, site).id
 
 
-def _acting_admin(session: Session, actor: Actor) -> Actor:
+def _acting_user(session: Session, actor: Actor) -> Actor:
     """The acting user as stored now; refuses the operator and a deactivated or deleted user."""
     if is_system(actor):
         raise PermissionDeniedError(
@@ -115,6 +115,10 @@ def _administers(acting: Actor, site_id: int | None) -> bool:
 
 def _require_admin_at(acting: Actor, site_id: int | None, site: str | None) -> None:
     """A study-wide role needs a study-wide admin; a role at a site, an admin of that site."""
+    if not acting.has_role({"admin"}):
+        raise PermissionDeniedError(
+            f"user {acting.username!r} needs the role admin", field="actor", value=acting.username
+        )
     if site_id is None and not _administers(acting, None):
         raise PermissionDeniedError(
             f"user {acting.username!r} is a site administrator: it may create users and grant "
@@ -251,7 +255,7 @@ def add_user(
         if is_system(actor):
             _require_first_admin(session, wanted, site_id)
         else:
-            _require_admin_at(_acting_admin(session, actor), site_id, site)
+            _require_admin_at(_acting_user(session, actor), site_id, site)
         if session.scalar(select(m.User.id).where(m.User.username == name)) is not None:
             raise ConflictError(f"user {name!r} exists", field="username", value=name)
         user = audited_insert(
@@ -262,8 +266,12 @@ def add_user(
         return _view(session, user)
 
 
-def _target(session: Session, actor: Actor, username: str) -> tuple[Actor, m.User]:
-    acting = _acting_admin(session, actor)
+def _target(
+    session: Session, actor: Actor, username: str, site_id: int | None, site: str | None
+) -> m.User:
+    """The user whose roles change, once the actor is known to administer ``site``."""
+    acting = _acting_user(session, actor)
+    _require_admin_at(acting, site_id, site)  # before the lookup: no probing for names
     user = _user(session, normalize_username(username))
     if user.id == acting.user_id:
         raise PermissionDeniedError(
@@ -271,7 +279,7 @@ def _target(session: Session, actor: Actor, username: str) -> tuple[Actor, m.Use
             field="username",
             value=user.username,
         )
-    return acting, user
+    return user
 
 
 def grant_role(
@@ -295,8 +303,7 @@ def grant_role(
     with transaction(engine) as session:
         _serialize_account_writes(session)
         site_id = _site_id(session, site)
-        acting, user = _target(session, actor, username)
-        _require_admin_at(acting, site_id, site)
+        user = _target(session, actor, username, site_id, site)
         _grant(session, actor, user, role, site_id, site)
         return _view(session, user)
 
@@ -329,8 +336,7 @@ def revoke_role(
     with transaction(engine) as session:
         _serialize_account_writes(session)
         site_id = _site_id(session, site)
-        acting, user = _target(session, actor, username)
-        _require_admin_at(acting, site_id, site)
+        user = _target(session, actor, username, site_id, site)
         membership = next(
             (h for h in _memberships(session, user) if h.role == role and h.site_id == site_id),
             None,
@@ -377,7 +383,13 @@ def set_password(engine: Engine, actor: Actor, username: str, password: str) -> 
     password_hash = hash_password(password, name)  # argon2 before the write lock is taken
     with transaction(engine) as session:
         _serialize_account_writes(session)
-        acting = _acting_admin(session, actor)
+        acting = _acting_user(session, actor)
+        if name != acting.username and not acting.has_role({"admin"}):
+            raise PermissionDeniedError(
+                f"user {acting.username!r} may set only its own password",
+                field="username",
+                value=name,
+            )
         user = _user(session, name)
         own = user.id == acting.user_id
         if not own:
