@@ -46,11 +46,16 @@ def trial(engine: Engine) -> Iterator[Trial]:
     )
     sites.add_site(engine, system, "A", "Site A")
     sites.add_site(engine, system, "B", "Site B")
+    # the operator adds only the first administrator; that admin adds everyone else
+    users.add_user(engine, system, "admin", PASSWORD, ["admin"])
+    with transaction(engine, read_only=True) as session:
+        admin = actor_for(session, session.scalars(select(m.User)).one())
     for role in SITE_ROLES:
-        users.add_user(engine, system, f"{role}-a", PASSWORD, [role], site="A")
-        users.add_user(engine, system, f"{role}-b", PASSWORD, [role], site="B")
+        users.add_user(engine, admin, f"{role}-a", PASSWORD, [role], site="A")
+        users.add_user(engine, admin, f"{role}-b", PASSWORD, [role], site="B")
     for role in STUDY_ROLES:
-        users.add_user(engine, system, role, PASSWORD, [role])
+        if role != "admin":
+            users.add_user(engine, admin, role, PASSWORD, [role])
     # actors straight from the stored memberships (the login itself is tested in test_auth.py)
     with transaction(engine, read_only=True) as session:
         stored = {u.username: actor_for(session, u) for u in session.scalars(select(m.User))}
