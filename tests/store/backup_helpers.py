@@ -33,11 +33,15 @@ STRATA = {"braf_v600": "mutant", "ecog_ps": "0", "m_stage_ldh": "M0-M1b, normal 
 def populate(engine: Engine) -> None:
     """A loaded study, site A, two users, three subjects (two randomized), an AE and a lab."""
     system = system_actor()
-    study.load_study(engine, system, PROTOCOL, allocation_seed=2**200 + 20240501, slots_per_stratum=4)
+    seed = 2**200 + 20240501
+    study.load_study(engine, system, PROTOCOL, allocation_seed=seed, slots_per_stratum=4)
     sites.add_site(engine, system, "A", "Site A, Oslo — ünïcode")
-    users.add_user(engine, system, "inv", PASSWORD, ["investigator"], site="A")
+    users.add_user(engine, system, "admin", PASSWORD, ["admin"])  # the first administrator
     with transaction(engine, read_only=True) as session:
-        inv = actor_for(session, session.scalars(select(m.User)).one())
+        admin = actor_for(session, session.scalars(select(m.User)).one())
+    users.add_user(engine, admin, "inv", PASSWORD, ["investigator"], site="A")
+    with transaction(engine, read_only=True) as session:
+        inv = actor_for(session, session.scalars(select(m.User).filter_by(username="inv")).one())
     enrolled = [
         subjects.enrol(
             engine,
