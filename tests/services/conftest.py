@@ -41,7 +41,9 @@ class Trial:
 @pytest.fixture
 def trial(engine: Engine) -> Iterator[Trial]:
     system = system_actor()
-    study.load_study(engine, system, PROTOCOL, allocation_seed=20240501, slots_per_stratum=12)
+    study.load_study(
+        engine, system, PROTOCOL, allocation_seed=2**255 + 20240501, slots_per_stratum=12
+    )
     sites.add_site(engine, system, "A", "Site A")
     sites.add_site(engine, system, "B", "Site B")
     for role in SITE_ROLES:
