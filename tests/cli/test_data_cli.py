@@ -120,7 +120,7 @@ USERS = {
     "dsmb": ("unblinded-statistician", None),
     "pharm_a": ("pharmacist", "A"),
 }
-RANDOMIZED = "A-0001"  # enrolled eligible by inv_a, randomized by coord_a in the set-up
+RANDOMIZED = "A-0001"  # enrolled and randomized by coord_a (eligible: inv_a) in the set-up
 
 
 def _set_up(cli: Cli) -> None:
@@ -131,7 +131,8 @@ def _set_up(cli: Cli) -> None:
     for user, (role, site) in USERS.items():
         where = ["--site", site] if site else []
         cli.ok("user", "add", user, "--role", role, *where, "--password-stdin", stdin=PASSWORD)
-    subject = cli.enrol("inv_a", "A", "SCR-000", *_strata(*STRATUM), "--eligible")
+    subject = cli.enrol("coord_a", "A", "SCR-000", *_strata(*STRATUM))
+    cli.ok(*cli.as_user("inv_a", "subject", "confirm-eligibility", subject), stdin=PASSWORD)
     assert subject == RANDOMIZED
     assert cli.randomize(subject, "coord_a").returncode == 0
 
