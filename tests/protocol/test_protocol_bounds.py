@@ -14,12 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from equitrial.errors import InvalidInputError
-from equitrial.protocol import (
-    MAX_PROTOCOL_BYTES,
-    ProtocolError,
-    load_protocol,
-    protocol_from_dict,
-)
+from equitrial.protocol import ProtocolError, load_protocol, protocol_from_dict
 from equitrial.services import study
 from equitrial.services.auth import system_actor
 from equitrial.store import models as m
@@ -107,9 +102,10 @@ def test_sizes_that_drive_the_allocation_list_are_bounded(data, table, key, valu
 
 
 def test_a_protocol_file_over_one_mebibyte_is_refused_without_reading_it_all(tmp_path):
+    # the limit, equitrial.protocol.MAX_PROTOCOL_BYTES, is 1 MiB
     big = tmp_path / "big.toml"
     padding = "# " + "x" * 1000 + "\n"
-    big.write_text(EXAMPLE.read_text() + padding * (2 * MAX_PROTOCOL_BYTES // len(padding)))
+    big.write_text(EXAMPLE.read_text() + padding * (2 * 1_048_576 // len(padding)))  # 2 MiB
     start = time.perf_counter()
     with pytest.raises(InvalidInputError, match="larger than") as info:
         load_protocol(big)
