@@ -120,7 +120,7 @@ USERS = {
     "dsmb": ("unblinded-statistician", None),
     "pharm_a": ("pharmacist", "A"),
 }
-RANDOMIZED = "A-0001"  # enrolled, eligible and randomized by coord_a in the set-up
+RANDOMIZED = "A-0001"  # enrolled and randomized by coord_a (eligible: inv_a) in the set-up
 
 
 def _set_up(cli: Cli) -> None:
@@ -138,7 +138,8 @@ def _set_up(cli: Cli) -> None:
                 "user", "add", user, "--role", role, *where, "--as", "admin", "--password-stdin",
                 stdin=f"{PASSWORD}\n{PASSWORD}\n",
             )  # fmt: skip
-    subject = cli.enrol("coord_a", "A", "SCR-000", *_strata(*STRATUM), "--eligible")
+    subject = cli.enrol("coord_a", "A", "SCR-000", *_strata(*STRATUM))
+    cli.ok(*cli.as_user("inv_a", "subject", "confirm-eligibility", subject), stdin=PASSWORD)
     assert subject == RANDOMIZED
     assert cli.randomize(subject, "coord_a").returncode == 0
 
@@ -225,7 +226,7 @@ def test_operator_commands_refuse_bad_input_with_exit_2(cli: Cli) -> None:
 
 def test_enrol_randomize_and_the_unblinded_list_agree(cli: Cli) -> None:
     subjects = [
-        cli.enrol("coord_a", "A", f"SCR-{i:03d}", *_strata(*STRATUM), "--eligible")
+        cli.enrol("inv_a", "A", f"SCR-{i:03d}", *_strata(*STRATUM), "--eligible")
         for i in range(1, 4)
     ]
     # the subject id alone on the last line: one token, new each time
@@ -286,10 +287,12 @@ def test_randomize_refuses_unconfirmed_eligibility_and_a_missing_factor(cli: Cli
     out = cli.randomize(unconfirmed, "coord_a")
     assert out.returncode == 2
     assert "eligib" in out.stderr.lower()
-    partial = cli.enrol("coord_a", "A", "SCR-002", *_strata(*STRATUM[:2]), "--eligible")
-    out = cli.randomize(partial, "coord_a")
-    assert out.returncode == 2
-    assert "m_stage_ldh" in out.stderr
+    partial = cli(  # a missing factor is refused at enrolment already
+        "subject", "enrol", "--site", "A", "--screening-number", "SCR-002",
+        *_strata(*STRATUM[:2]), "--as", "coord_a", "--password-stdin", stdin=PASSWORD,
+    )  # fmt: skip
+    assert partial.returncode == 2
+    assert "m_stage_ldh" in partial.stderr
     assert [row["subject"] for row in _listing(cli)] == [RANDOMIZED]  # nothing allocated
 
 
@@ -317,7 +320,7 @@ def test_a_site_a_coordinator_cannot_enrol_or_randomize_at_site_b(cli: Cli) -> N
         "--as", "coord_a", "--password-stdin", stdin=PASSWORD,
     )  # fmt: skip
     assert out.returncode == 3
-    subject_b = cli.enrol("coord_b", "B", "SCR-901", *_strata(*STRATUM), "--eligible")
+    subject_b = cli.enrol("coord_b", "B", "SCR-901", *_strata(*STRATUM))
     assert subject_b == "B-0001"
     out = cli.randomize(subject_b, "coord_a")
     assert out.returncode == 3
@@ -333,7 +336,7 @@ def test_acting_users_must_give_the_right_password(cli: Cli) -> None:
         assert out.returncode == 3, (user, out.stderr)
         assert "wrong password" in out.stderr
     # neither attempt enrolled anyone: the next subject id is still A-0002
-    assert cli.enrol("coord_a", "A", "SCR-001") == "A-0002"
+    assert cli.enrol("coord_a", "A", "SCR-001", *_strata(*STRATUM)) == "A-0002"
 
 
 # --- audit trail, backup and restore -----------------------------------------------------------
@@ -431,7 +434,7 @@ def test_backup_and_restore_give_a_database_with_the_same_final_hash(
     again = cli("backup", str(dest))
     assert again.returncode == 2 and "exists" in again.stderr  # never overwritten
     # the original keeps working; its later changes are not in the copy
-    cli.enrol("coord_a", "A", "SCR-002", *_strata(*STRATUM), "--eligible")
+    cli.enrol("coord_a", "A", "SCR-002", *_strata(*STRATUM))
     assert _final_hash(cli.ok("audit", "verify")) != original
 
     with fresh_database(_kind(cli.url), tmp_path) as restored_url:
@@ -445,4 +448,4 @@ def test_backup_and_restore_give_a_database_with_the_same_final_hash(
         assert _final_hash(other.ok("audit", "verify")) == original
         # a working copy: users log in, the subject keeps its allocation, nothing of SCR-002
         assert [row["subject"] for row in _listing(other)] == [RANDOMIZED]
-        assert other.enrol("coord_a", "A", "SCR-002") == "A-0002"
+        assert other.enrol("coord_a", "A", "SCR-002", *_strata(*STRATUM)) == "A-0002"

@@ -147,6 +147,9 @@ CALLS: dict[str, Callable[[Any, Any, World], Any]] = {
     "subjects.confirm_eligibility": lambda e, a, w: subjects.confirm_eligibility(
         e, a, w.subject, True, reason="re-check"
     ),
+    "subjects.correct_strata": lambda e, a, w: subjects.correct_strata(
+        e, a, w.subject, {"ecog_ps": "0"}, reason="source document says 0"
+    ),
     "subjects.get_subject": lambda e, a, w: subjects.get_subject(e, a, w.subject),
     "subjects.list_subjects": lambda e, a, w: subjects.list_subjects(e, a),
     "unblinding.unblinding_report": lambda e, a, w: unblinding.unblinding_report(e, a),
@@ -252,9 +255,11 @@ def test_unblinding_needs_reason_is_audited_and_reported(trial, world):
 
 def test_site_a_coordinator_cannot_read_or_write_site_b_subjects(trial):
     b = subjects.enrol(
-        trial.engine, trial["coordinator@B"], "B", "B-1", strata=STRATA, eligible=True
+        trial.engine, trial["investigator@B"], "B", "B-1", strata=STRATA, eligible=True
     )
-    a = subjects.enrol(trial.engine, trial["coordinator"], "A", "A-1", strata=STRATA, eligible=True)
+    a = subjects.enrol(
+        trial.engine, trial["investigator"], "A", "A-1", strata=STRATA, eligible=True
+    )
     coordinator = trial["coordinator"]
     attempts = {
         "read": lambda: subjects.get_subject(trial.engine, coordinator, b.id),

@@ -14,6 +14,7 @@ from equitrial.store import models as m
 from equitrial.store.db import transaction
 
 DAY = dt.date(2024, 3, 1)
+STRATA = {"braf_v600": "mutant", "ecog_ps": "0", "m_stage_ldh": "M0-M1b, normal LDH"}
 
 
 def _measure(trial, subject_id, date, diameter):
@@ -30,7 +31,9 @@ def _measure(trial, subject_id, date, diameter):
 def test_partial_response_derived_by_recist_11(trial):
     # RECIST 1.1 (Eisenhauer 2009, table 1): PR is a decrease of at least 30% in the sum of the
     # target diameters from baseline; 50 mm -> 35 mm is exactly -30% (PR), -> 40 mm is -20% (SD).
-    s = subjects.enrol(trial.engine, trial["coordinator"], "A", "R-1", consent_date=DAY)
+    s = subjects.enrol(
+        trial.engine, trial["coordinator"], "A", "R-1", consent_date=DAY, strata=STRATA
+    )
     assessments.add_lesion(
         trial.engine,
         trial["coordinator"],
@@ -53,7 +56,9 @@ def test_partial_response_derived_by_recist_11(trial):
 
 
 def test_data_cut_snapshot_holds_only_data_dated_by_the_cutoff(trial):
-    s = subjects.enrol(trial.engine, trial["coordinator"], "A", "C-1", consent_date=DAY)
+    s = subjects.enrol(
+        trial.engine, trial["coordinator"], "A", "C-1", consent_date=DAY, strata=STRATA
+    )
     for days, term in ((3, "Fatigue"), (40, "Colitis")):
         clinical.report_adverse_event(
             trial.engine,

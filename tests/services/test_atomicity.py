@@ -22,6 +22,7 @@ from equitrial.services.audit import verify_audit_trail
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
+STRATA = {"braf_v600": "mutant", "ecog_ps": "0", "m_stage_ldh": "M0-M1b, normal LDH"}
 CHILD = textwrap.dedent(
     """
     import sys, time
@@ -45,7 +46,8 @@ CHILD = textwrap.dedent(
         return rows
 
     audit.record_changes = record_then_hang
-    subjects.enrol(engine, actor, "A", "KILLED-1")
+    strata = {"braf_v600": "mutant", "ecog_ps": "0", "m_stage_ldh": "M0-M1b, normal LDH"}
+    subjects.enrol(engine, actor, "A", "KILLED-1", strata=strata)
     print("committed", flush=True)
     """
 )
@@ -85,7 +87,7 @@ def test_sigkill_inside_a_use_case_leaves_no_row_and_no_audit_row(trial, db_url)
     assert _state(trial.engine) == before
     assert verify_audit_trail(trial.engine).ok
     # the killed transaction left no lock behind: the same use case now completes
-    done = subjects.enrol(trial.engine, trial["coordinator"], "A", "KILLED-1")
+    done = subjects.enrol(trial.engine, trial["coordinator"], "A", "KILLED-1", strata=STRATA)
     assert done.screening_number == "KILLED-1"
     after = _state(trial.engine)
     assert after[0] == 1 and after[2] > 0

@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from equitrial.errors import InvalidInputError
-from equitrial.services import randomize, study
+from equitrial.randomization.blocks import stratum_schedule
+from equitrial.services import _allocation_list, randomize, study
 from equitrial.services.auth import system_actor
 from equitrial.store import models as m
 from equitrial.store.db import transaction
@@ -80,3 +81,24 @@ def test_the_smallest_128_bit_seed_is_accepted(engine: Engine) -> None:
 def test_generate_list_refuses_a_small_seed_too(trial) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidInputError, match="128 bits"):
         randomize.generate_list(trial.engine, trial["admin"], seed=7, per_stratum_slots=2)
+
+
+def test_the_default_seed_has_256_bits(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: list[int] = []
+    real = _allocation_list.secrets.randbits
+
+    def spy(bits: int) -> int:
+        drawn.append(bits)
+        return real(bits)
+
+    monkeypatch.setattr(_allocation_list.secrets, "randbits", spy)
+    study.load_study(engine, system_actor(), PROTOCOL, slots_per_stratum=2)
+    assert drawn and drawn[0] == 256
+
+
+def test_the_block_lists_accept_a_256_bit_seed() -> None:
+    big = 2**256 - 1
+    a = stratum_schedule(big, "s=1", 20, ratio=(1, 1), block_sizes=(4, 6))
+    b = stratum_schedule(big - 1, "s=1", 20, ratio=(1, 1), block_sizes=(4, 6))
+    assert a == stratum_schedule(big, "s=1", 20, ratio=(1, 1), block_sizes=(4, 6))
+    assert a.arms != b.arms  # the low bits matter too

@@ -15,6 +15,7 @@ from equitrial.store.db import transaction
 
 PASSWORD = "correct horse battery"
 DAY = dt.date(2024, 3, 1)
+STRATA = {"braf_v600": "mutant", "ecog_ps": "0", "m_stage_ldh": "M0-M1b, normal LDH"}
 
 
 def _count(engine, model, *where):
@@ -32,7 +33,9 @@ def _audit(engine, **where):
 
 @pytest.fixture
 def subject(trial):
-    return subjects.enrol(trial.engine, trial["coordinator"], "A", "S-100", consent_date=DAY)
+    return subjects.enrol(
+        trial.engine, trial["coordinator"], "A", "S-100", consent_date=DAY, strata=STRATA
+    )
 
 
 def _ae(trial, subject, **extra):

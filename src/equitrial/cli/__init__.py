@@ -1,6 +1,15 @@
-"""Command-line interface: ``equitrial``. One module per command group; no business rules here."""
+"""Command-line interface: ``equitrial``. One module per command group; no business rules here.
+
+:func:`main` is the one place where what comes from outside is checked before any command runs:
+the arguments (:func:`~equitrial.cli._common.argument_problem`: valid UTF-8, no control
+characters, not empty, at most 4,096 characters) and stdin (read through
+:class:`~equitrial.cli._common.StrictStdin`: strict UTF-8, no NUL). A refusal prints
+``error: ...`` and exits 2 (bad input) or 3 (permission denied), never with a traceback.
+"""
 
 from __future__ import annotations
+
+import sys
 
 import typer
 
@@ -14,6 +23,8 @@ from equitrial.cli import sites as _sites
 from equitrial.cli import study as _study
 from equitrial.cli import subjects as _subjects
 from equitrial.cli import users as _users
+from equitrial.cli._common import argument_problem, install_strict_stdin, report
+from equitrial.errors import EquitrialError, PermissionDeniedError
 
 __all__ = ["app", "main"]
 
@@ -63,5 +74,22 @@ app.command("restore")(_backup.restore)
 
 
 def main() -> None:
-    """Entry point of the ``equitrial`` console script."""
-    app()
+    """Entry point of the ``equitrial`` console script.
+
+    Refuses odd arguments (exit 2) before any command runs, reads stdin as strict UTF-8, and
+    turns an :class:`~equitrial.errors.EquitrialError` raised outside a command's database
+    block (a bad line on stdin, say) into ``error: ...`` and exit 2 (3 if permission denied).
+    """
+    problem = argument_problem(sys.argv[1:])
+    if problem is not None:
+        report(problem)
+        sys.exit(2)
+    install_strict_stdin()
+    try:
+        app()
+    except EquitrialError as exc:
+        report(exc)
+        sys.exit(3 if isinstance(exc, PermissionDeniedError) else 2)
+    except UnicodeError as exc:  # text that cannot be decoded or encoded as UTF-8
+        report(f"input or output is not valid UTF-8 text ({type(exc).__name__})")
+        sys.exit(2)

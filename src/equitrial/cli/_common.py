@@ -1,28 +1,163 @@
-"""What every command shares: loading the protocol, reporting errors, printing JSON."""
+"""What every command shares: loading the protocol, reporting errors, printing JSON, and the
+checks of what comes in from outside (the arguments and stdin) before any command runs."""
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Final, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from equitrial.errors import EquitrialError
+from equitrial.errors import EquitrialError, InvalidInputError
 from equitrial.protocol import Protocol, load_protocol
 
-__all__ = ["err_console", "fail", "load", "print_json"]
+__all__ = [
+    "MAX_ARGUMENT_LENGTH",
+    "MAX_STDIN_LINE",
+    "StrictStdin",
+    "argument_problem",
+    "check_text_line",
+    "err_console",
+    "fail",
+    "install_strict_stdin",
+    "load",
+    "print_json",
+    "read_stdin_line",
+    "report",
+]
 
 err_console = Console(stderr=True)
+
+MAX_ARGUMENT_LENGTH: Final = 4096
+"""A command-line argument has at most 4,096 characters."""
+
+MAX_STDIN_LINE: Final = 4096
+"""A line read from stdin (a password) has at most 4,096 characters."""
+
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 control characters
+_STDIN_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # tab, CR, LF pass
+
+
+def report(error: EquitrialError | str) -> None:
+    """Print ``error: <message>`` on stderr, whatever characters the message holds."""
+    text = str(error).encode("utf-8", "backslashreplace").decode("utf-8")
+    err_console.print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
 
 
 def fail(error: EquitrialError | str, code: int = 2) -> NoReturn:
     """Print the error on stderr and exit with ``code`` (2: bad input)."""
-    err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+    report(error)
     raise typer.Exit(code)
+
+
+def _shown(text: str) -> str:
+    return ascii(text if len(text) <= 40 else text[:37] + "...")
+
+
+def argument_problem(args: Sequence[str]) -> str | None:
+    """What is wrong with the command line, or ``None``: checked before any command runs.
+
+    An argument must be valid UTF-8 (Python hands undecodable bytes over as lone surrogates),
+    hold no control character, not be empty, and have at most :data:`MAX_ARGUMENT_LENGTH`
+    characters. No command of equitrial takes such a value, and refusing them here means no
+    command (and no database driver) ever sees one.
+    """
+    for position, arg in enumerate(args, start=1):
+        where = f"argument {position}"
+        if not arg:
+            return f"{where} is empty; expected a value"
+        if len(arg) > MAX_ARGUMENT_LENGTH:
+            return f"{where} has {len(arg)} characters; expected at most {MAX_ARGUMENT_LENGTH}"
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{where} {_shown(arg)} is not valid UTF-8 text"
+        if _CONTROL.search(arg):
+            return f"{where} {_shown(arg)} holds a control character; expected text"
+    return None
+
+
+class StrictStdin(io.TextIOWrapper):
+    """stdin as strict UTF-8 text: invalid bytes, NUL or control characters, or a line longer
+    than :data:`MAX_STDIN_LINE` raise :class:`InvalidInputError` (``field="stdin"``).
+
+    :func:`equitrial.cli.main` puts it in place of :data:`sys.stdin`, so every command that
+    reads stdin (passwords) gets clean text or a clear error, never a traceback.
+    """
+
+    # typeshed types _IOBase.readline/__next__ as bytes, TextIOWrapper's as str: mypy sees both
+    def readline(self, size: int = -1, /) -> str:  # type: ignore[override]
+        """One line, checked (at most :data:`MAX_STDIN_LINE` characters before its line end)."""
+        limit = MAX_STDIN_LINE + 2 if size < 0 else min(size, MAX_STDIN_LINE + 2)
+        try:
+            line = super().readline(limit)
+        except UnicodeDecodeError:
+            raise InvalidInputError("stdin is not valid UTF-8 text", field="stdin") from None
+        check_text_line(line)
+        return line
+
+    def read(self, size: int | None = -1, /) -> str:
+        """The text, checked."""
+        try:
+            text = super().read(size)
+        except UnicodeDecodeError:
+            raise InvalidInputError("stdin is not valid UTF-8 text", field="stdin") from None
+        check_text_line(text, limit=None)
+        return text
+
+    def __next__(self) -> str:  # type: ignore[override]
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
+def check_text_line(text: str, *, limit: int | None = MAX_STDIN_LINE) -> None:
+    """Refuse text from stdin that holds NUL or a control character (tab and line ends pass),
+    or a line longer than ``limit`` characters (:class:`InvalidInputError`, ``field="stdin"``).
+    """
+    if limit is not None and len(text.rstrip("\r\n")) > limit:
+        raise InvalidInputError(f"a line of stdin is longer than {limit} characters", field="stdin")
+    if "\x00" in text:
+        raise InvalidInputError("stdin holds a NUL character; expected text", field="stdin")
+    if _STDIN_CONTROL.search(text):
+        raise InvalidInputError("stdin holds a control character; expected text", field="stdin")
+
+
+def install_strict_stdin() -> None:
+    """Replace :data:`sys.stdin` by a :class:`StrictStdin` over the same bytes (once)."""
+    stream = sys.stdin
+    if stream is None or isinstance(stream, StrictStdin) or not hasattr(stream, "buffer"):
+        return
+    sys.stdin = StrictStdin(stream.buffer, encoding="utf-8", errors="strict")
+
+
+def read_stdin_line(what: str = "value") -> str:
+    """The first line of stdin without its line end, as checked text (``what`` names it).
+
+    Raises
+    ------
+    InvalidInputError
+        ``field="stdin"``: stdin is not UTF-8, holds NUL or a control character, the line is
+        longer than :data:`MAX_STDIN_LINE` characters, or nothing was given.
+    """
+    try:
+        line = sys.stdin.readline()
+    except UnicodeDecodeError:
+        raise InvalidInputError("stdin is not valid UTF-8 text", field="stdin") from None
+    check_text_line(line)
+    line = line.rstrip("\r\n")
+    if not line:
+        raise InvalidInputError(f"no {what} given on the first line of stdin", field="stdin")
+    return line
 
 
 def load(path: Path) -> Protocol:

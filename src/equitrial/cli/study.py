@@ -24,9 +24,9 @@ def load_study(
     seed: int | None = typer.Option(
         None,
         "--seed",
-        min=0,
-        help="Seed of the concealed allocation list (default: a fresh secret one; a seed you "
-        "choose must stay with the unblinded statistician).",
+        help="Seed of the concealed allocation list, or of an amendment's new strata: at least "
+        "128 bits (>= 2**127). Default: a fresh secret 256-bit one; a seed you choose must stay "
+        "with the unblinded statistician.",
     ),
     slots: int | None = typer.Option(
         None,
@@ -40,6 +40,7 @@ def load_study(
 
     A bad file is refused with every problem listed and nothing is written. The first load also
     pre-generates the concealed allocation list of every stratum (blinded users never see it).
+    A new version prints what it changes; new stratification levels get their lists at once.
     """
     with database() as engine:
         study = study_service.load_study(
@@ -47,7 +48,10 @@ def load_study(
         )
     done = "loaded" if study.created else "already loaded (unchanged)"
     typer.echo(f"study {study.code} protocol version {study.protocol_version} {done}")
-    if study.created:
+    if study.amendment is not None:
+        for line in study.amendment.lines():
+            typer.echo(f"  {line}")
+    elif study.created:
         typer.echo("concealed allocation list generated")
 
 

@@ -1,4 +1,9 @@
-"""``equitrial subject enrol``: screen a subject at a site (as a named user)."""
+"""``equitrial subject enrol``, ``subject confirm-eligibility``, ``subject correct-strata``.
+
+Each acts as a named user (``--as USER --password-stdin``). Only an investigator gives
+``--eligible`` or confirms eligibility; strata can be corrected, with a reason, until the subject
+is randomized.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from equitrial.cli.users import AS_OPTION, PASSWORD_STDIN_OPTION, login
 from equitrial.errors import InvalidInputError
 from equitrial.services import subjects as subjects_service
 
-__all__ = ["app", "enrol", "parse_strata"]
+__all__ = ["app", "confirm", "correct_strata", "enrol", "parse_strata"]
 
 app = typer.Typer(help="Subjects: screening and enrolment.", no_args_is_help=True)
 
@@ -53,10 +58,16 @@ def enrol(
         [], "--stratum", metavar="FACTOR=LEVEL", help="A stratification factor's level (repeat)."
     ),
     eligible: bool = typer.Option(
-        False, "--eligible", help="The eligibility checklist is met (confirm eligibility now)."
+        False,
+        "--eligible",
+        help="The eligibility checklist is met (confirm eligibility now; investigators only).",
     ),
 ) -> None:
-    """Enrol a subject; prints the new subject id alone on the last line."""
+    """Enrol a subject; prints the new subject id alone on the last line.
+
+    Every stratification factor needs its level (``--stratum`` per factor). The screening
+    number is normalized as the protocol says (NFKC, trimmed, leading zeros) and printed so.
+    """
     strata = parse_strata(stratum)
     with database() as engine:
         actor = login(engine, as_user, password_stdin)
@@ -68,6 +79,46 @@ def enrol(
             strata=strata,
             eligible=eligible if eligible else None,
         )
-    status = subject.values["status"]
-    typer.echo(f"enrolled at site {site}, screening number {screening_number}, status {status}")
+    number, status = subject.values["screening_number"], subject.values["status"]
+    typer.echo(f"enrolled at site {site}, screening number {number}, status {status}")
     typer.echo(subject.values["subject_code"])
+
+
+@app.command("confirm-eligibility")
+def confirm(
+    subject: str = typer.Argument(..., help="The subject id or code."),
+    as_user: str = AS_OPTION,
+    password_stdin: bool = PASSWORD_STDIN_OPTION,
+    ineligible: bool = typer.Option(
+        False, "--ineligible", help="Record the subject as NOT eligible (default: eligible)."
+    ),
+    reason: str | None = typer.Option(
+        None, "--reason", help="Why, when an earlier decision changes."
+    ),
+) -> None:
+    """Record the investigator's eligibility decision (investigators of the site only)."""
+    with database() as engine:
+        actor = login(engine, as_user, password_stdin)
+        view = subjects_service.confirm_eligibility(
+            engine, actor, subject, not ineligible, reason=reason
+        )
+    typer.echo(f"subject {view.subject_code}: status {view.status}")
+
+
+@app.command("correct-strata")
+def correct_strata(
+    subject: str = typer.Argument(..., help="The subject id or code."),
+    stratum: list[str] = typer.Option(
+        ..., "--stratum", metavar="FACTOR=LEVEL", help="A corrected level (repeat)."
+    ),
+    reason: str = typer.Option(..., "--reason", help="Why the strata change (audited)."),
+    as_user: str = AS_OPTION,
+    password_stdin: bool = PASSWORD_STDIN_OPTION,
+) -> None:
+    """Correct a subject's stratification levels before randomization (site staff)."""
+    strata = parse_strata(stratum)
+    with database() as engine:
+        actor = login(engine, as_user, password_stdin)
+        view = subjects_service.correct_strata(engine, actor, subject, strata, reason=reason)
+    levels = ", ".join(f"{f}={lv}" for f, lv in view.strata.items())
+    typer.echo(f"subject {view.subject_code}: strata {levels}")

@@ -1,8 +1,10 @@
 """The study description: a pydantic model of the protocol file (TOML).
 
 A trial is described by a ``protocol.toml`` (see ``examples/melanoma-pembrolizumab/``) with the
-tables ``[study]``, ``[[arms]]``, ``[randomization]``, ``[stratification]``, ``[[schedule]]``,
-``[[endpoints]]``, ``[hypothesis]``, ``[[interim_analyses]]`` and ``[assumptions]``.
+tables ``[study]``, ``[[arms]]``, ``[randomization]``, ``[stratification]``, ``[enrolment]``
+(optional), ``[[schedule]]``, ``[[endpoints]]``, ``[hypothesis]``, ``[[interim_analyses]]`` and
+``[assumptions]``. Sizes are bounded (``MAX_*``: factors, levels, strata, block sizes, sample
+size, file size) and checked before anything is built from the protocol.
 :func:`load_protocol` reads a file, :func:`parse_protocol` a TOML text and
 :func:`protocol_from_dict` a dict; each returns a frozen :class:`Protocol` or raises
 :class:`ProtocolError` (an :class:`~equitrial.errors.InvalidInputError`) listing every problem
@@ -29,7 +31,16 @@ from equitrial.protocol._endpoints import (
     InterimAnalysis,
     MarginSpec,
 )
+from equitrial.protocol._enrolment import Enrolment
 from equitrial.protocol._errors import ProtocolError, ProtocolIssue
+from equitrial.protocol._limits import (
+    MAX_BLOCK_SIZE,
+    MAX_FACTORS,
+    MAX_LEVELS,
+    MAX_PROTOCOL_BYTES,
+    MAX_SAMPLE_SIZE,
+    MAX_STRATA,
+)
 from equitrial.protocol._load import load_protocol, parse_protocol, protocol_from_dict
 from equitrial.protocol._protocol import Protocol
 from equitrial.protocol._schedule import AssessmentKind, ScheduleItem
@@ -45,6 +56,12 @@ from equitrial.protocol._study import (
 
 __all__ = [
     "APPROVED_REGIMENS",
+    "MAX_BLOCK_SIZE",
+    "MAX_FACTORS",
+    "MAX_LEVELS",
+    "MAX_PROTOCOL_BYTES",
+    "MAX_SAMPLE_SIZE",
+    "MAX_STRATA",
     "SPENDING_FUNCTIONS",
     "Accrual",
     "Arm",
@@ -53,6 +70,7 @@ __all__ = [
     "CureMixture",
     "Dose",
     "Endpoint",
+    "Enrolment",
     "Estimand",
     "Exponential",
     "HazardPiece",

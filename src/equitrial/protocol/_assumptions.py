@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 from pydantic import Field, Strict, model_validator
 
 from equitrial.protocol._base import Issue, Model, raise_issues
+from equitrial.protocol._limits import MAX_SAMPLE_SIZE
 
 __all__ = [
     "Accrual",
@@ -112,7 +113,7 @@ class Assumptions(Model):
     Attributes
     ----------
     sample_size
-        Total number of patients randomized.
+        Total number of patients randomized (2 to 100,000).
     power, alpha
         Target power and the one-sided level of each one-sided test (for equivalence at a 90 %
         two-sided interval, 0.05; it must equal ``(1 - hypothesis.level) / 2``).
@@ -127,7 +128,7 @@ class Assumptions(Model):
         :class:`PiecewiseExponential`, :class:`CureMixture` (key ``model``).
     """
 
-    sample_size: int = Field(ge=2)
+    sample_size: int = Field(ge=2, le=MAX_SAMPLE_SIZE)
     power: float = Field(gt=0, lt=1)
     alpha: float = Field(gt=0, lt=0.5)
     response_rate: dict[str, Probability]

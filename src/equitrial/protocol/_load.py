@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from equitrial.errors import InvalidInputError, NotFoundError
 from equitrial.protocol._errors import MISSING, ProtocolError, ProtocolIssue
+from equitrial.protocol._limits import MAX_PROTOCOL_BYTES
 from equitrial.protocol._protocol import Protocol
 
 __all__ = ["load_protocol", "parse_protocol", "protocol_from_dict"]
@@ -35,7 +36,8 @@ def load_protocol(path: str | os.PathLike[str]) -> Protocol:
     NotFoundError
         The file does not exist.
     InvalidInputError
-        The path is a directory or cannot be read.
+        The path is a directory, cannot be read, or is larger than 1 MiB
+        (:data:`~equitrial.protocol._limits.MAX_PROTOCOL_BYTES`).
     ProtocolError
         (an :class:`~equitrial.errors.InvalidInputError`) the file is not UTF-8, not TOML, or
         not a valid protocol; the message names the file and each key path, value and
@@ -43,7 +45,8 @@ def load_protocol(path: str | os.PathLike[str]) -> Protocol:
     """
     file = Path(path)
     try:
-        raw = file.read_bytes()
+        with file.open("rb") as handle:  # read at most the limit: a device or a FIFO never ends
+            raw = handle.read(MAX_PROTOCOL_BYTES + 1)
     except FileNotFoundError:
         msg = f"protocol file {file} does not exist"
         raise NotFoundError(
@@ -52,6 +55,9 @@ def load_protocol(path: str | os.PathLike[str]) -> Protocol:
     except OSError as exc:
         msg = f"cannot read protocol file {file}: {exc.strerror or exc}"
         raise InvalidInputError(msg, field="path", value=str(file)) from None
+    if len(raw) > MAX_PROTOCOL_BYTES:
+        msg = f"protocol file {file} is larger than {MAX_PROTOCOL_BYTES} bytes"
+        raise InvalidInputError(msg, field="path", value=str(file), expected="a protocol file")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -16,6 +16,8 @@ from equitrial.protocol._endpoints import (
     InterimAnalysis,
     _summary_issues,
 )
+from equitrial.protocol._enrolment import Enrolment
+from equitrial.protocol._limits import stratification_size_issues
 from equitrial.protocol._schedule import AssessmentKind, ScheduleItem
 from equitrial.protocol._study import APPROVED_REGIMENS, Arm, Minimization, Randomization, Study
 from equitrial.stats.equivalence import Margin
@@ -33,22 +35,26 @@ class Protocol(Model):
     """A trial protocol: the model of ``protocol.toml``.
 
     Tables: ``[study]``, ``[[arms]]``, ``[randomization]``, ``[stratification]`` (factor name ->
-    list of levels), ``[[schedule]]``, ``[[endpoints]]``, ``[hypothesis]``,
-    ``[[interim_analyses]]`` and ``[assumptions]``. Read one with
+    list of levels), ``[enrolment]`` (optional: the form of screening numbers, :class:`Enrolment`),
+    ``[[schedule]]``, ``[[endpoints]]``, ``[hypothesis]``, ``[[interim_analyses]]`` and
+    ``[assumptions]``. Read one with
     :func:`equitrial.protocol.load_protocol`; see ``examples/melanoma-pembrolizumab/protocol.toml``.
 
     Checks across tables: exactly one test and one reference arm, unique arm codes, doses among the
     molecule's approved regimens; one allocation-ratio entry per arm; at least two unique levels
     per stratification factor (and at least one factor for minimization, whose factor weights must
-    name factors); unique schedule, endpoint and interim names; exactly one primary endpoint,
-    binary, whose summary measure is the hypothesis' scale; interim timings increasing; one
-    response rate per arm; ``assumptions.alpha == (1 - hypothesis.level) / 2``.
+    name factors), within the size limits of :mod:`equitrial.protocol._limits` (at most 10
+    factors, 20 levels each, 10,000 strata, names of 64 characters without ``;`` or ``=``);
+    unique schedule, endpoint and interim names; exactly one primary endpoint, binary, whose
+    summary measure is the hypothesis' scale; interim timings increasing; one response rate per
+    arm; ``assumptions.alpha == (1 - hypothesis.level) / 2``.
     """
 
     study: Study
     arms: Arms
     randomization: Randomization
     stratification: dict[str, StrTuple] = Field(default_factory=dict)
+    enrolment: Enrolment = Field(default_factory=Enrolment)
     schedule: Schedule = ()
     endpoints: Endpoints
     hypothesis: Hypothesis
@@ -163,7 +169,9 @@ def _regimen_issues(p: Protocol) -> list[Issue]:
 
 
 def _stratification_issues(p: Protocol) -> list[Issue]:
-    issues = []
+    issues = stratification_size_issues(p.stratification)
+    if issues:
+        return issues
     for name, levels in p.stratification.items():
         loc = ("stratification", name)
         if not name.strip():

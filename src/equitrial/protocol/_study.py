@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from equitrial.protocol._base import IntTuple, Issue, Model, fmt_number, raise_issues
+from equitrial.protocol._limits import MAX_BLOCK_SIZE, MAX_BLOCK_SIZES, MAX_RATIO
 
 __all__ = [
     "APPROVED_REGIMENS",
@@ -101,8 +102,9 @@ class Arm(Model):
 class PermutedBlocks(Model):
     """``[randomization]`` with ``method = "permuted-blocks"``.
 
-    ``block_sizes`` are the sizes used (each a multiple of the sum of the allocation ratio);
-    with ``random_block_sizes`` the size of each block is drawn at random among them.
+    ``block_sizes`` are the sizes used (each a multiple of the sum of the allocation ratio, at
+    most 1,000; at most 10 sizes); with ``random_block_sizes`` the size of each block is drawn at
+    random among them. Allocation-ratio entries are whole numbers from 1 to 100.
     """
 
     method: Literal["permuted-blocks"]
@@ -116,9 +118,15 @@ class PermutedBlocks(Model):
         total = sum(self.allocation_ratio)
         if not self.block_sizes:
             issues.append(Issue(("block_sizes",), [], "is empty; expected at least one size"))
-        for i, size in enumerate(self.block_sizes):
+        if len(self.block_sizes) > MAX_BLOCK_SIZES:
+            msg = f"has {len(self.block_sizes)} sizes; expected at most {MAX_BLOCK_SIZES}"
+            issues.append(Issue(("block_sizes",), None, msg))
+        for i, size in enumerate(self.block_sizes[:MAX_BLOCK_SIZES]):
             if size < 1 or (total > 0 and size % total):
                 msg = f"expected a positive multiple of {total} (the sum of the allocation ratio)"
+                issues.append(Issue(("block_sizes", i), size, msg))
+            elif size > MAX_BLOCK_SIZE:
+                msg = f"expected a block size of at most {MAX_BLOCK_SIZE}"
                 issues.append(Issue(("block_sizes", i), size, msg))
         if len(set(self.block_sizes)) != len(self.block_sizes):
             issues.append(Issue(("block_sizes",), list(self.block_sizes), "expected unique sizes"))
@@ -163,5 +171,10 @@ def _ratio_issues(ratio: tuple[int, ...]) -> list[Issue]:
         Issue(("allocation_ratio", i), r, "expected a whole number >= 1")
         for i, r in enumerate(ratio)
         if r < 1
+    ]
+    issues += [
+        Issue(("allocation_ratio", i), r, f"expected a whole number of at most {MAX_RATIO}")
+        for i, r in enumerate(ratio)
+        if r > MAX_RATIO
     ]
     return issues

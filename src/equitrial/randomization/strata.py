@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from equitrial.errors import InvalidInputError
 from equitrial.protocol import Protocol
 from equitrial.randomization.blocks import stratum_key
 
-__all__ = ["parse_stratum_key", "subject_stratum"]
+__all__ = ["complete_strata", "parse_stratum_key", "subject_stratum"]
 
 
 def subject_stratum(protocol: Protocol, strata_json: str | None) -> str:
@@ -33,32 +34,60 @@ def subject_stratum(protocol: Protocol, strata_json: str | None) -> str:
         Naming the factor (``field="strata.<factor>"``) that is missing, unknown or has a level
         the protocol does not list — never randomize on a partial stratum (OpenClinica's bug).
     """
+    return stratum_key(complete_strata(protocol, _parse_strata(strata_json)))
+
+
+def complete_strata(protocol: Protocol, given: Mapping[str, Any]) -> dict[str, str]:
+    """``given`` checked to hold every stratification factor, each with a level the protocol lists.
+
+    Enrolment, a strata correction and randomization all call this, so a subject is never
+    enrolled, corrected or randomized on a partial or unknown stratum.
+
+    Parameters
+    ----------
+    protocol
+        The study's protocol (its ``[stratification]`` table).
+    given
+        Factor -> level.
+
+    Returns
+    -------
+    dict
+        Factor -> level, sorted by factor.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the factor (``field="strata.<factor>"``) that is missing, is not a factor of the
+        protocol, or has a level the protocol does not list; the message lists what is expected.
+    """
     levels = protocol.stratification_levels()
-    given = _parse_strata(strata_json)
-    for factor, allowed in levels.items():
-        value = given.get(factor)
-        if value is None or value == "":
+    for factor, value in given.items():
+        if factor not in levels:
             raise InvalidInputError(
-                f"stratification factor {factor!r} is missing; expected one of {allowed}",
-                field=f"strata.{factor}",
-                expected=f"one of {allowed}",
-            )
-        if value not in allowed:
-            raise InvalidInputError(
-                f"stratification factor {factor!r} has level {value!r}; expected one of {allowed}",
+                f"stratum {factor}={value}: {factor!r} is not a stratification factor of the "
+                f"study; expected only {', '.join(levels) or 'none'}",
                 field=f"strata.{factor}",
                 value=value,
-                expected=f"one of {allowed}",
             )
-    unknown = sorted(set(given) - set(levels))
-    if unknown:
+        if value is not None and value != "" and value not in levels[factor]:
+            raise InvalidInputError(
+                f"stratum {factor}={value}: expected one of {', '.join(map(repr, levels[factor]))}",
+                field=f"strata.{factor}",
+                value=value,
+                expected=f"one of {levels[factor]}",
+            )
+    missing = [factor for factor in levels if given.get(factor) in (None, "")]
+    if missing:
+        factor = missing[0]
         raise InvalidInputError(
-            f"{unknown[0]!r} is not a stratification factor of the study; "
-            f"expected only {sorted(levels)}",
-            field=f"strata.{unknown[0]}",
-            value=given[unknown[0]],
+            f"stratification factor{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(map(repr, missing))} {'are' if len(missing) > 1 else 'is'} missing; "
+            f"every factor needs a level ({factor}: one of {', '.join(map(repr, levels[factor]))})",
+            field=f"strata.{factor}",
+            expected=f"one of {levels[factor]}",
         )
-    return stratum_key({f: given[f] for f in levels})
+    return {factor: str(given[factor]) for factor in sorted(levels)}
 
 
 def _parse_strata(strata_json: str | None) -> dict[str, Any]:

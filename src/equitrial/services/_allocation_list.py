@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from typing import Final
 
 from sqlalchemy import func, select
@@ -66,12 +67,15 @@ def write_list(
     study: m.Study,
     seed: int,
     per_stratum_slots: int,
+    *,
+    strata: Sequence[str] | None = None,
 ) -> int:
     """Write the concealed list inside the caller's transaction and audit it.
 
     Audited: every slot (one whole-row audit row each, the arm as a keyed commitment), and one
     ``generate-schedule`` row with the slot count, the salt and the salted commitment to the
-    seed, never the seed.
+    seed, never the seed. ``strata`` (a protocol amendment's new strata) extends an existing
+    list with those strata only (:func:`~equitrial.randomization.schedule.generate_schedule`).
 
     Raises
     ------
@@ -81,7 +85,7 @@ def write_list(
     check_seed(seed)
     before = session.scalar(select(func.max(m.RandomizationSchedule.id))) or 0
     count = allocation_service.generate_schedule(
-        session, study, seed=seed, per_stratum_slots=per_stratum_slots
+        session, study, seed=seed, per_stratum_slots=per_stratum_slots, strata=strata
     )
     table = m.RandomizationSchedule.__table__
     name = m.RandomizationSchedule.__tablename__

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +13,21 @@ from sqlalchemy.orm import Session
 
 from equitrial.errors import ConflictError, NotFoundError
 from equitrial.protocol import Protocol, load_protocol, protocol_from_dict
-from equitrial.services._allocation_list import fresh_seed, write_list
+from equitrial.services._allocation_list import check_seed, fresh_seed, write_list
+from equitrial.services._amendment import Amendment, plan_amendment
 from equitrial.services._base import audited_insert, audited_update
 from equitrial.services.auth import Actor, require
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
-__all__ = ["StudyView", "current_study", "load_study", "show_study", "study_protocol"]
+__all__ = [
+    "Amendment",
+    "StudyView",
+    "current_study",
+    "load_study",
+    "show_study",
+    "study_protocol",
+]
 
 
 @dataclass(frozen=True)
@@ -34,10 +42,11 @@ class StudyView:
     locked_at: str | None
     protocol: dict[str, Any]
     created: bool = False
+    amendment: Amendment | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready; ``"stratification"`` maps each factor to its list of levels."""
-        return {
+        doc: dict[str, Any] = {
             "id": self.id,
             "code": self.code,
             "title": self.title,
@@ -48,9 +57,14 @@ class StudyView:
             "arms": self.protocol.get("arms", []),
             "protocol": self.protocol,
         }
+        if self.amendment is not None:
+            doc["amendment"] = self.amendment.to_dict()
+        return doc
 
 
-def _view(study: m.Study, *, created: bool = False) -> StudyView:
+def _view(
+    study: m.Study, *, created: bool = False, amendment: Amendment | None = None
+) -> StudyView:
     return StudyView(
         id=study.id,
         code=study.code,
@@ -60,6 +74,7 @@ def _view(study: m.Study, *, created: bool = False) -> StudyView:
         locked_at=None if study.locked_at is None else study.locked_at.isoformat(),
         protocol=json.loads(study.protocol_json),
         created=created,
+        amendment=amendment,
     )
 
 
@@ -84,6 +99,11 @@ def study_protocol(study: m.Study) -> Protocol:
     return protocol_from_dict(json.loads(study.protocol_json))
 
 
+def _allocation_seed(chosen: Any) -> int:
+    """The operator's seed, checked (at least 128 bits), or a fresh secret 256-bit one."""
+    return fresh_seed() if chosen is None else check_seed(chosen)
+
+
 def load_study(
     engine: Engine,
     actor: Actor,
@@ -92,10 +112,12 @@ def load_study(
     allocation_seed: int | None = None,
     slots_per_stratum: int | None = None,
 ) -> StudyView:
-    """Load a protocol file as the study (admin), or a new version of it.
+    """Load a protocol file as the study (admin), or a new version of it (an amendment).
 
     The first load also writes the concealed allocation list of every stratum, in the same
-    transaction: a study is never loaded without its list.
+    transaction: a study is never loaded without its list. An amendment that adds stratification
+    levels writes the lists of the new strata in the same transaction
+    (:mod:`equitrial.services._amendment` says what an amendment may change).
 
     Parameters
     ----------
@@ -104,30 +126,38 @@ def load_study(
     path
         The protocol TOML file.
     allocation_seed
-        Seed of the concealed allocation list (default: a fresh secret one, from
-        :func:`~equitrial.services._allocation_list.fresh_seed`, 256 bits); at least 128 bits;
-        only a salted commitment to it is audited.
+        Seed of the concealed allocation list, or of an amendment's new strata: at least 128
+        bits (``>= 2**127``). Default: a fresh secret 256-bit one
+        (:func:`~equitrial.services._allocation_list.fresh_seed`). Only a salted commitment to
+        it is audited.
     slots_per_stratum
         Allocation slots per stratum (default: the protocol's sample size, so that any split of
-        the patients over the strata fits).
+        the patients over the strata fits); at most
+        :data:`~equitrial.randomization.schedule.MAX_SLOTS_PER_STRATUM`.
 
     Returns
     -------
     StudyView
         ``created`` is True when the study (or a new protocol version) was written; loading the
-        same file again changes nothing.
+        same file again changes nothing. ``amendment`` says what a new version changed.
 
     Raises
     ------
     ProtocolError
         The file is not a valid protocol (nothing is written).
+    InvalidInputError
+        A seed of fewer than 128 bits; too many slots (nothing is written).
     ConflictError
         Another study is loaded, or the file differs from the loaded protocol under the SAME
-        version (a changed protocol needs a new version number).
+        version (a changed protocol needs a new version number), or the amendment changes the
+        arms or the randomization, removes or renames a stratification level or factor that
+        enrolled subjects use, or adds a factor while subjects are enrolled (nothing is written).
     """
     require(actor, roles={"admin"})
     protocol = load_protocol(Path(path))
     text = json.dumps(protocol.to_dict(), sort_keys=True)
+    seed = _allocation_seed(allocation_seed)
+    slots = protocol.assumptions.sample_size if slots_per_stratum is None else slots_per_stratum
     with transaction(engine) as session:
         study = session.scalars(select(m.Study).order_by(m.Study.id)).first()
         if study is None:
@@ -138,8 +168,6 @@ def load_study(
                 protocol_json=text,
             )
             audited_insert(session, actor, study)
-            seed = fresh_seed() if allocation_seed is None else allocation_seed
-            slots = slots_per_stratum or protocol.assumptions.sample_size
             write_list(session, actor, study, seed, slots)
             return _view(study, created=True)
         if study.code != protocol.study.id:
@@ -157,6 +185,7 @@ def load_study(
                     value=protocol.study.version,
                 )
             return _view(study)
+        amendment = plan_amendment(session, study, study_protocol(study), protocol)
         changes = {
             "title": protocol.study.title,
             "protocol_version": protocol.study.version,
@@ -164,7 +193,10 @@ def load_study(
         }
         reason = f"protocol version {protocol.study.version} loaded from {Path(path).name}"
         audited_update(session, actor, study, changes, reason=reason)
-        return _view(study, created=True)
+        if amendment.new_strata:
+            added = write_list(session, actor, study, seed, slots, strata=amendment.new_strata)
+            amendment = replace(amendment, slots_added=added)
+        return _view(study, created=True, amendment=amendment)
 
 
 def show_study(engine: Engine, actor: Actor) -> StudyView:

@@ -1,4 +1,12 @@
-"""Use cases of subjects: enrol, confirm eligibility, read (site-scoped)."""
+"""Use cases of subjects: enrol, confirm eligibility, correct strata, read (site-scoped).
+
+Enrolment normalizes the screening number by the protocol's ``[enrolment]`` rule
+(:meth:`equitrial.protocol.Enrolment.screening_number`), requires a valid level for every
+stratification factor, and gives the subject the next code of its site, ``<SITE>-<nnnn>``: one
+more than the site's highest, under a per-site lock, so concurrent enrolments at one site get
+distinct, gapless codes (PostgreSQL: ``pg_advisory_xact_lock`` on the site; SQLite: every
+writer is serialized by ``BEGIN IMMEDIATE``). Only an investigator records eligibility.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +14,15 @@ import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Final, NoReturn
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from equitrial.errors import ConflictError, InvalidInputError
+from equitrial.errors import ConflictError, InvalidInputError, NotFoundError
+from equitrial.randomization.service import allocation_of
+from equitrial.randomization.strata import complete_strata
 from equitrial.services._base import (
     audited_insert,
     audited_update,
@@ -20,6 +30,13 @@ from equitrial.services._base import (
     ensure_study_open,
     get,
     today,
+)
+from equitrial.services._enrolment import (
+    INVESTIGATOR,
+    lock_site,
+    next_code,
+    refuse_taken,
+    require_investigator,
 )
 from equitrial.services.auth import ROLES, Actor, require
 from equitrial.services.checks import CheckContext, enforce
@@ -29,9 +46,11 @@ from equitrial.store import models as m
 from equitrial.store.db import transaction
 
 __all__ = [
+    "MAX_SUBJECT_ID",
     "SITE_STAFF",
     "SubjectView",
     "confirm_eligibility",
+    "correct_strata",
     "enrol",
     "get_subject",
     "list_subjects",
@@ -42,6 +61,11 @@ __all__ = [
 
 SITE_STAFF = frozenset({"investigator", "coordinator"})
 """Roles that enter a subject's data at their site."""
+
+MAX_SUBJECT_ID: Final = 2**63 - 1
+"""Subject ids run from 1 to the largest 64-bit integer; anything else is refused as input."""
+
+_MAX_REF_LENGTH: Final = 64  # the longest subject code (``subject.subject_code``)
 
 
 @dataclass(frozen=True)
@@ -84,13 +108,38 @@ def _view(session: Session, subject: m.Subject) -> SubjectView:
 
 
 def resolve_subject(session: Session, ref: int | str) -> m.Subject:
-    """The subject with id ``ref`` (an int or digits) or subject code ``ref``."""
-    if isinstance(ref, int) or str(ref).isdigit():
-        return get(session, m.Subject, int(ref), "subject")
-    subject = session.scalar(select(m.Subject).where(m.Subject.subject_code == ref))
-    if subject is None:
-        return get(session, m.Subject, -1, f"subject {ref!r} (by code) or")
-    return subject
+    """The subject with id ``ref`` (an int or ASCII digits) or subject code ``ref``.
+
+    Raises
+    ------
+    InvalidInputError
+        ``field="subject"``: an empty reference, an id outside 1 to :data:`MAX_SUBJECT_ID`, or
+        text that cannot be an id or a code (not printable ASCII, e.g. fullwidth digits, or
+        longer than any code).
+    NotFoundError
+        No such subject.
+    """
+    if isinstance(ref, bool) or not isinstance(ref, int | str):
+        _bad_ref(ref, "expected a subject id or a subject code")
+    if isinstance(ref, str):
+        if not ref:
+            _bad_ref(ref, "is empty; expected a subject id or a subject code")
+        if len(ref) > _MAX_REF_LENGTH or not (ref.isascii() and ref.isprintable()):
+            _bad_ref(ref, "is not a subject id (ASCII digits) or a subject code")
+        if not ref.isdigit():
+            subject = session.scalar(select(m.Subject).where(m.Subject.subject_code == ref))
+            if subject is None:
+                raise NotFoundError(f"no subject with code {ref!r}", field="subject", value=ref)
+            return subject
+    number = int(ref)
+    if not 1 <= number <= MAX_SUBJECT_ID:
+        _bad_ref(ref, f"is not a subject id; ids run from 1 to {MAX_SUBJECT_ID}")
+    return get(session, m.Subject, number, "subject")
+
+
+def _bad_ref(ref: Any, problem: str) -> NoReturn:
+    shown = repr(ref) if len(repr(ref)) <= 80 else repr(ref)[:77] + "..."
+    raise InvalidInputError(f"subject {shown} {problem}", field="subject", value=shown)
 
 
 def subject_for_read(session: Session, actor: Actor, ref: int | str) -> m.Subject:
@@ -108,24 +157,6 @@ def subject_for_write(
     require(actor, roles=roles, site=subject.site_id)
     ensure_study_open(session, subject.study_id)
     return subject
-
-
-def _check_strata(strata: Mapping[str, str], levels: dict[str, list[str]]) -> dict[str, str]:
-    for factor, level in strata.items():
-        if factor not in levels:
-            raise InvalidInputError(
-                f"stratum {factor}={level}: {factor!r} is not a stratification factor; "
-                f"expected one of {', '.join(levels)}",
-                field=f"strata.{factor}",
-                value=factor,
-            )
-        if level not in levels[factor]:
-            raise InvalidInputError(
-                f"stratum {factor}={level}: expected one of {', '.join(map(repr, levels[factor]))}",
-                field=f"strata.{factor}",
-                value=level,
-            )
-    return {k: strata[k] for k in sorted(strata)}
 
 
 def enrol(
@@ -146,30 +177,37 @@ def enrol(
     Parameters
     ----------
     site_code, screening_number
-        Site code and the screening number (unique in the study).
+        Site code and the screening number, normalized by the protocol's ``[enrolment]`` rule
+        (:meth:`~equitrial.protocol.Enrolment.screening_number`: NFKC, trimmed, leading zeros)
+        and unique in the study after normalization (``007`` and ``7`` are the same number).
     consent_date
         Date of informed consent, default today (UTC); never in the future.
     sex, birth_year
         Demographics.
     strata
-        Stratification factor -> level; each must be a factor and level of the protocol.
-        Missing factors are allowed at enrolment; randomization refuses until all are there.
+        Stratification factor -> level: every factor of the protocol, each with one of its
+        levels (a missing or unknown factor or level is refused now, not at randomization).
     eligible, eligibility
-        The eligibility decision and checklist when already known (see
-        :func:`confirm_eligibility`).
+        The eligibility decision and checklist when already known: an investigator's decision
+        only (see :func:`confirm_eligibility`); a coordinator enrols without them.
 
     Returns
     -------
     SubjectView
-        With ``subject_code`` ``"<SITE>-<nnnn>"``.
+        With ``subject_code`` ``"<SITE>-<nnnn>"``: one more than the site's highest code.
 
     Raises
     ------
     InvalidInputError
-        Unknown factor or level, impossible demographic or date values.
+        A malformed, negative, empty or too long screening number (``field="screening_number"``);
+        a missing or unknown factor or level (``field="strata.<factor>"``); impossible
+        demographic or date values.
+    PermissionDeniedError
+        Not site staff of the site, or ``eligible``/``eligibility`` given by someone who is not
+        an investigator of the site.
     ConflictError
         The screening number exists in the study.
-    PermissionDeniedError, NotFoundError, StudyLockedError
+    NotFoundError, StudyLockedError
     """
     consent = consent_date or today()
     values = {
@@ -182,25 +220,20 @@ def enrol(
     with transaction(engine) as session:
         site_row = site_by_code(session, site_code)
         require(actor, roles=SITE_STAFF, site=site_row.id)
+        if eligible is not None or eligibility is not None:
+            require_investigator(actor, site_row)
         study = current_study(session)
         ensure_study_open(session, study.id)
-        levels = study_protocol(study).stratification_levels()
-        clean = _check_strata(strata or {}, levels)
-        taken = select(m.Subject.id).where(
-            m.Subject.study_id == study.id, m.Subject.screening_number == screening_number
-        )
-        if session.scalar(taken) is not None:
-            raise ConflictError(
-                f"screening number {screening_number!r} is already enrolled",
-                field="screening_number",
-                value=screening_number,
-            )
-        count = session.scalar(select(func.count()).where(m.Subject.site_id == site_row.id)) or 0
+        protocol = study_protocol(study)
+        number = protocol.enrolment.screening_number(screening_number)
+        lock_site(session, site_row.id)
+        refuse_taken(session, study.id, number, screening_number)
+        clean = complete_strata(protocol, strata or {})
         subject = m.Subject(
             study_id=study.id,
             site_id=site_row.id,
-            screening_number=screening_number,
-            subject_code=f"{site_row.code}-{count + 1:04d}",
+            screening_number=number,
+            subject_code=next_code(session, site_row),
             consent_date=consent,
             sex=sex,
             birth_year=birth_year,
@@ -216,6 +249,20 @@ def _status_for(eligible: bool | None) -> str:
     return "screening" if eligible is None else ("eligible" if eligible else "ineligible")
 
 
+def _ensure_not_randomized(session: Session, row: m.Subject, what: str) -> None:
+    if row.status == "randomized" or allocation_of(session, row.id) is not None:
+        raise ConflictError(
+            f"subject {row.subject_code} is randomized; its {what} can no longer change",
+            field="strata" if what == "strata" else "eligible",
+        )
+
+
+def _merged_strata(session: Session, row: m.Subject, strata: Mapping[str, str]) -> str:
+    protocol = study_protocol(get(session, m.Study, row.study_id, "study"))
+    current = json.loads(row.strata_json or "{}")
+    return json.dumps(complete_strata(protocol, {**current, **strata}), sort_keys=True)
+
+
 def confirm_eligibility(
     engine: Engine,
     actor: Actor,
@@ -227,28 +274,32 @@ def confirm_eligibility(
     reason: str | None = None,
     expected_version: int | None = None,
 ) -> SubjectView:
-    """Record the investigator's eligibility decision (and complete the strata).
+    """Record the investigator's eligibility decision (and, with a reason, correct strata).
 
     Raises
     ------
     ConflictError
         The subject is already randomized, or was changed since ``expected_version``.
     InvalidInputError
-        Changing an earlier decision or strata without ``reason``; unknown factor or level.
+        Changing an earlier decision or the strata without ``reason``; unknown factor or level.
+    PermissionDeniedError
+        Not an investigator of the subject's site.
     """
     with transaction(engine) as session:
-        row = subject_for_write(session, actor, subject, frozenset({"investigator"}))
+        row = subject_for_write(session, actor, subject, INVESTIGATOR)
+        session.refresh(row, with_for_update=True)  # a concurrent randomization waits
         check_version(row, expected_version, "subject")
-        if row.status == "randomized":
-            raise ConflictError(f"subject {row.subject_code} is randomized", field="eligible")
+        _ensure_not_randomized(session, row, "eligibility")
         changes: dict[str, Any] = {"eligible": eligible, "status": _status_for(eligible)}
         if checklist is not None:
             changes["eligibility_json"] = json.dumps(dict(checklist), sort_keys=True)
         if strata is not None:
-            levels = study_protocol(get(session, m.Study, row.study_id, "study"))
-            merged = {**json.loads(row.strata_json or "{}"), **strata}
-            clean = _check_strata(merged, levels.stratification_levels())
-            changes["strata_json"] = json.dumps(clean, sort_keys=True)
+            changes["strata_json"] = _merged_strata(session, row, strata)
+            if changes["strata_json"] != row.strata_json and not (reason and reason.strip()):
+                raise InvalidInputError(
+                    f"a reason is required to correct the strata of subject {row.subject_code}",
+                    field="reason",
+                )
         first_entry = row.eligible is None
         audited_update(
             session,
@@ -257,6 +308,54 @@ def confirm_eligibility(
             changes,
             reason=reason or ("eligibility confirmed" if first_entry else None),
         )
+        return _view(session, row)
+
+
+def correct_strata(
+    engine: Engine,
+    actor: Actor,
+    subject: int | str,
+    strata: Mapping[str, str],
+    *,
+    reason: str,
+    expected_version: int | None = None,
+) -> SubjectView:
+    """Correct a subject's stratification levels before randomization (site staff).
+
+    Parameters
+    ----------
+    subject
+        The subject's id or code.
+    strata
+        The factors to correct -> their right level; the others keep theirs. The result must
+        give every factor a level the protocol lists.
+    reason
+        Why (required; audited with the old and the new strata).
+    expected_version
+        The subject's version the correction is based on (a stale edit is refused).
+
+    Returns
+    -------
+    SubjectView
+
+    Raises
+    ------
+    InvalidInputError
+        No reason (``field="reason"``); an unknown factor or level (``field="strata.<f>"``).
+    ConflictError
+        The subject is randomized (its stratum chose its slot), or changed since
+        ``expected_version``.
+    PermissionDeniedError, NotFoundError, StudyLockedError
+    """
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInputError("a reason is required to correct the strata", field="reason")
+    with transaction(engine) as session:
+        row = subject_for_write(session, actor, subject)
+        session.refresh(row, with_for_update=True)  # a concurrent randomization waits
+        check_version(row, expected_version, "subject")
+        _ensure_not_randomized(session, row, "strata")
+        new = _merged_strata(session, row, strata)
+        audited_update(session, actor, row, {"strata_json": new}, reason=reason.strip())
         return _view(session, row)
 
 
