@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from equitrial.errors import ConflictError, NotFoundError
 from equitrial.protocol import Protocol, load_protocol, protocol_from_dict
 from equitrial.services._allocation_list import write_list
-from equitrial.services._base import audited_insert, audited_update
+from equitrial.services._base import audited_insert, audited_update, ensure_study_open
 from equitrial.services.auth import Actor, require
 from equitrial.store import models as m
 from equitrial.store.db import transaction
@@ -157,6 +157,7 @@ def load_study(
                     value=protocol.study.version,
                 )
             return _view(study)
+        ensure_study_open(session, study.id, exclusive=True)  # no amendment after the lock
         changes = {
             "title": protocol.study.title,
             "protocol_version": protocol.study.version,
