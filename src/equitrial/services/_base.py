@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -56,6 +56,8 @@ T = TypeVar("T")
 EDITABLE_STATUSES = ("entered", "verified", "signed")
 """Record statuses in which data may still change; an edit sends the record back to "entered"
 (its verification and signature no longer cover the new value)."""
+
+_STUDY_LOCK_CLASS: Final = 0x53545544  # "STUD": first key of the two-key advisory lock space
 
 # columns never shown in a view (secrets, internal bookkeeping)
 _HIDDEN = frozenset({"password_hash", "arm_code"})
@@ -121,12 +123,12 @@ def ensure_study_open(session: Session, study_id: int, *, exclusive: bool = Fals
     """Raise :class:`StudyLockedError` if the study's database is locked.
 
     Every writing use case calls this BEFORE its first write and its first audit row. On
-    PostgreSQL the check takes a row lock on the study row, held to the end of the transaction:
-    ``FOR SHARE`` for an ordinary write (writes run side by side), ``FOR UPDATE`` with
-    ``exclusive`` (the database lock, a protocol amendment). So the database lock waits for every
-    write that passed the check to commit, and a write that comes after the lock waits for it
-    and then sees ``locked_at`` (READ COMMITTED re-reads a row locked after waiting). On SQLite
-    ``BEGIN IMMEDIATE`` already serializes writing transactions as a whole.
+    PostgreSQL the check first takes the study's lock, held to the end of the transaction:
+    shared for an ordinary write (writes run side by side), exclusive with ``exclusive`` (the
+    database lock, a protocol amendment). So the database lock waits for every write that
+    passed the check to commit, and a write that comes after the lock waits for it and then
+    reads ``locked_at`` (READ COMMITTED: a fresh snapshot for the statement after the wait).
+    On SQLite ``BEGIN IMMEDIATE`` already serializes writing transactions as a whole.
 
     Parameters
     ----------
@@ -135,12 +137,22 @@ def ensure_study_open(session: Session, study_id: int, *, exclusive: bool = Fals
     study_id
         The study whose data the use case changes.
     exclusive
-        Lock the study row for update (only the use cases that change the study row itself).
+        Take the lock exclusively (only the use cases that change the study row itself).
+
+    Notes
+    -----
+    The lock is a transaction-scoped advisory lock (``pg_advisory_xact_lock_shared`` /
+    ``pg_advisory_xact_lock`` on the key pair (``"STUD"``, study id)), not a row lock
+    (``SELECT ... FOR SHARE`` / ``FOR UPDATE`` on the study row): PostgreSQL grants a new
+    ``FOR SHARE`` while a ``FOR UPDATE`` waits, so under a steady stream of writes the database
+    lock could wait forever (seen in ``tests/services/test_integrity_lock.py``); its lock
+    manager queues advisory lock requests in order, so a write asked after the lock waits
+    behind it.
     """
-    query = (
-        select(m.Study.locked_at).where(m.Study.id == study_id).with_for_update(read=not exclusive)
-    )
-    locked = session.scalar(query)
+    if session.get_bind().dialect.name == "postgresql":
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        session.execute(text(f"SELECT {function}(:a, :b)"), {"a": _STUDY_LOCK_CLASS, "b": study_id})
+    locked = session.scalar(select(m.Study.locked_at).where(m.Study.id == study_id))
     if locked is not None:
         raise StudyLockedError(
             f"the study database was locked at {locked:%Y-%m-%d %H:%M} UTC; no data can change",

@@ -291,7 +291,7 @@ def lock_database(engine: Engine, actor: Actor, *, reason: str) -> RecordView:
     """Lock the study database: from now on no record of the study can change.
 
     Needs a study-wide data manager (a data manager of some sites only may not lock the whole
-    study). On PostgreSQL the lock takes the study row ``FOR UPDATE``
+    study). On PostgreSQL the lock takes the study's lock exclusively
     (:func:`~equitrial.services._base.ensure_study_open`): it waits for every write that
     checked the study open to commit, and every later write waits for the lock and is then
     refused. Emergency unblinding, data cuts, reads and user administration stay allowed.
@@ -300,7 +300,7 @@ def lock_database(engine: Engine, actor: Actor, *, reason: str) -> RecordView:
     with transaction(engine) as session:
         study = current_study(session)
         ensure_study_open(session, study.id, exclusive=True)
-        lock_row(session, study)
+        session.refresh(study)  # read before the lock was granted
         audited_update(session, actor, study, {"locked_at": m.utcnow()}, reason=reason)
         audit.append(
             session,
