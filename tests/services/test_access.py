@@ -61,6 +61,7 @@ class World:
     ae: int
     query: int
     arm: str
+    kit: str
 
 
 @pytest.fixture
@@ -68,17 +69,17 @@ def world(trial) -> World:
     s = subjects.enrol(
         trial.engine, trial["investigator"], "A", "S-1", strata=STRATA, eligible=True
     )
-    randomize.randomize(trial.engine, trial["coordinator"], s.id)
+    kit = randomize.randomize(trial.engine, trial["coordinator"], s.id).kit
     ae = clinical.report_adverse_event(
         trial.engine, trial["coordinator"], s.id, term="Colitis", grade=2, start_date=DAY
     )
     dose = clinical.record_dose(
-        trial.engine, trial["coordinator"], s.id, cycle=1, date=DAY, dose_mg=30.0
+        trial.engine, trial["coordinator"], s.id, cycle=1, date=DAY, dose_mg=30.0, kit_number=kit
     )
     (arm,) = [
         r.arm for r in randomize.list_allocations(trial.engine, trial["unblinded-statistician"])
     ]
-    return World(s.id, ae.id, dose.query_ids[0], arm)
+    return World(s.id, ae.id, dose.query_ids[0], arm, kit)
 
 
 CALLS: dict[str, Callable[[Any, Any, World], Any]] = {
@@ -99,7 +100,7 @@ CALLS: dict[str, Callable[[Any, Any, World], Any]] = {
         e, a, w.subject, "C1D1", planned_date=DAY, actual_date=DAY
     ),
     "clinical.record_dose": lambda e, a, w: clinical.record_dose(
-        e, a, w.subject, cycle=2, date=DAY, dose_mg=200.0
+        e, a, w.subject, cycle=2, date=DAY, dose_mg=200.0, kit_number=w.kit
     ),
     "clinical.report_adverse_event": lambda e, a, w: clinical.report_adverse_event(
         e, a, w.subject, term="Fatigue", grade=1, start_date=DAY
@@ -140,6 +141,9 @@ CALLS: dict[str, Callable[[Any, Any, World], Any]] = {
     "status.freeze": lambda e, a, w: status.freeze(e, a, "adverse_event", w.ae),
     "status.unfreeze": lambda e, a, w: status.unfreeze(e, a, "adverse_event", w.ae, reason="fix"),
     "status.lock_record": lambda e, a, w: status.lock_record(e, a, "adverse_event", w.ae),
+    "status.record_signatures": lambda e, a, w: status.record_signatures(
+        e, a, "adverse_event", w.ae
+    ),
     "status.lock_database": lambda e, a, w: None,  # run last, separately (it stops every write)
     "study.load_study": lambda e, a, w: study.load_study(e, a, _protocol()),
     "study.show_study": lambda e, a, w: study.show_study(e, a),

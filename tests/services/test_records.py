@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from equitrial.errors import ConflictError, InvalidInputError, PermissionDeniedError
-from equitrial.services import clinical, queries, status, subjects
+from equitrial.services import clinical, queries, randomize, status, subjects
 from equitrial.services._base import LockedRecordError, StudyLockedError
 from equitrial.store import models as m
 from equitrial.store.db import transaction
@@ -36,6 +36,16 @@ def subject(trial):
     return subjects.enrol(
         trial.engine, trial["coordinator"], "A", "S-100", consent_date=DAY, strata=STRATA
     )
+
+
+@pytest.fixture
+def kit(trial, subject):
+    """Randomize the subject; its kit (a dose names a kit dispensed to a randomized subject)."""
+    strata = {"braf_v600": "mutant", "ecog_ps": "0", "m_stage_ldh": "M0-M1b, normal LDH"}
+    subjects.confirm_eligibility(
+        trial.engine, trial["investigator"], subject.id, True, strata=strata
+    )
+    return randomize.randomize(trial.engine, trial["coordinator"], subject.id).kit
 
 
 def _ae(trial, subject, **extra):
@@ -73,7 +83,7 @@ def test_ae_term_not_in_ctcae_catalogue_is_refused(trial, subject):
     assert _count(trial.engine, m.AdverseEvent) == 0
 
 
-def test_ae_derived_soc_immune_category_and_treatment_emergence(trial, subject):
+def test_ae_derived_soc_immune_category_and_treatment_emergence(trial, subject, kit):
     before = _ae(trial, subject, term="Pneumonitis", start_date=DAY + dt.timedelta(days=1))
     clinical.record_dose(
         trial.engine,
@@ -82,6 +92,7 @@ def test_ae_derived_soc_immune_category_and_treatment_emergence(trial, subject):
         cycle=1,
         date=DAY + dt.timedelta(days=3),
         dose_mg=200.0,
+        kit_number=kit,
     )
     after = _ae(trial, subject, term="Pneumonitis")
     assert before.values["immune_category"] == "pneumonitis"
@@ -129,9 +140,15 @@ def test_lab_unit_unknown_refused_and_grade_derived(trial, subject):
     assert lab.values["ctcae_grade"] == 2
 
 
-def test_implausible_dose_is_saved_and_opens_a_query_with_a_thread(trial, subject):
+def test_implausible_dose_is_saved_and_opens_a_query_with_a_thread(trial, subject, kit):
     dose = clinical.record_dose(
-        trial.engine, trial["coordinator"], subject.id, cycle=1, date=DAY, dose_mg=20.0
+        trial.engine,
+        trial["coordinator"],
+        subject.id,
+        cycle=1,
+        date=DAY,
+        dose_mg=20.0,
+        kit_number=kit,
     )
     assert dose.values["dose_mg"] == 20.0 and len(dose.query_ids) == 1
     (query_id,) = dose.query_ids
@@ -152,7 +169,7 @@ def test_implausible_dose_is_saved_and_opens_a_query_with_a_thread(trial, subjec
     ]
 
 
-def test_dose_outside_its_visit_window_opens_a_query(trial, subject):
+def test_dose_outside_its_visit_window_opens_a_query(trial, subject, kit):
     visit = clinical.record_visit(
         trial.engine,
         trial["coordinator"],
@@ -170,6 +187,7 @@ def test_dose_outside_its_visit_window_opens_a_query(trial, subject):
         date=DAY + dt.timedelta(days=6),
         dose_mg=200.0,
         visit_id=visit.id,
+        kit_number=kit,
     )
     rules = [queries.query_thread(trial.engine, trial["monitor"], q).rule for q in dose.query_ids]
     assert rules == ["visit-window"]

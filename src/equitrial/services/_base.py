@@ -8,16 +8,16 @@ leaves neither the record nor its audit rows behind.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from equitrial.errors import ConflictError, InvalidInputError, NotFoundError
+from equitrial.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from equitrial.store import audit
 from equitrial.store import models as m
 
@@ -34,12 +34,19 @@ __all__ = [
     "StudyLockedError",
     "audited_insert",
     "audited_update",
+    "check_fields",
     "check_version",
     "ensure_editable",
     "ensure_study_open",
     "get",
+    "lock_row",
+    "lock_subject",
     "record",
+    "require_study_wide",
+    "revise_record",
+    "role_sites",
     "subject_of",
+    "supersede_signatures",
     "today",
     "view_of",
 ]
@@ -49,6 +56,8 @@ T = TypeVar("T")
 EDITABLE_STATUSES = ("entered", "verified", "signed")
 """Record statuses in which data may still change; an edit sends the record back to "entered"
 (its verification and signature no longer cover the new value)."""
+
+_STUDY_LOCK_CLASS: Final = 0x53545544  # "STUD": first key of the two-key advisory lock space
 
 # columns never shown in a view (secrets, internal bookkeeping)
 _HIDDEN = frozenset({"password_hash", "arm_code"})
@@ -110,14 +119,68 @@ def get(session: Session, model: type[T], record_id: int, what: str) -> T:
     return obj
 
 
-def ensure_study_open(session: Session, study_id: int) -> None:
-    """Raise :class:`StudyLockedError` if the study's database is locked."""
+def ensure_study_open(session: Session, study_id: int, *, exclusive: bool = False) -> None:
+    """Raise :class:`StudyLockedError` if the study's database is locked.
+
+    Every writing use case calls this BEFORE its first write and its first audit row. On
+    PostgreSQL the check first takes the study's lock, held to the end of the transaction:
+    shared for an ordinary write (writes run side by side), exclusive with ``exclusive`` (the
+    database lock, a protocol amendment). So the database lock waits for every write that
+    passed the check to commit, and a write that comes after the lock waits for it and then
+    reads ``locked_at`` (READ COMMITTED: a fresh snapshot for the statement after the wait).
+    On SQLite ``BEGIN IMMEDIATE`` already serializes writing transactions as a whole.
+
+    Parameters
+    ----------
+    session
+        The use case's (writing) session.
+    study_id
+        The study whose data the use case changes.
+    exclusive
+        Take the lock exclusively (only the use cases that change the study row itself).
+
+    Notes
+    -----
+    The lock is a transaction-scoped advisory lock (``pg_advisory_xact_lock_shared`` /
+    ``pg_advisory_xact_lock`` on the key pair (``"STUD"``, study id)), not a row lock
+    (``SELECT ... FOR SHARE`` / ``FOR UPDATE`` on the study row): PostgreSQL grants a new
+    ``FOR SHARE`` while a ``FOR UPDATE`` waits, so under a steady stream of writes the database
+    lock could wait forever (seen in ``tests/services/test_integrity_lock.py``); its lock
+    manager queues advisory lock requests in order, so a write asked after the lock waits
+    behind it.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        session.execute(text(f"SELECT {function}(:a, :b)"), {"a": _STUDY_LOCK_CLASS, "b": study_id})
     locked = session.scalar(select(m.Study.locked_at).where(m.Study.id == study_id))
     if locked is not None:
         raise StudyLockedError(
             f"the study database was locked at {locked:%Y-%m-%d %H:%M} UTC; no data can change",
             field="study",
         )
+
+
+def lock_row(session: Session, obj: Any) -> None:
+    """Lock a stored row ``FOR UPDATE`` (PostgreSQL) and reload it: values and ``version`` are
+    then those of the last committed change, and nobody else changes it before this commit.
+
+    Call it after :func:`ensure_study_open` and before the first audit row (the audit chain
+    takes its own lock; a row lock taken after it could wait on a transaction that waits for the
+    chain). On SQLite it only reloads the row (the writing transaction holds the database lock).
+    """
+    session.refresh(obj, with_for_update=True)
+
+
+def lock_subject(session: Session, subject: m.Subject) -> None:
+    """Serialize the writes of one subject's data: lock the subject row (see :func:`lock_row`).
+
+    Every use case that writes a subject's clinical records takes this lock first, so derived
+    values that depend on the subject's other records (first dose, lab baseline, RECIST series)
+    are computed from a set of records no other transaction is changing, and re-deriving a
+    dependent record never waits on a row lock held by a transaction that waits for the audit
+    chain. Lock order: study (shared) -> subject -> record -> audit chain.
+    """
+    lock_row(session, subject)
 
 
 def ensure_editable(obj: Any, what: str) -> None:
@@ -158,6 +221,16 @@ def audited_insert(session: Session, actor: Actor, obj: T) -> T:
     return obj
 
 
+def check_fields(model: type[Any], names: Iterable[str]) -> None:
+    """Refuse a change of a field ``model`` does not have, or of its bookkeeping columns."""
+    columns = {a.key for a in sa_inspect(model).column_attrs}
+    for name in names:
+        if name not in columns or name in {"id", "version", "created_at", "updated_at"}:
+            raise InvalidInputError(
+                f"{model.__tablename__} has no editable field {name!r}", field=name
+            )
+
+
 def audited_update(
     session: Session, actor: Actor, obj: Any, changes: Mapping[str, Any], *, reason: str | None
 ) -> None:
@@ -167,13 +240,14 @@ def audited_update(
     ------
     InvalidInputError
         A change without a reason, or a field the record does not have.
+    ConflictError
+        Another transaction changed the record since it was read (its ``version`` moved on).
     """
-    columns = {a.key for a in sa_inspect(type(obj)).column_attrs}
+    check_fields(type(obj), changes)
+    # taken before the flush: a failed flush rolls the session back and expires the object,
+    # and reading obj.id then would need the closed transaction
+    what = f"{obj.__tablename__} {obj.id}"
     for name, value in changes.items():
-        if name not in columns or name in {"id", "version", "created_at", "updated_at"}:
-            raise InvalidInputError(
-                f"{obj.__tablename__} has no editable field {name!r}", field=name
-            )
         setattr(obj, name, value)
     changed = [name for name in changes if sa_inspect(obj).attrs[name].history.has_changes()]
     if changed and not (reason and reason.strip()):
@@ -185,9 +259,100 @@ def audited_update(
         audit.record_changes(session, actor, obj, reason=reason)
     except StaleDataError as error:
         raise ConflictError(
-            f"{obj.__tablename__} {obj.id} was changed by someone else meanwhile; reload it",
-            field="version",
+            f"{what} was changed by someone else meanwhile; reload it", field="version"
         ) from error
+
+
+def _changed_columns(obj: Any) -> list[str]:
+    state = sa_inspect(obj)
+    return [a.key for a in state.mapper.column_attrs if state.attrs[a.key].history.has_changes()]
+
+
+def revise_record(
+    session: Session, actor: Actor, obj: Any, changes: Mapping[str, Any], *, reason: str
+) -> bool:
+    """Change the values of a stored clinical record (an edit or a re-derivation), audited.
+
+    Values already set on ``obj`` (derived values recomputed by the caller) count as changes
+    too. When anything changes, a verified or signed record goes back to ``entered``: its
+    verification and signature no longer cover the new values, and its current signatures are
+    marked superseded (:func:`supersede_signatures`).
+
+    Returns
+    -------
+    bool
+        Whether any value changed (nothing is written otherwise).
+
+    Raises
+    ------
+    LockedRecordError
+        The record is frozen or locked.
+    InvalidInputError, ConflictError
+        As :func:`audited_update`.
+    """
+    ensure_editable(obj, str(obj.__tablename__))
+    check_fields(type(obj), changes)
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    if not _changed_columns(obj):
+        return False
+    was_signed = obj.status == "signed"
+    status = {"status": "entered"} if obj.status != "entered" else {}
+    audited_update(session, actor, obj, {**changes, **status}, reason=reason)
+    if was_signed:
+        supersede_signatures(session, actor, obj, reason=f"record changed after signing: {reason}")
+    return True
+
+
+def supersede_signatures(session: Session, actor: Actor, obj: Any, *, reason: str) -> int:
+    """Mark the current signatures of a record superseded (``superseded_at`` now), audited.
+
+    Called whenever a signed (or frozen) record returns to ``entered``: a record has a current
+    signature exactly when its status is ``signed``, ``frozen`` or ``locked``.
+
+    Returns
+    -------
+    int
+        How many signatures were superseded.
+    """
+    current = session.scalars(
+        select(m.Signature).where(
+            m.Signature.table_name == obj.__tablename__,
+            m.Signature.record_id == obj.id,
+            m.Signature.superseded_at.is_(None),
+        )
+    ).all()
+    at = m.utcnow()
+    for signature in current:
+        audited_update(session, actor, signature, {"superseded_at": at}, reason=reason)
+    return len(current)
+
+
+def role_sites(actor: Actor, roles: Collection[str]) -> frozenset[int] | None:
+    """The sites at which ``actor`` holds one of ``roles``: ``None`` for every site (a
+    study-wide membership), an empty set when it holds none of them."""
+    wanted = set(roles)
+    if actor.memberships:
+        sites = {site for role, site in actor.memberships if role in wanted}
+        if None in sites:
+            return None
+        return frozenset(site for site in sites if site is not None)
+    if not wanted & actor.roles:
+        return frozenset()
+    return actor.site_ids
+
+
+def require_study_wide(actor: Actor, roles: Collection[str]) -> None:
+    """Raise :class:`PermissionDeniedError` unless ``actor`` holds one of ``roles`` for the whole
+    study (a membership without a site): a role held at some sites does not cover study-wide
+    actions such as the database lock."""
+    if role_sites(actor, roles) is not None:
+        raise PermissionDeniedError(
+            f"user {actor.username!r} needs one of the roles {', '.join(sorted(roles))} "
+            "for the whole study (a role held at some sites only does not allow this)",
+            field="actor",
+            value=actor.username,
+        )
 
 
 RECORD_MODELS: dict[str, type[m.ClinicalRecordMixin]] = {

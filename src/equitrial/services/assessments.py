@@ -2,22 +2,31 @@
 
 The time-point responses (target, non-target, new lesions, overall) are derived by RECIST 1.1
 (:func:`equitrial.clinical.recist.assess_patient`) from all the reader's measurements of the
-subject each time one is saved, and stored with the rule version; never typed.
+subject each time one is saved, and stored with the rule version; never typed. A response
+depends on the whole series (baseline, nadir, a new lesion confirmed later), so saving an
+assessment, or editing a measurement (``clinical.update_record(..., "lesion_measurement", ...)``),
+derives the reader's other assessments of the subject again
+(:func:`equitrial.services._derivation.rederive_responses`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from equitrial.clinical import recist
 from equitrial.errors import ConflictError, InvalidInputError
-from equitrial.services._base import RecordView, audited_insert, today, view_of
+from equitrial.services._base import RecordView, audited_insert, lock_subject, today, view_of
+from equitrial.services._derivation import (
+    reader_lesions,
+    rederive_responses,
+    response_values,
+    timepoints,
+)
 from equitrial.services.auth import Actor
 from equitrial.services.checks import CheckContext, enforce
 from equitrial.services.queries import open_queries_for
@@ -45,7 +54,8 @@ def add_lesion(
     recist.Lesion(lesion_code, organ, nodal, role)  # type: ignore[arg-type]  # validates
     with transaction(engine) as session:
         row = subject_for_write(session, actor, subject, SITE_STAFF)
-        if lesion_code in _lesions(session, row.id, reader):
+        lock_subject(session, row)
+        if lesion_code in reader_lesions(session, row.id, reader):
             raise ConflictError(
                 f"subject {row.subject_code} has a lesion {lesion_code!r} read by {reader}",
                 field="lesion_code",
@@ -60,46 +70,6 @@ def add_lesion(
             reader=reader,
         )
         return view_of(audited_insert(session, actor, lesion))
-
-
-def _lesions(session: Session, subject_id: int, reader: str) -> dict[str, m.Lesion]:
-    rows = session.scalars(
-        select(m.Lesion).where(m.Lesion.subject_id == subject_id, m.Lesion.reader == reader)
-    )
-    return {lesion.lesion_code: lesion for lesion in rows}
-
-
-def _derive(
-    session: Session, lesions: dict[str, m.Lesion], reader: str, date: dt.date
-) -> recist.TimepointAssessment | None:
-    by_id = {lesion.id: code for code, lesion in lesions.items()}
-    stored = session.scalars(
-        select(m.LesionMeasurement).where(
-            m.LesionMeasurement.lesion_id.in_(by_id), m.LesionMeasurement.reader == reader
-        )
-    )
-    measurements = [
-        recist.LesionMeasurement(
-            by_id[x.lesion_id],
-            x.assessment_date,
-            cast(Any, reader),
-            cast(Any, x.measurement_status),
-            x.diameter_mm,
-        )
-        for x in stored
-    ]
-    records = [recist.Lesion(c, le.organ, le.nodal, le.role) for c, le in lesions.items()]  # type: ignore[arg-type]
-    baseline = min(x.date for x in measurements)
-    if date == baseline:
-        return None
-    result = recist.assess_patient(
-        records,
-        measurements,
-        reader=cast(Any, reader),
-        reference_date=baseline,
-        confirmation_required=False,
-    )
-    return next(t for t in result.timepoints if t.date == date)
 
 
 def record_assessment(
@@ -133,7 +103,8 @@ def record_assessment(
     enforce("tumour_assessment", {"assessment_date": assessment_date}, CheckContext(today()))
     with transaction(engine) as session:
         row = subject_for_write(session, actor, subject, SITE_STAFF)
-        lesions = _lesions(session, row.id, reader)
+        lock_subject(session, row)
+        lesions = reader_lesions(session, row.id, reader)
         findings = []
         saved = []
         for item in measurements:
@@ -162,18 +133,23 @@ def record_assessment(
             raise ConflictError(
                 f"{reader} assessment of {assessment_date} exists", field="assessment_date"
             )
-        timepoint = _derive(session, lesions, reader, assessment_date)
+        timepoint = timepoints(session, lesions, reader).get(assessment_date)
         assessment = m.TumourAssessment(
             subject_id=row.id,
             assessment_date=assessment_date,
             reader=reader,
-            target_response=None if timepoint is None else timepoint.target,
-            non_target_response=None if timepoint is None else timepoint.non_target,
-            new_lesions=False if timepoint is None else timepoint.new_lesions,
-            overall_response=None if timepoint is None else timepoint.overall,
             rule_version=RULE_VERSION,
+            **response_values(timepoint),
         )
         audited_insert(session, actor, assessment)
+        rederive_responses(
+            session,
+            actor,
+            row.id,
+            reader,
+            cause=f"tumour_assessment {assessment.id} recorded",
+            skip=assessment.id,
+        )
         query_ids: tuple[int, ...] = ()
         for x, implausible in findings:
             query_ids += open_queries_for(session, actor, x, implausible)

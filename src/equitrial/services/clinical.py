@@ -12,20 +12,25 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from equitrial.clinical.ctcae import catalogue, grade_lab, immune_category
-from equitrial.errors import InvalidInputError, NotFoundError
+from equitrial.clinical.ctcae import catalogue, immune_category
+from equitrial.errors import ConflictError, InvalidInputError, NotFoundError
+from equitrial.randomization import service as allocation_service
+from equitrial.services import _derivation as derivation
 from equitrial.services._base import (
     RecordView,
     audited_insert,
-    audited_update,
+    check_fields,
     check_version,
     ensure_editable,
     ensure_study_open,
     get,
+    lock_row,
+    lock_subject,
+    revise_record,
+    subject_of,
     today,
     view_of,
 )
@@ -55,14 +60,21 @@ DERIVED_FIELDS: dict[str, frozenset[str]] = {
     "adverse_event": frozenset({"soc", "immune_category", "treatment_emergent"}),
     "lab_result": frozenset({"ctcae_grade"}),
     "dose": frozenset(),
+    "lesion_measurement": frozenset(),
 }
 """Fields computed from the others on every save: never typed, never edited."""
+
+_FIXED: dict[str, frozenset[str]] = {
+    "lesion_measurement": frozenset({"lesion_id", "reader", "assessment_date"}),
+}
+"""Fields that place a record in a series and cannot be edited (besides subject and status)."""
 
 _MODELS: dict[str, type[Any]] = {
     "visit": m.Visit,
     "dose": m.Dose,
     "adverse_event": m.AdverseEvent,
     "lab_result": m.LabResult,
+    "lesion_measurement": m.LesionMeasurement,
 }
 
 
@@ -83,7 +95,47 @@ def _derive_visit(session: Session, obj: m.Visit) -> CheckContext:
     return CheckContext(today())
 
 
+def _kit_dispensed_to(session: Session, subject: m.Subject, kit: str) -> bool:
+    """Whether kit ``kit`` was dispensed to ``subject``.
+
+    Today a subject receives the one kit of its allocation slot (the kit shown at
+    randomization); when drug supply dispenses resupply kits, this is the one place that also
+    looks them up in the dispensing records.
+    """
+    slot = allocation_service.allocation_of(session, subject.id)
+    return slot is not None and slot.kit_number == kit
+
+
+def _check_kit(session: Session, obj: m.Dose) -> None:
+    """Kit accountability: a dose is given to a randomized subject from a kit dispensed to it.
+
+    The messages never name the subject's own kit or arm.
+    """
+    subject = get(session, m.Subject, obj.subject_id, "subject")
+    if allocation_service.allocation_of(session, subject.id) is None:
+        raise ConflictError(
+            f"subject {subject.subject_code} is not randomized; study drug is given, and a dose "
+            "recorded, only after randomization",
+            field="subject",
+            value=subject.subject_code,
+        )
+    kit = obj.kit_number
+    if kit is None or not str(kit).strip():
+        raise InvalidInputError(
+            "kit_number is required: every dose names the kit it was given from",
+            field="kit_number",
+        )
+    if not _kit_dispensed_to(session, subject, kit):
+        raise InvalidInputError(
+            f"kit {kit!r} was not dispensed to subject {subject.subject_code}; "
+            "give the number of a kit dispensed to this subject",
+            field="kit_number",
+            value=kit,
+        )
+
+
 def _derive_dose(session: Session, obj: m.Dose) -> CheckContext:
+    _check_kit(session, obj)
     if obj.visit_id is None:
         return CheckContext(today())
     visit = get(session, m.Visit, obj.visit_id, "visit")
@@ -102,24 +154,17 @@ def _derive_ae(session: Session, obj: m.AdverseEvent) -> CheckContext:
         raise NotFoundError(f"{obj.term!r} is not a CTCAE term", field="term", value=obj.term)
     obj.soc = entry.soc
     obj.immune_category = entry.immune_category
-    first_dose = session.scalar(
-        select(func.min(m.Dose.date)).where(m.Dose.subject_id == obj.subject_id)
-    )
-    obj.treatment_emergent = first_dose is not None and obj.start_date >= first_dose
+    first_dose = derivation.first_dose_date(session, obj.subject_id)
+    obj.treatment_emergent = derivation.is_treatment_emergent(obj.start_date, first_dose)
     return CheckContext(today())
 
 
 def _derive_lab(session: Session, obj: m.LabResult) -> CheckContext:
-    earlier = select(m.LabResult.value, m.LabResult.unit).where(
-        m.LabResult.subject_id == obj.subject_id,
-        m.LabResult.test == obj.test,
-        m.LabResult.collected_at < obj.collected_at,
-    )
-    first = session.execute(earlier.order_by(m.LabResult.collected_at).limit(1)).first()
-    baseline = first[0] if first is not None and first[1] == obj.unit else None
-    obj.ctcae_grade = grade_lab(
-        obj.test, obj.value, obj.unit, lln=obj.lln, uln=obj.uln, baseline=baseline
-    )
+    obj.ctcae_grade = derivation.lab_grade(session, obj)
+    return CheckContext(today())
+
+
+def _derive_measurement(session: Session, obj: m.LesionMeasurement) -> CheckContext:
     return CheckContext(today())
 
 
@@ -128,7 +173,29 @@ _DERIVE: dict[str, Callable[[Session, Any], CheckContext]] = {
     "dose": _derive_dose,
     "adverse_event": _derive_ae,
     "lab_result": _derive_lab,
+    "lesion_measurement": _derive_measurement,
 }
+
+
+def _rederive_dependants(
+    session: Session,
+    actor: Actor,
+    form: str,
+    obj: Any,
+    subject: m.Subject,
+    before: Mapping[str, Any] | None,
+) -> None:
+    """Derive again what depends on the record just saved (``before``: its old values)."""
+    cause = f"{form} {obj.id} {'recorded' if before is None else 'changed'}"
+    if form == "dose":
+        derivation.rederive_adverse_events(session, actor, subject.id, cause=cause)
+    elif form == "lab_result":
+        tests = {obj.test, (before or {}).get("test", obj.test)}
+        derivation.regrade_labs(session, actor, subject.id, tests, cause=cause, skip=obj.id)
+    elif form == "lesion_measurement":
+        derivation.rederive_responses(
+            session, actor, subject.id, obj.reader, cause=cause, skip=None
+        )
 
 
 def _values(obj: Any, form: str) -> dict[str, Any]:
@@ -150,9 +217,11 @@ def _new_record(
     enforce(form, fields, CheckContext(today()))  # refuse the obvious before touching the db
     with transaction(engine) as session:
         row = subject_for_write(session, actor, subject, SITE_STAFF)
+        lock_subject(session, row)
         obj = _MODELS[form](subject_id=row.id, **fields)
         implausible = _checked(session, form, obj)
         audited_insert(session, actor, obj)
+        _rederive_dependants(session, actor, form, obj, row, None)
         return view_of(obj, open_queries_for(session, actor, obj, implausible))
 
 
@@ -185,7 +254,20 @@ def record_dose(
     reason: str | None = None,
 ) -> RecordView:
     """Record a dose; a delay or interruption needs its reason, a date outside the visit window
-    opens a query."""
+    opens a query.
+
+    Kit accountability: the subject must be randomized and ``kit_number`` must name a kit
+    dispensed to it (today the kit of its allocation, shown at randomization). The AEs of the
+    subject are derived again (their treatment-emergent flag follows the first dose date).
+
+    Raises
+    ------
+    ConflictError
+        The subject is not randomized.
+    InvalidInputError
+        No kit number, or a kit not dispensed to this subject (the message never names the
+        subject's kit or arm); an impossible value.
+    """
     fields = {
         "cycle": cycle,
         "date": date,
@@ -258,6 +340,18 @@ def record_lab(
     return _new_record(engine, actor, "lab_result", subject, fields)
 
 
+def _editable(form: str, changes: Mapping[str, Any]) -> None:
+    if form not in _MODELS:
+        raise InvalidInputError(
+            f"unknown form {form!r}; expected one of {', '.join(_MODELS)}", field="form"
+        )
+    check_fields(_MODELS[form], changes)
+    fixed = DERIVED_FIELDS[form] | _FIXED.get(form, frozenset()) | {"subject_id", "status"}
+    typed = sorted(set(changes) & fixed)
+    if typed:
+        raise InvalidInputError(f"{typed[0]} cannot be edited", field=typed[0])
+
+
 def update_record(
     engine: Engine,
     actor: Actor,
@@ -268,11 +362,18 @@ def update_record(
     reason: str,
     expected_version: int | None = None,
 ) -> RecordView:
-    """Change a saved visit, dose, adverse event or lab result (site staff of the subject).
+    """Change a saved visit, dose, adverse event, lab result or lesion measurement (site staff
+    of the subject).
 
     The reason is required and written with each changed field to the audit trail; derived values
-    are recomputed and the checks run again. A verified or signed record goes back to "entered"
-    (its verification and signature no longer cover the new values).
+    are recomputed and the checks run again, and so are the derived values of the subject's
+    records that depend on this one (see :mod:`equitrial.services._derivation`). A verified or
+    signed record goes back to "entered" (its verification and signature no longer cover the new
+    values; the signature is marked superseded).
+
+    Concurrent edits of one record are serialized: the record is read under a row lock
+    (PostgreSQL ``FOR UPDATE``), so ``expected_version`` is compared with the last committed
+    version and an edit made on a stale copy is refused with :class:`ConflictError`.
 
     Raises
     ------
@@ -281,33 +382,30 @@ def update_record(
     ConflictError
         The record changed since ``expected_version`` was read.
     InvalidInputError
-        No reason, an unknown or derived field, an impossible value.
+        No reason, an unknown, derived or fixed field, an impossible value.
     """
     if not (reason and reason.strip()):
         raise InvalidInputError(
             f"{form} {record_id}: a reason is required for any change after first entry",
             field="reason",
         )
-    if form not in _MODELS:
-        raise InvalidInputError(
-            f"unknown form {form!r}; expected one of {', '.join(_MODELS)}", field="form"
-        )
-    typed = (set(changes) & DERIVED_FIELDS[form]) | ({"subject_id", "status"} & set(changes))
-    if typed:
-        raise InvalidInputError(f"{sorted(typed)[0]} cannot be edited", field=sorted(typed)[0])
+    _editable(form, changes)
     with transaction(engine) as session:
         obj = get(session, _MODELS[form], record_id, form)
-        subject = get(session, m.Subject, obj.subject_id, "subject")
+        subject = subject_of(session, obj)
         require(actor, roles=SITE_STAFF, site=subject.site_id)
         ensure_study_open(session, subject.study_id)
+        lock_subject(session, subject)
+        lock_row(session, obj)
         ensure_editable(obj, form)
         check_version(obj, expected_version, form)
+        before = {name: getattr(obj, name) for name in changes}
         # no autoflush: the derivations query the database, and a flush before the audit would
         # write the change without its audit rows being able to see it
         with session.no_autoflush:
             for name, value in changes.items():
                 setattr(obj, name, value)
             implausible = _checked(session, form, obj)
-            status = {"status": "entered"} if obj.status != "entered" else {}
-            audited_update(session, actor, obj, {**changes, **status}, reason=reason)
+            revise_record(session, actor, obj, changes, reason=reason)
+        _rederive_dependants(session, actor, form, obj, subject, before)
         return view_of(obj, open_queries_for(session, actor, obj, implausible))

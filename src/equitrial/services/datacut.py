@@ -2,9 +2,16 @@
 
 The snapshot holds every subject consented on or before the cut-off and every clinical record
 dated on or before it (lesions, which carry no date, with their subject), as JSON, read in ONE
-transaction: on PostgreSQL at REPEATABLE READ, so rows committed by others while the cut is
-read do not appear half-way; on SQLite the transaction holds the write lock. Arms are not in
-the snapshot (the unblinded statistician joins the allocation list).
+read-only transaction: on PostgreSQL at REPEATABLE READ, so rows committed by others while the
+cut is read do not appear half-way; on SQLite a read transaction under WAL sees one snapshot.
+The cut is then stored, with its audit rows, in a second (writing) transaction: the audit chain
+is appended under READ COMMITTED, where the chain's head is read after its lock is taken (a
+REPEATABLE READ snapshot taken before the lock would see an old head). Arms are not in the
+snapshot (the unblinded statistician joins the allocation list).
+
+Site scope: a data manager whose role is limited to some sites cuts only the subjects of those
+sites and their records; the snapshot's ``site`` rows and ``scope`` say which sites it covers.
+A data cut is allowed after the database lock (the final analysis cut is taken then).
 """
 
 from __future__ import annotations
@@ -20,10 +27,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from equitrial.errors import ConflictError, InvalidInputError
-from equitrial.services._base import today
+from equitrial.services._base import audited_insert, role_sites, today
 from equitrial.services.auth import Actor, require
 from equitrial.services.study import current_study
-from equitrial.store import audit
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
@@ -49,13 +55,16 @@ DATE_COLUMNS: dict[type[Any], str | None] = {
 
 @dataclass(frozen=True)
 class DataCutView:
-    """A stored data cut: its name, cut-off, the rows per table and the snapshot's SHA-256."""
+    """A stored data cut: its name, cut-off, the rows per table, the snapshot's SHA-256, the
+    codes of the sites it covers and whether it is study-wide (else limited to those sites)."""
 
     id: int
     name: str
     cutoff_date: dt.date
     counts: dict[str, int]
     sha256: str
+    sites: tuple[str, ...] = ()
+    study_wide: bool = True
 
 
 def _rows(
@@ -76,15 +85,27 @@ def _rows(
     return out
 
 
-def _snapshot(session: Session, study: m.Study, cutoff: dt.date) -> dict[str, list[dict[str, Any]]]:
-    subjects = session.scalars(
-        select(m.Subject)
-        .where(m.Subject.study_id == study.id, m.Subject.consent_date <= cutoff)
-        .order_by(m.Subject.id)
-    ).all()
+def _columns(obj: Any) -> dict[str, Any]:
+    return {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs}
+
+
+def _snapshot(
+    session: Session, study: m.Study, cutoff: dt.date, site_ids: frozenset[int] | None
+) -> dict[str, Any]:
+    query = select(m.Subject).where(
+        m.Subject.study_id == study.id, m.Subject.consent_date <= cutoff
+    )
+    sites = select(m.Site).order_by(m.Site.code)
+    if site_ids is not None:
+        query = query.where(m.Subject.site_id.in_(site_ids))
+        sites = sites.where(m.Site.id.in_(site_ids))
+    subjects = session.scalars(query.order_by(m.Subject.id)).all()
     ids = {s.id for s in subjects}
-    doc = {
-        "subject": [{c.key: getattr(s, c.key) for c in s.__mapper__.column_attrs} for s in subjects]
+    site_rows = [_columns(site) for site in session.scalars(sites)]
+    doc: dict[str, Any] = {
+        "scope": {"study_wide": site_ids is None, "sites": [r["code"] for r in site_rows]},
+        "site": site_rows,
+        "subject": [_columns(s) for s in subjects],
     }
     lesions = set()
     for model, column in DATE_COLUMNS.items():
@@ -97,8 +118,26 @@ def _snapshot(session: Session, study: m.Study, cutoff: dt.date) -> dict[str, li
     return doc
 
 
+def _read(
+    engine: Engine, name: str, cutoff_date: dt.date, site_ids: frozenset[int] | None
+) -> tuple[int, dict[str, Any]]:
+    """The study id and the snapshot, read in one read-only transaction."""
+    with transaction(engine, read_only=True) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+        study = current_study(session)
+        _refuse_taken(session, study.id, name)
+        return study.id, _snapshot(session, study, cutoff_date, site_ids)
+
+
+def _refuse_taken(session: Session, study_id: int, name: str) -> None:
+    taken = select(m.DataCut.id).where(m.DataCut.study_id == study_id, m.DataCut.name == name)
+    if session.scalar(taken) is not None:
+        raise ConflictError(f"a data cut named {name!r} exists", field="name", value=name)
+
+
 def cut_data(engine: Engine, actor: Actor, name: str, cutoff_date: dt.date) -> DataCutView:
-    """Take and store a data cut (data manager).
+    """Take and store a data cut (data manager; one limited to some sites cuts only those).
 
     Raises
     ------
@@ -106,6 +145,8 @@ def cut_data(engine: Engine, actor: Actor, name: str, cutoff_date: dt.date) -> D
         Empty name, a cut-off in the future.
     ConflictError
         A cut of that name exists.
+    PermissionDeniedError
+        Not a data manager.
     """
     require(actor, roles={"data-manager"})
     if not name or not name.strip():
@@ -114,31 +155,16 @@ def cut_data(engine: Engine, actor: Actor, name: str, cutoff_date: dt.date) -> D
         raise InvalidInputError(
             f"cutoff_date {cutoff_date} is in the future", field="cutoff_date", value=cutoff_date
         )
+    site_ids = role_sites(actor, {"data-manager"})
+    study_id, doc = _read(engine, name, cutoff_date, site_ids)
+    payload = json.dumps(doc, sort_keys=True, default=str, separators=(",", ":"))
+    digest = hashlib.sha256(payload.encode()).hexdigest()
     with transaction(engine) as session:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-        study = current_study(session)
-        taken = select(m.DataCut.id).where(m.DataCut.study_id == study.id, m.DataCut.name == name)
-        if session.scalar(taken) is not None:
-            raise ConflictError(f"a data cut named {name!r} exists", field="name", value=name)
-        doc = _snapshot(session, study, cutoff_date)
-        payload = json.dumps(doc, sort_keys=True, default=str, separators=(",", ":"))
-        digest = hashlib.sha256(payload.encode()).hexdigest()
+        _refuse_taken(session, study_id, name)
         cut = m.DataCut(
-            study_id=study.id, name=name, cutoff_date=cutoff_date, snapshot_json=payload
+            study_id=study_id, name=name, cutoff_date=cutoff_date, snapshot_json=payload
         )
-        session.add(cut)
-        session.flush()
-        # the snapshot itself is not copied into the trail: its SHA-256 stands for it
-        for field, value in (("name", name), ("cutoff_date", cutoff_date), ("sha256", digest)):
-            audit.append(
-                session,
-                actor_username=actor.username,
-                user_id=actor.user_id,
-                action="insert",
-                table_name="data_cut",
-                record_id=cut.id,
-                field=field,
-                new=value,
-            )
-        return DataCutView(cut.id, name, cutoff_date, {k: len(v) for k, v in doc.items()}, digest)
+        audited_insert(session, actor, cut)
+        counts = {k: len(v) for k, v in doc.items() if isinstance(v, list)}
+        sites = tuple(doc["scope"]["sites"])
+        return DataCutView(cut.id, name, cutoff_date, counts, digest, sites, site_ids is None)

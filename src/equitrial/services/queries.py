@@ -3,6 +3,9 @@
 A query is about one field of one record: ``open`` -> ``answered`` (site staff reply) ->
 ``closed`` (the data manager or monitor accepts), or back to ``open`` when the answer does not
 settle it. Every step adds a message to the query's thread and an audit row.
+
+Queries are part of the study's data: once the study database is locked none is opened,
+answered, closed or reopened (:func:`~equitrial.services._base.ensure_study_open`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from equitrial.errors import ConflictError, InvalidInputError
-from equitrial.services._base import audited_insert, audited_update, get, record, subject_of
+from equitrial.services._base import (
+    audited_insert,
+    audited_update,
+    ensure_study_open,
+    get,
+    lock_row,
+    record,
+    subject_of,
+)
 from equitrial.services.auth import ROLES, Actor, require
 from equitrial.services.checks import Finding
 from equitrial.services.subjects import SITE_STAFF
@@ -100,11 +111,14 @@ def open_queries_for(
 
 
 def _query_in_scope(
-    session: Session, actor: Actor, query_id: int, roles: frozenset[str]
+    session: Session, actor: Actor, query_id: int, roles: frozenset[str], *, write: bool = False
 ) -> m.Query:
     query = get(session, m.Query, query_id, "query")
     subject = subject_of(session, record(session, query.table_name, query.record_id))
     require(actor, roles=roles, site=subject.site_id)
+    if write:
+        ensure_study_open(session, subject.study_id)
+        lock_row(session, query)  # two steps on one query at once: the second sees the first
     return query
 
 
@@ -114,7 +128,9 @@ def open_query(
     """Raise a manual query on a field of a record (data manager or monitor)."""
     with transaction(engine) as session:
         obj = record(session, table, record_id)
-        require(actor, roles=REVIEWERS, site=subject_of(session, obj).site_id)
+        subject = subject_of(session, obj)
+        require(actor, roles=REVIEWERS, site=subject.site_id)
+        ensure_study_open(session, subject.study_id)
         if not message or not message.strip():
             raise InvalidInputError("the query message is empty", field="message")
         finding = Finding(field, "manual", message, "implausible")
@@ -135,7 +151,7 @@ def _move(
     to: str,
 ) -> QueryView:
     with transaction(engine) as session:
-        query = _query_in_scope(session, actor, query_id, roles)
+        query = _query_in_scope(session, actor, query_id, roles, write=True)
         if query.status not in allowed_from:
             raise ConflictError(
                 f"query {query.id} is {query.status}; it can become {to} only when "

@@ -4,30 +4,106 @@ A clinical record moves ``entered`` -> ``verified`` (monitor, source data verifi
 ``signed`` (investigator e-signature: the password re-entered and the meaning of the signature)
 -> ``frozen`` (data manager) -> ``locked`` (data manager). A frozen or locked record cannot
 change; once the study's database is locked nothing can.
+
+Two rules hold the workflow together:
+
+- four eyes: nobody verifies values they entered or changed themselves (:func:`verify`);
+- a signature covers the values it was given for: when a signed record returns to ``entered``
+  (an edit, a re-derived value, :func:`unfreeze`), its signature is marked superseded
+  (``superseded_at``). A record has a current signature exactly when it is ``signed``,
+  ``frozen`` or ``locked``; :func:`record_signatures` lists current and superseded ones.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from equitrial.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from equitrial.services._base import (
     RecordView,
+    audited_insert,
     audited_update,
     ensure_study_open,
     get,
+    lock_row,
+    lock_subject,
     record,
+    require_study_wide,
     subject_of,
+    supersede_signatures,
     view_of,
 )
-from equitrial.services.auth import Actor, require, verify_password
+from equitrial.services._derivation import is_derivation
+from equitrial.services.auth import ROLES, Actor, require, verify_password
 from equitrial.services.study import current_study
 from equitrial.store import audit
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
-__all__ = ["freeze", "lock_database", "lock_record", "sign", "unfreeze", "verify"]
+__all__ = [
+    "SignatureView",
+    "freeze",
+    "lock_database",
+    "lock_record",
+    "record_signatures",
+    "sign",
+    "unfreeze",
+    "verify",
+]
+
+
+@dataclass(frozen=True)
+class SignatureView:
+    """One e-signature of a record: who signed, when, what it means, and whether it still
+    covers the record (``superseded_at`` is set when the record changed after signing)."""
+
+    id: int
+    username: str
+    meaning: str
+    signed_at: dt.datetime
+    superseded_at: dt.datetime | None
+
+    @property
+    def current(self) -> bool:
+        """Whether the signature covers the record's present values."""
+        return self.superseded_at is None
+
+
+def _for_step(
+    session: Session, actor: Actor, table: str, record_id: int, roles: frozenset[str]
+) -> m.ClinicalRecordMixin:
+    """The record, checked for role and site, locked for the step (after the study check)."""
+    obj = record(session, table, record_id)
+    subject = subject_of(session, obj)
+    require(actor, roles=roles, site=subject.site_id)
+    ensure_study_open(session, subject.study_id)
+    lock_subject(session, subject)
+    lock_row(session, obj)
+    return obj
+
+
+def _move(
+    session: Session,
+    actor: Actor,
+    obj: m.ClinicalRecordMixin,
+    *,
+    from_status: str,
+    to_status: str,
+    reason: str,
+) -> None:
+    if obj.status != from_status:
+        raise ConflictError(
+            f"{getattr(obj, '__tablename__', 'record')} {obj.id} is {obj.status}; "
+            f"it can become {to_status} only when {from_status}",
+            field="status",
+            value=obj.status,
+        )
+    audited_update(session, actor, obj, {"status": to_status}, reason=reason)
 
 
 def _step(
@@ -41,30 +117,51 @@ def _step(
     to_status: str,
     reason: str,
 ) -> m.ClinicalRecordMixin:
-    obj = record(session, table, record_id)
-    subject = subject_of(session, obj)
-    require(actor, roles=roles, site=subject.site_id)
-    ensure_study_open(session, subject.study_id)
-    if obj.status != from_status:
-        raise ConflictError(
-            f"{table} {record_id} is {obj.status}; "
-            f"it can become {to_status} only when {from_status}",
-            field="status",
-            value=obj.status,
-        )
-    audited_update(session, actor, obj, {"status": to_status}, reason=reason)
+    obj = _for_step(session, actor, table, record_id, roles)
+    _move(session, actor, obj, from_status=from_status, to_status=to_status, reason=reason)
     return obj
 
 
+def _value_authors(session: Session, table: str, record_id: int) -> set[int]:
+    """Users who entered the record or changed one of its values (not its workflow status).
+
+    Values re-derived by the system (:mod:`equitrial.services._derivation`) are not authored.
+    """
+    rows = session.execute(
+        select(m.AuditTrail.user_id, m.AuditTrail.username).where(
+            m.AuditTrail.table_name == table,
+            m.AuditTrail.record_id == str(record_id),
+            m.AuditTrail.action.in_(("insert", "update")),
+            m.AuditTrail.field != "status",
+        )
+    ).all()
+    return {uid for uid, name in rows if uid is not None and not is_derivation(name)}
+
+
 def verify(engine: Engine, actor: Actor, table: str, record_id: int) -> RecordView:
-    """Source data verification by the monitor: ``entered`` -> ``verified``."""
+    """Source data verification by the monitor: ``entered`` -> ``verified``.
+
+    Raises
+    ------
+    PermissionDeniedError
+        Not a monitor of the subject's site, or the monitor entered the record or changed one
+        of its values (four eyes: nobody verifies their own entries).
+    ConflictError
+        The record is not ``entered``.
+    """
     with transaction(engine) as session:
-        obj = _step(
+        obj = _for_step(session, actor, table, record_id, frozenset({"monitor"}))
+        if actor.user_id is not None and actor.user_id in _value_authors(session, table, obj.id):
+            raise PermissionDeniedError(
+                f"user {actor.username!r} entered or changed {table} {record_id} and cannot "
+                "source-verify it; another monitor must",
+                field="actor",
+                value=actor.username,
+            )
+        _move(
             session,
             actor,
-            table,
-            record_id,
-            roles=frozenset({"monitor"}),
+            obj,
             from_status="entered",
             to_status="verified",
             reason="source data verified",
@@ -113,8 +210,7 @@ def sign(
         signature = m.Signature(
             table_name=table, record_id=record_id, user_id=user.id, meaning=meaning
         )
-        session.add(signature)
-        session.flush()
+        audited_insert(session, actor, signature)
         audit.append(
             session,
             actor_username=actor.username,
@@ -148,7 +244,10 @@ def freeze(engine: Engine, actor: Actor, table: str, record_id: int) -> RecordVi
 def unfreeze(
     engine: Engine, actor: Actor, table: str, record_id: int, *, reason: str
 ) -> RecordView:
-    """Send a frozen record back to ``entered`` for a correction (data manager, with a reason)."""
+    """Send a frozen record back to ``entered`` for a correction (data manager, with a reason).
+
+    The record's signature is marked superseded: an ``entered`` record is unsigned.
+    """
     with transaction(engine) as session:
         obj = _step(
             session,
@@ -160,6 +259,7 @@ def unfreeze(
             to_status="entered",
             reason=reason,
         )
+        supersede_signatures(session, actor, obj, reason=f"record unfrozen: {reason}")
         return view_of(obj)
 
 
@@ -188,11 +288,19 @@ def lock_record(engine: Engine, actor: Actor, table: str, record_id: int) -> Rec
 
 
 def lock_database(engine: Engine, actor: Actor, *, reason: str) -> RecordView:
-    """Lock the study database (data manager): from now on no record of the study can change."""
-    require(actor, roles={"data-manager"})
+    """Lock the study database: from now on no record of the study can change.
+
+    Needs a study-wide data manager (a data manager of some sites only may not lock the whole
+    study). On PostgreSQL the lock takes the study's lock exclusively
+    (:func:`~equitrial.services._base.ensure_study_open`): it waits for every write that
+    checked the study open to commit, and every later write waits for the lock and is then
+    refused. Emergency unblinding, data cuts, reads and user administration stay allowed.
+    """
+    require_study_wide(actor, {"data-manager"})
     with transaction(engine) as session:
         study = current_study(session)
-        ensure_study_open(session, study.id)
+        ensure_study_open(session, study.id, exclusive=True)
+        session.refresh(study)  # read before the lock was granted
         audited_update(session, actor, study, {"locked_at": m.utcnow()}, reason=reason)
         audit.append(
             session,
@@ -204,3 +312,22 @@ def lock_database(engine: Engine, actor: Actor, *, reason: str) -> RecordView:
             reason=reason,
         )
         return view_of(study)
+
+
+def record_signatures(
+    engine: Engine, actor: Actor, table: str, record_id: int
+) -> list[SignatureView]:
+    """The e-signatures of a record, oldest first, current and superseded (any role at the
+    subject's site)."""
+    with transaction(engine, read_only=True) as session:
+        obj = record(session, table, record_id)
+        require(actor, roles=ROLES, site=subject_of(session, obj).site_id)
+        rows = session.execute(
+            select(m.Signature, m.User.username)
+            .join(m.User, m.User.id == m.Signature.user_id)
+            .where(m.Signature.table_name == table, m.Signature.record_id == record_id)
+            .order_by(m.Signature.id)
+        ).all()
+        return [
+            SignatureView(s.id, name, s.meaning, s.signed_at, s.superseded_at) for s, name in rows
+        ]

@@ -15,7 +15,7 @@ from equitrial.errors import ConflictError, NotFoundError
 from equitrial.protocol import Protocol, load_protocol, protocol_from_dict
 from equitrial.services._allocation_list import check_seed, fresh_seed, write_list
 from equitrial.services._amendment import Amendment, plan_amendment
-from equitrial.services._base import audited_insert, audited_update
+from equitrial.services._base import audited_insert, audited_update, ensure_study_open
 from equitrial.services.auth import Actor, require
 from equitrial.store import models as m
 from equitrial.store.db import transaction
@@ -185,6 +185,7 @@ def load_study(
                     value=protocol.study.version,
                 )
             return _view(study)
+        ensure_study_open(session, study.id, exclusive=True)  # no amendment after the lock
         amendment = plan_amendment(session, study, study_protocol(study), protocol)
         changes = {
             "title": protocol.study.title,

@@ -1,0 +1,247 @@
+"""Derived values derived again when the records they depend on arrive or change.
+
+Derived values are computed from :mod:`equitrial.clinical`, never typed. Some depend on other
+records of the same subject:
+
+- an adverse event's ``treatment_emergent`` on the subject's first dose date;
+- a lab result's ``ctcae_grade`` on its baseline (the subject's earliest earlier result of the
+  same test, used when in the same unit);
+- a tumour assessment's responses on every measurement of the same reader (baseline, nadir,
+  new lesions confirmed later).
+
+When a dose, a lab result or a lesion measurement is saved (entered or edited), the records that
+depend on it are derived again in the SAME transaction. A value that changes is written through
+:func:`~equitrial.services._base.revise_record` by :func:`derivation_actor` (audit username
+``"system:derive (<user>)"`` with the user id of the user whose change caused it) and a reason
+naming the cause (``"first dose date is 2024-03-04: dose 12 recorded"``). Like any change, it
+sends a verified or signed record back to ``entered`` and supersedes its signature.
+
+A frozen or locked dependent record is NOT changed (a locked record never changes): a query is
+opened on the derived field instead (rule ``"derivation"``, one open query per record and field),
+naming the value it now derives to, so the data manager can unfreeze the record and save it
+again (the save derives the value) or, for a locked record, document the discrepancy.
+
+The callers hold the subject's row lock (:func:`~equitrial.services._base.lock_subject`), so the
+dependent records are not being written by another transaction meanwhile.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Collection, Mapping
+from typing import Any, Final, cast
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from equitrial.clinical import recist
+from equitrial.clinical.ctcae import grade_lab
+from equitrial.services._base import EDITABLE_STATUSES, revise_record
+from equitrial.services.auth import Actor
+from equitrial.services.checks import Finding
+from equitrial.services.queries import open_queries_for
+from equitrial.store import models as m
+
+__all__ = [
+    "DERIVATION_PREFIX",
+    "derivation_actor",
+    "first_dose_date",
+    "is_derivation",
+    "lab_grade",
+    "reader_lesions",
+    "rederive_adverse_events",
+    "rederive_responses",
+    "regrade_labs",
+    "response_values",
+    "timepoints",
+]
+
+DERIVATION_PREFIX: Final = "system:derive"
+"""Start of the audit username of a value derived again by the system."""
+
+
+def derivation_actor(actor: Actor) -> Actor:
+    """The system, deriving values again because of ``actor``'s change (same user id)."""
+    return dataclasses.replace(actor, username=f"{DERIVATION_PREFIX} ({actor.username})")
+
+
+def is_derivation(username: str) -> bool:
+    """Whether an audit row's username is the system's derivation (:func:`derivation_actor`)."""
+    return username.startswith(DERIVATION_PREFIX)
+
+
+def _apply(
+    session: Session, actor: Actor, obj: Any, derived: Mapping[str, Any], reason: str
+) -> None:
+    """Write the derived values of a dependent record that changed (a query if frozen/locked)."""
+    stale = {k: v for k, v in derived.items() if getattr(obj, k) != v}
+    if not stale:
+        return
+    system = derivation_actor(actor)
+    if obj.status in EDITABLE_STATUSES:
+        revise_record(session, system, obj, stale, reason=f"derived again: {reason}")
+        return
+    for name, value in stale.items():
+        pending = select(m.Query.id).where(
+            m.Query.table_name == obj.__tablename__,
+            m.Query.record_id == obj.id,
+            m.Query.field == name,
+            m.Query.rule == "derivation",
+            m.Query.status != "closed",
+        )
+        if session.scalar(pending) is not None:
+            continue
+        how = "unfreeze it and save it again" if obj.status == "frozen" else "document it"
+        message = (
+            f"{name} now derives to {value!r} (stored: {getattr(obj, name)!r}; {reason}); "
+            f"the record is {obj.status} and was not changed: {how}"
+        )
+        open_queries_for(
+            session, system, obj, [Finding(name, "derivation", message, "implausible")]
+        )
+
+
+# -- adverse events: treatment-emergent from the first dose ------------------------------------
+
+
+def first_dose_date(session: Session, subject_id: int) -> dt.date | None:
+    """The date of the subject's first dose (``None`` before any dose)."""
+    return session.scalar(select(func.min(m.Dose.date)).where(m.Dose.subject_id == subject_id))
+
+
+def is_treatment_emergent(start_date: dt.date, first_dose: dt.date | None) -> bool:
+    """An AE is treatment-emergent when it starts on or after the first dose."""
+    return first_dose is not None and start_date >= first_dose
+
+
+def rederive_adverse_events(session: Session, actor: Actor, subject_id: int, *, cause: str) -> None:
+    """Derive ``treatment_emergent`` of the subject's AEs again (after a dose was saved)."""
+    first = first_dose_date(session, subject_id)
+    events = session.scalars(
+        select(m.AdverseEvent)
+        .where(m.AdverseEvent.subject_id == subject_id)
+        .order_by(m.AdverseEvent.id)
+    ).all()
+    for event in events:
+        derived = {"treatment_emergent": is_treatment_emergent(event.start_date, first)}
+        _apply(session, actor, event, derived, f"first dose date is {first}: {cause}")
+
+
+# -- lab results: CTCAE grade against the baseline --------------------------------------------
+
+
+def lab_grade(session: Session, lab: m.LabResult) -> int | None:
+    """The CTCAE grade of a lab result against its baseline: the subject's earliest earlier
+    result of the same test (the stored rows, the result itself left out), if in the same unit.
+    """
+    earlier = select(m.LabResult.value, m.LabResult.unit).where(
+        m.LabResult.subject_id == lab.subject_id,
+        m.LabResult.test == lab.test,
+        m.LabResult.collected_at < lab.collected_at,
+    )
+    if lab.id is not None:
+        earlier = earlier.where(m.LabResult.id != lab.id)
+    first = session.execute(earlier.order_by(m.LabResult.collected_at).limit(1)).first()
+    baseline = first[0] if first is not None and first[1] == lab.unit else None
+    return grade_lab(lab.test, lab.value, lab.unit, lln=lab.lln, uln=lab.uln, baseline=baseline)
+
+
+def regrade_labs(
+    session: Session,
+    actor: Actor,
+    subject_id: int,
+    tests: Collection[str],
+    *,
+    cause: str,
+    skip: int,
+) -> None:
+    """Grade the subject's other results of ``tests`` again (after result ``skip`` was saved)."""
+    labs = session.scalars(
+        select(m.LabResult)
+        .where(
+            m.LabResult.subject_id == subject_id,
+            m.LabResult.test.in_(tests),
+            m.LabResult.id != skip,
+        )
+        .order_by(m.LabResult.collected_at, m.LabResult.id)
+    ).all()
+    for lab in labs:
+        derived = {"ctcae_grade": lab_grade(session, lab)}
+        _apply(session, actor, lab, derived, f"baseline of {lab.test!r} re-read: {cause}")
+
+
+# -- tumour assessments: RECIST 1.1 over the reader's series ----------------------------------
+
+
+def reader_lesions(session: Session, subject_id: int, reader: str) -> dict[str, m.Lesion]:
+    """The subject's lesions followed by ``reader``, by lesion code."""
+    rows = session.scalars(
+        select(m.Lesion).where(m.Lesion.subject_id == subject_id, m.Lesion.reader == reader)
+    )
+    return {lesion.lesion_code: lesion for lesion in rows}
+
+
+def timepoints(
+    session: Session, lesions: Mapping[str, m.Lesion], reader: str
+) -> dict[dt.date, recist.TimepointAssessment]:
+    """RECIST 1.1 responses at every post-baseline date of the reader's stored measurements
+    (the baseline, the reader's first date, has none)."""
+    by_id = {lesion.id: code for code, lesion in lesions.items()}
+    stored = session.scalars(
+        select(m.LesionMeasurement).where(
+            m.LesionMeasurement.lesion_id.in_(by_id), m.LesionMeasurement.reader == reader
+        )
+    ).all()
+    measurements = [
+        recist.LesionMeasurement(
+            by_id[x.lesion_id],
+            x.assessment_date,
+            cast(Any, reader),
+            cast(Any, x.measurement_status),
+            x.diameter_mm,
+        )
+        for x in stored
+    ]
+    if not measurements:
+        return {}
+    records = [
+        recist.Lesion(c, le.organ, le.nodal, cast(Any, le.role)) for c, le in lesions.items()
+    ]
+    result = recist.assess_patient(
+        records,
+        measurements,
+        reader=cast(Any, reader),
+        reference_date=min(x.date for x in measurements),
+        confirmation_required=False,
+    )
+    return {t.date: t for t in result.timepoints}
+
+
+def response_values(timepoint: recist.TimepointAssessment | None) -> dict[str, Any]:
+    """The derived columns of a tumour assessment (all empty at baseline)."""
+    return {
+        "target_response": None if timepoint is None else timepoint.target,
+        "non_target_response": None if timepoint is None else timepoint.non_target,
+        "new_lesions": False if timepoint is None else timepoint.new_lesions,
+        "overall_response": None if timepoint is None else timepoint.overall,
+    }
+
+
+def rederive_responses(
+    session: Session, actor: Actor, subject_id: int, reader: str, *, cause: str, skip: int | None
+) -> None:
+    """Derive the responses of the reader's tumour assessments of the subject again."""
+    points = timepoints(session, reader_lesions(session, subject_id, reader), reader)
+    assessments = session.scalars(
+        select(m.TumourAssessment)
+        .where(
+            m.TumourAssessment.subject_id == subject_id,
+            m.TumourAssessment.reader == reader,
+            m.TumourAssessment.id != (skip if skip is not None else -1),
+        )
+        .order_by(m.TumourAssessment.assessment_date)
+    ).all()
+    for assessment in assessments:
+        derived = response_values(points.get(assessment.assessment_date))
+        _apply(session, actor, assessment, derived, f"{reader} RECIST series changed: {cause}")
