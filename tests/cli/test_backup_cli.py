@@ -10,6 +10,7 @@ key, and the target untouched.
 from __future__ import annotations
 
 import json
+import re
 import stat
 import subprocess
 from collections.abc import Callable
@@ -91,7 +92,9 @@ def _before_trailer(data: bytes) -> bytes:
 def _altered(data: bytes) -> bytes:
     lines = data.splitlines(keepends=True)
     i = next(i for i, line in enumerate(lines) if line.startswith(b'{"table":"subject"'))
-    lines[i] = lines[i].replace(b'"screening_number":"SCR-000"', b'"screening_number":"SCR-666"')
+    altered = re.sub(rb'"screening_number":"[^"]*"', b'"screening_number":"SCR-666"', lines[i])
+    assert altered != lines[i]  # the alteration must change a byte, or the test proves nothing
+    lines[i] = altered
     return b"".join(lines)
 
 
