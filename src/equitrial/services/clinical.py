@@ -3,7 +3,10 @@
 Each save runs the form's edit checks (:mod:`equitrial.services.checks`): impossible values are
 refused, implausible ones are saved and open a query. Derived values are computed here from
 :mod:`equitrial.clinical`, never typed: the visit window status, the AE's SOC, immune-related
-category and treatment-emergent flag, the lab result's CTCAE grade.
+category and treatment-emergent flag, the lab result's CTCAE grade; and the records that depend
+on the one saved are derived again (:mod:`equitrial.services._derivation`). A dose needs a
+randomized subject and a kit dispensed to it. Every write locks the subject row first
+(:func:`~equitrial.services._base.lock_subject`), so one subject's writes are serialized.
 """
 
 from __future__ import annotations
