@@ -194,3 +194,16 @@ def test_the_amendment_says_what_changed(trial, tmp_path):
     assert view.to_dict()["amendment"]["new_version"] == "2.0"
     # loading the same version again changes nothing and reports no amendment
     assert study.load_study(trial.engine, trial["admin"], amended).amendment is None
+
+
+def test_the_screening_number_rule_cannot_change_once_subjects_are_enrolled(trial, tmp_path):
+    rule = (
+        "# [enrolment]\n# screening_number_digits = 3",
+        "[enrolment]\nscreening_number_digits = 3",
+    )
+    _eligible(trial, "7")
+    before = _state(trial.engine)
+    with pytest.raises(ConflictError, match="enrolment") as error:
+        study.load_study(trial.engine, trial["admin"], _amended(tmp_path, "1.1", rule))
+    assert error.value.field == "enrolment"
+    assert _state(trial.engine) == before  # "7" stays comparable with a new "007"

@@ -7,7 +7,9 @@ transaction. It refuses (nothing is written):
   list was generated from them when the study was first loaded;
 - a stratification level or factor removed (or renamed: removed and added) while an enrolled
   subject uses it, naming the factor, the level and how many subjects use it;
-- a stratification factor added while subjects are enrolled (their strata would be incomplete).
+- a stratification factor added while subjects are enrolled (their strata would be incomplete);
+- a change of ``[enrolment]`` (the screening-number rule) while subjects are enrolled: the stored
+  numbers were normalized by the loaded rule, and duplicates are found by comparing them.
 
 A removed level that no subject uses is allowed: its free slots stay in the list, unreachable,
 since enrolment only accepts the levels the current protocol lists. A new level (or, with no
@@ -110,8 +112,9 @@ def plan_amendment(session: Session, study: m.Study, old: Protocol, new: Protoco
     Raises
     ------
     ConflictError
-        Arms or randomization changed; a level or factor in use removed; a factor added while
-        subjects are enrolled. Every problem is listed, ``field`` names the first.
+        Arms or randomization changed; a level or factor in use removed; a factor added or the
+        ``[enrolment]`` rule changed while subjects are enrolled. Every stratification problem
+        is listed, ``field`` names the first.
     """
     _refuse_list_changes(old, new)
     before, after = old.stratification_levels(), new.stratification_levels()
@@ -122,6 +125,13 @@ def plan_amendment(session: Session, study: m.Study, old: Protocol, new: Protoco
         if level not in after.get(factor, ())
     ]
     added = tuple(f for f in after if f not in before)
+    if enrolled and old.enrolment != new.enrolment:
+        raise ConflictError(
+            f"protocol version {new.study.version} changes [enrolment] while {enrolled} subjects "
+            "are enrolled: their stored screening numbers follow the loaded rule, so duplicates "
+            "could no longer be recognized",
+            field="enrolment",
+        )
     if enrolled:
         problems += [(f, f"{f} is added but {enrolled} enrolled subjects lack it") for f in added]
     if problems:
