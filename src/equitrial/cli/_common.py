@@ -30,7 +30,6 @@ __all__ = [
     "install_strict_stdin",
     "load",
     "print_json",
-    "read_stdin_line",
     "report",
 ]
 
@@ -138,26 +137,6 @@ def install_strict_stdin() -> None:
     if stream is None or isinstance(stream, StrictStdin) or not hasattr(stream, "buffer"):
         return
     sys.stdin = StrictStdin(stream.buffer, encoding="utf-8", errors="strict")
-
-
-def read_stdin_line(what: str = "value") -> str:
-    """The first line of stdin without its line end, as checked text (``what`` names it).
-
-    Raises
-    ------
-    InvalidInputError
-        ``field="stdin"``: stdin is not UTF-8, holds NUL or a control character, the line is
-        longer than :data:`MAX_STDIN_LINE` characters, or nothing was given.
-    """
-    try:
-        line = sys.stdin.readline()
-    except UnicodeDecodeError:
-        raise InvalidInputError("stdin is not valid UTF-8 text", field="stdin") from None
-    check_text_line(line)
-    line = line.rstrip("\r\n")
-    if not line:
-        raise InvalidInputError(f"no {what} given on the first line of stdin", field="stdin")
-    return line
 
 
 def load(path: Path) -> Protocol:

@@ -8,7 +8,7 @@ leaves neither the record nor its audit rows behind.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from equitrial.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from equitrial.errors import ConflictError, InvalidInputError, NotFoundError
 from equitrial.store import audit
 from equitrial.store import models as m
 
@@ -42,9 +42,7 @@ __all__ = [
     "lock_row",
     "lock_subject",
     "record",
-    "require_study_wide",
     "revise_record",
-    "role_sites",
     "subject_of",
     "supersede_signatures",
     "today",
@@ -326,33 +324,6 @@ def supersede_signatures(session: Session, actor: Actor, obj: Any, *, reason: st
     for signature in current:
         audited_update(session, actor, signature, {"superseded_at": at}, reason=reason)
     return len(current)
-
-
-def role_sites(actor: Actor, roles: Collection[str]) -> frozenset[int] | None:
-    """The sites at which ``actor`` holds one of ``roles``: ``None`` for every site (a
-    study-wide membership), an empty set when it holds none of them."""
-    wanted = set(roles)
-    if actor.memberships:
-        sites = {site for role, site in actor.memberships if role in wanted}
-        if None in sites:
-            return None
-        return frozenset(site for site in sites if site is not None)
-    if not wanted & actor.roles:
-        return frozenset()
-    return actor.site_ids
-
-
-def require_study_wide(actor: Actor, roles: Collection[str]) -> None:
-    """Raise :class:`PermissionDeniedError` unless ``actor`` holds one of ``roles`` for the whole
-    study (a membership without a site): a role held at some sites does not cover study-wide
-    actions such as the database lock."""
-    if role_sites(actor, roles) is not None:
-        raise PermissionDeniedError(
-            f"user {actor.username!r} needs one of the roles {', '.join(sorted(roles))} "
-            "for the whole study (a role held at some sites only does not allow this)",
-            field="actor",
-            value=actor.username,
-        )
 
 
 RECORD_MODELS: dict[str, type[m.ClinicalRecordMixin]] = {

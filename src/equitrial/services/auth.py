@@ -62,6 +62,7 @@ __all__ = [
     "is_unblinded",
     "normalize_username",
     "require",
+    "require_study_wide",
     "system_actor",
     "verify_password",
 ]
@@ -200,11 +201,22 @@ class Actor:
             return False
         return site_id is None or self.site_ids is None or site_id in self.site_ids
 
+    def sites_with(self, roles: Iterable[str]) -> frozenset[int] | None:
+        """The sites at which the actor holds one of ``roles``: ``None`` for every site (a
+        study-wide membership), an empty set when it holds none of them."""
+        wanted = set(roles)
+        if self.memberships:
+            sites = {site for role, site in self.memberships if role in wanted}
+            if None in sites:
+                return None
+            return frozenset(site for site in sites if site is not None)
+        if not wanted & self.roles:
+            return frozenset()
+        return self.site_ids
+
     def has_study_wide(self, role: str) -> bool:
         """Whether the actor holds ``role`` at every site (a membership without a site)."""
-        if self.memberships:
-            return (role, None) in self.memberships
-        return role in self.roles and self.site_ids is None
+        return self.sites_with({role}) is None
 
 
 def is_unblinded(actor: Actor) -> bool:
@@ -215,6 +227,19 @@ def is_unblinded(actor: Actor) -> bool:
 def is_system(actor: Actor) -> bool:
     """Whether ``actor`` is the operator (:func:`system_actor`), not a logged-in user."""
     return actor.user_id is None
+
+
+def require_study_wide(actor: Actor, roles: Collection[str]) -> None:
+    """Raise :class:`PermissionDeniedError` unless ``actor`` holds one of ``roles`` for the whole
+    study (a membership without a site): a role held at some sites does not cover study-wide
+    actions such as the database lock."""
+    if actor.sites_with(roles) is not None:
+        raise PermissionDeniedError(
+            f"user {actor.username!r} needs one of the roles {', '.join(sorted(roles))} "
+            "for the whole study (a role held at some sites only does not allow this)",
+            field="actor",
+            value=actor.username,
+        )
 
 
 def require(actor: Actor, *, roles: Collection[str], site: int | None = None) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from equitrial.errors import ConflictError, InvalidInputError
-from equitrial.services._base import audited_insert, role_sites, today
+from equitrial.services._base import audited_insert, today
 from equitrial.services.auth import Actor, require
 from equitrial.services.study import current_study
 from equitrial.store import models as m
@@ -155,7 +155,7 @@ def cut_data(engine: Engine, actor: Actor, name: str, cutoff_date: dt.date) -> D
         raise InvalidInputError(
             f"cutoff_date {cutoff_date} is in the future", field="cutoff_date", value=cutoff_date
         )
-    site_ids = role_sites(actor, {"data-manager"})
+    site_ids = actor.sites_with({"data-manager"})
     study_id, doc = _read(engine, name, cutoff_date, site_ids)
     payload = json.dumps(doc, sort_keys=True, default=str, separators=(",", ":"))
     digest = hashlib.sha256(payload.encode()).hexdigest()

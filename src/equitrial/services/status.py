@@ -33,13 +33,12 @@ from equitrial.services._base import (
     lock_row,
     lock_subject,
     record,
-    require_study_wide,
     subject_of,
     supersede_signatures,
     view_of,
 )
 from equitrial.services._derivation import is_derivation
-from equitrial.services.auth import ROLES, Actor, require, verify_password
+from equitrial.services.auth import ROLES, Actor, require, require_study_wide, verify_password
 from equitrial.services.study import current_study
 from equitrial.store import audit
 from equitrial.store import models as m
