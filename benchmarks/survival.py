@@ -5,7 +5,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/survival.py            # 1e5 and 1e6 subjects
     .venv/bin/python benchmarks/survival.py --sizes 100000
 
-The data follow ../shared/reference/benchmarks.md: a binary group, exponential times with mean
+The data: a binary group, exponential times with mean
 10 (x1.1 in group 1) rounded to 0.1 (heavy ties), uniform censoring on (0, 30). All three
 implementations fit the same data in the same run; R's ``survival`` runs when ``Rscript`` is on
 the PATH (it reads the data from a binary file; only the fitting calls are timed, with R's own

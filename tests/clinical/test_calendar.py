@@ -1,7 +1,7 @@
 """Study calendar: study days (CDISC SDTMIG), visit schedules, windows and overdue visits.
 
 References used below:
-- SDTMIG v3.4 section 4.4.4 (study day), as summarised in /work/shared/reference/cdisc.md:
+- SDTMIG v3.4 section 4.4.4 (study day), CDISC SDTM Implementation Guide v3.4:
   "--DY = date - reference start date + 1 when on/after the reference date, date - reference
   date when before; there is no day 0".
 - CDISC Pilot 01 SDTM datasets (cdisc-org/sdtm-adam-pilot-project @ 47dc0786, files

@@ -1,7 +1,8 @@
 """Every cut point of every CTCAE v5.0 lab term, in each accepted unit.
 
 Reference: NCI CTCAE v5.0 (27 Nov 2017) grade texts as transcribed in pharmaverse admiral's
-``ncictcaev5.json`` (``/work/shared/reference/ctcae.md``). The tables below are transcribed
+``ncictcaev5.json`` (NCI CTCAE v5.0 (2017), as in pharmaverse admiral's ncictcaev5.json). The
+tables below are transcribed
 from those texts by hand and quote them; they do NOT read ``ctcae_5.0.json``, so the tests are
 independent of the data file. An oracle in this file grades from the table: the highest grade
 whose cut the value meets, 0 if none. Each cut is tested just below, exactly at and just above

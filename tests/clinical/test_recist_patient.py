@@ -1,7 +1,9 @@
 """RECIST 1.1 multi-visit scenarios through assess_patient (lesion records in, responses out).
 
 Reference: Eisenhauer EA et al. Eur J Cancer 2009;45:228-247 (sections 4.3-4.4, Tables 1-3),
-transcribed in /work/shared/reference/recist.md. Each expected response is worked out by hand from
+transcribed in the RECIST 1.1 paper (Eisenhauer et al., Eur J Cancer 2009;45:228-47) and the
+iRECIST paper (Seymour et al., Lancet Oncol 2017;18:e143-52). Each expected response is worked out
+by hand from
 the quoted criterion in the comment.
 """
 

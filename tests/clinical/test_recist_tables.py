@@ -1,7 +1,9 @@
 """RECIST 1.1 Tables 1, 2 and 3, row by row.
 
 Reference: Eisenhauer EA et al. Eur J Cancer 2009;45:228-247, Tables 1-3, as transcribed in
-/work/shared/reference/recist.md sections 5, 6 and 8 (source [S1]). Each parametrize id quotes the
+the RECIST 1.1 paper (Eisenhauer et al., Eur J Cancer 2009;45:228-47) and the iRECIST paper
+(Seymour et al., Lancet Oncol 2017;18:e143-52) sections 5, 6 and 8 (source [S1]). Each parametrize
+id quotes the
 row "target | non-target | new lesions -> overall" (Tables 1-2) or "first | subsequent -> best"
 (Table 3).
 """

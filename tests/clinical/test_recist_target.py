@@ -1,7 +1,9 @@
 """RECIST 1.1 target and non-target responses at one time point, every cut point.
 
 Reference: Eisenhauer EA et al. Eur J Cancer 2009;45:228-247, section 4.3.1-4.3.2, as transcribed
-in /work/shared/reference/recist.md sections 2-3 ([S1]; [S3] = RECIST Working Group FAQ). The
+in the RECIST 1.1 paper (Eisenhauer et al., Eur J Cancer 2009;45:228-47) and the iRECIST paper
+(Seymour et al., Lancet Oncol 2017;18:e143-52) sections 2-3 ([S1]; [S3] = RECIST Working Group
+FAQ). The
 expected responses follow from the quoted criterion by hand arithmetic given in each comment.
 """
 

@@ -1,6 +1,6 @@
 """equitrial.design.sequential against published tables.
 
-Sources (quoted in /work/shared/reference/statistics.md, "Group-sequential boundaries"):
+Sources (quoted in the published sources named below, "Group-sequential boundaries"):
 
 - rpact 3.3.4 table, equally spaced looks, one-sided alpha = 0.025, 80 % power: z-boundaries
   and inflation factors printed to 4 decimals (tolerance 5e-5 absolute), cumulative alpha spent

@@ -1,6 +1,6 @@
 # Reference values for tests/design/test_simulate_survival.py: rpact's group-sequential survival
 # simulation (log-rank test at planned event counts) on the design of
-# /work/shared/reference/benchmarks.md, under the null and under an alternative.
+# the benchmark design of benchmarks/, under the null and under an alternative.
 # Run from the repository root: Rscript tests/reference/simulate.R
 library(rpact)
 library(jsonlite)

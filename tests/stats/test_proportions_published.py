@@ -1,4 +1,4 @@
-"""equitrial.stats.proportions against published tables (see ../shared/reference/statistics.md).
+"""equitrial.stats.proportions against published tables (see the published sources named below).
 
 Tolerance: the printed decimals. A published 4-decimal value must equal ours rounded to 4
 decimals (3 decimals likewise).

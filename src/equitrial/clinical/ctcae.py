@@ -14,7 +14,7 @@ CTCAE version is a new data file, read with :func:`load_criteria`.
 - :func:`immune_category`: the immune-related AE category of a term (checkpoint inhibitors).
 
 Reference values: the grade texts of NCI CTCAE v5.0 as transcribed in pharmaverse admiral's
-``ncictcaev5.json`` (``/work/shared/reference/ctcae.md``); the tests quote them.
+``data-raw/adlb_grading/ncictcaev5.json``; the tests quote them.
 """
 
 from __future__ import annotations
