@@ -23,6 +23,7 @@ from equitrial.services import clinical, subjects
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
+STRATA = {"braf_v600": "mutant", "ecog_ps": "0", "m_stage_ldh": "M0-M1b, normal LDH"}
 DAY = dt.date(2024, 3, 1)
 ROUNDS = 6
 
@@ -67,7 +68,9 @@ def _two_other_grades(grade):
 
 @pytest.fixture
 def ae(trial):
-    s = subjects.enrol(trial.engine, trial["coordinator"], "A", "CE-1", consent_date=DAY)
+    s = subjects.enrol(
+        trial.engine, trial["coordinator"], "A", "CE-1", consent_date=DAY, strata=STRATA
+    )
     return clinical.report_adverse_event(
         trial.engine, trial["coordinator"], s.id, term="Fatigue", grade=1, start_date=DAY
     )

@@ -15,18 +15,19 @@ from sqlalchemy import func, select
 
 from equitrial.errors import PermissionDeniedError
 from equitrial.services import clinical, datacut, queries, status, subjects, users
-from equitrial.services.auth import actor_for, system_actor
+from equitrial.services.auth import actor_for
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
 PASSWORD = "correct horse battery"
+STRATA = {"braf_v600": "mutant", "ecog_ps": "0", "m_stage_ldh": "M0-M1b, normal LDH"}
 DAY = dt.date(2024, 3, 1)
 
 
 @pytest.fixture
 def dm_a(trial):
     """A data manager of site A only."""
-    users.add_user(trial.engine, system_actor(), "dm-a", PASSWORD, ["data-manager"], site="A")
+    users.add_user(trial.engine, trial["admin"], "dm-a", PASSWORD, ["data-manager"], site="A")
     with transaction(trial.engine, read_only=True) as session:
         return actor_for(session, session.scalar(select(m.User).where(m.User.username == "dm-a")))
 
@@ -35,7 +36,9 @@ def dm_a(trial):
 def world(trial):
     out = {}
     for site, who in (("A", "coordinator"), ("B", "coordinator@B")):
-        s = subjects.enrol(trial.engine, trial[who], site, f"{site}-1", consent_date=DAY)
+        s = subjects.enrol(
+            trial.engine, trial[who], site, f"{site}-1", consent_date=DAY, strata=STRATA
+        )
         ae = clinical.report_adverse_event(
             trial.engine, trial[who], s.id, term="Fatigue", grade=1, start_date=DAY
         )

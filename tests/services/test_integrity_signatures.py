@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from equitrial.errors import PermissionDeniedError
 from equitrial.services import clinical, randomize, status, subjects, users
-from equitrial.services.auth import actor_for, system_actor
+from equitrial.services.auth import actor_for
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
@@ -27,8 +27,12 @@ MEANING = "I approve these data"
 @pytest.fixture
 def both(trial):
     """A user who is a coordinator at site A and a monitor at every site."""
-    users.add_user(trial.engine, system_actor(), "coord-mon", PASSWORD, ["coordinator"], site="A")
-    users.grant_role(trial.engine, system_actor(), "coord-mon", "monitor")
+    users.add_user(trial.engine, trial["admin"], "coord-mon", PASSWORD, ["coordinator"], site="A")
+    # separation of duties refuses this pair through the services; the four-eyes rule of
+    # status.verify must hold even for an account an insider gave both roles in SQL
+    with transaction(trial.engine) as session:
+        user = session.scalar(select(m.User).where(m.User.username == "coord-mon"))
+        session.add(m.RoleMembership(user_id=user.id, role="monitor", site_id=None))
     with transaction(trial.engine, read_only=True) as session:
         return actor_for(
             session, session.scalar(select(m.User).where(m.User.username == "coord-mon"))
