@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -23,7 +24,7 @@ from equitrial.services.auth import system_actor
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
-PROTOCOL = "examples/melanoma-pembrolizumab/protocol.toml"
+PROTOCOL = Path(__file__).parents[2] / "examples" / "melanoma-pembrolizumab" / "protocol.toml"
 COMMITMENT = re.compile(r"hmac-sha256 ([0-9a-f]{64}) salt ([0-9a-f]{64})")
 
 
