@@ -343,6 +343,9 @@ REFUSED = {
     "randomize.randomize": lambda t, w: randomize.randomize(
         t.engine, t["coordinator"], w["waiting"]
     ),
+    "subjects.correct_strata": lambda t, w: subjects.correct_strata(
+        t.engine, t["coordinator"], w["screening"], {"ecog_ps": "1"}, reason="misread"
+    ),
     "status.lock_database": lambda t, w: status.lock_database(
         t.engine, t["data-manager"], reason="again"
     ),
