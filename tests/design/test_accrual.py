@@ -1,0 +1,60 @@
+"""Expected accrual after the first patient in (equitrial.design.accrual).
+
+Checked against closed forms at a constant rate, where the first patient's time does not
+matter (``E[T_n - T_1] = (n - 1) / rate``; enrolled = 1 + E[min(Poisson(rate t), n - 1)],
+summed term by term here), and against the simulator's own arrivals (Monte Carlo, 4 SE).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from equitrial.design._sim_accrual import arrival_times
+from equitrial.design.accrual import AccrualModel, expected_accrual_months, expected_enrolled
+from equitrial.errors import InvalidInputError
+
+FLAGSHIP = AccrualModel(n_patients=300, n_sites=50, ramp_months=6.0, rate_per_site=0.5)
+
+
+@pytest.mark.parametrize(("n", "rate"), [(2, 1.0), (40, 3.5), (300, 25.0)])
+def test_constant_rate_duration_is_n_minus_one_gaps(n: int, rate: float) -> None:
+    model = AccrualModel(n_patients=n, n_sites=5, ramp_months=0.0, rate_per_site=rate / 5)
+    assert expected_accrual_months(model) == pytest.approx((n - 1) / rate, rel=1e-6)
+
+
+@pytest.mark.parametrize("t", [0.0, 0.3, 2.0, 7.5, 40.0])
+def test_constant_rate_enrolment_is_a_capped_poisson(t: float) -> None:
+    n, rate = 30, 4.0
+    model = AccrualModel(n_patients=n, n_sites=1, ramp_months=0.0, rate_per_site=rate)
+    k = np.arange(0, 2000)
+    expected = 1.0 + float(np.sum(np.minimum(k, n - 1) * stats.poisson.pmf(k, rate * t)))
+    assert expected_enrolled(model, t) == pytest.approx(expected, rel=1e-6)
+
+
+def test_before_and_at_the_first_patient() -> None:
+    assert expected_enrolled(FLAGSHIP, [-0.5, 0.0]).tolist() == [0.0, 1.0]
+
+
+def test_flagship_agrees_with_the_simulated_arrivals() -> None:
+    arrivals = arrival_times(np.random.default_rng(20261202), 20_000, 300, 50, 6.0, 0.5)
+    entry = arrivals - arrivals[:, :1]
+    for t in (1.0, 6.0, 12.0):
+        counts = np.sum(entry <= t, axis=1)
+        se = counts.std(ddof=1) / math.sqrt(counts.size)
+        assert abs(float(expected_enrolled(FLAGSHIP, t)) - counts.mean()) < 4 * se
+    last = entry[:, -1]
+    se = last.std(ddof=1) / math.sqrt(last.size)
+    assert abs(expected_accrual_months(FLAGSHIP) - last.mean()) < 4 * se
+
+
+def test_bad_model_names_the_field() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        AccrualModel(n_patients=0, n_sites=1, ramp_months=0.0, rate_per_site=1.0)
+    assert caught.value.field == "accrual.n_patients"
+    with pytest.raises(InvalidInputError) as caught:
+        expected_enrolled(FLAGSHIP, math.nan)
+    assert caught.value.field == "months"
