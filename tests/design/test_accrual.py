@@ -15,6 +15,7 @@ from scipy import stats
 
 from equitrial.design._sim_accrual import arrival_times
 from equitrial.design.accrual import AccrualModel, expected_accrual_months, expected_enrolled
+from equitrial.design.looks import LookTiming, plan_looks
 from equitrial.errors import InvalidInputError
 
 FLAGSHIP = AccrualModel(n_patients=300, n_sites=50, ramp_months=6.0, rate_per_site=0.5)
@@ -58,3 +59,30 @@ def test_bad_model_names_the_field() -> None:
     with pytest.raises(InvalidInputError) as caught:
         expected_enrolled(FLAGSHIP, math.nan)
     assert caught.value.field == "months"
+
+
+def test_looks_by_fraction_and_by_month_meet() -> None:
+    lag = 24.0 / (365.25 / 12.0 / 7.0)
+    looks = plan_looks(
+        FLAGSHIP,
+        lag,
+        [LookTiming("m12", months=12.0), LookTiming("half", information_fraction=0.5)],
+    )
+    by_name = {look.name: look for look in looks}
+    assert [look.name for look in looks][-1] == "final"
+    half = by_name["half"]
+    assert half.information_rate == 0.5
+    assert half.expected_evaluable == pytest.approx(150.0, rel=1e-6)
+    m12 = by_name["m12"]
+    assert m12.expected_evaluable == pytest.approx(float(expected_enrolled(FLAGSHIP, 12.0 - lag)))
+    assert m12.information_rate == pytest.approx(m12.expected_evaluable / 300)
+    final = by_name["final"]
+    assert final.months_after_fpi == pytest.approx(expected_accrual_months(FLAGSHIP) + lag)
+    months = [look.months_after_fpi for look in looks]
+    assert months == sorted(months)
+
+
+def test_a_look_before_anyone_is_evaluable_has_no_information() -> None:
+    (early, _final) = plan_looks(FLAGSHIP, 5.5, [LookTiming("m6", months=5.0)])
+    assert early.expected_evaluable == 0.0
+    assert early.information_rate == 0.0
