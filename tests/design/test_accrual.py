@@ -8,6 +8,7 @@ summed term by term here), and against the simulator's own arrivals (Monte Carlo
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +16,12 @@ from scipy import stats
 
 from equitrial.design._sim_accrual import arrival_times
 from equitrial.design.accrual import AccrualModel, expected_accrual_months, expected_enrolled
+from equitrial.design.joint import joint_design
 from equitrial.design.looks import LookTiming, plan_looks
 from equitrial.errors import InvalidInputError
+from equitrial.protocol import load_protocol
+
+EXAMPLES = Path(__file__).parents[2] / "examples" / "melanoma-pembrolizumab"
 
 FLAGSHIP = AccrualModel(n_patients=300, n_sites=50, ramp_months=6.0, rate_per_site=0.5)
 
@@ -86,3 +91,21 @@ def test_a_look_before_anyone_is_evaluable_has_no_information() -> None:
     (early, _final) = plan_looks(FLAGSHIP, 5.5, [LookTiming("m6", months=5.0)])
     assert early.expected_evaluable == 0.0
     assert early.information_rate == 0.0
+
+
+def test_the_three_interim_example_is_one_design() -> None:
+    # rpact 3.3.4: getDesignGroupSequential(kMax = 4, alpha = 0.05, sided = 1,
+    #   typeOfDesign = "asOF", informationRates = c(0.25, 0.5, 0.75, 1))$criticalValues
+    protocol = load_protocol(EXAMPLES / "protocol-three-interims.toml")
+    joint = joint_design(protocol)
+    assert joint.design is not None
+    assert [look.name for look in joint.formal][-1] == "final"
+    assert joint.design.critical_values == pytest.approx(
+        [3.749552, 2.539943, 2.016070, 1.720177], abs=1e-6
+    )
+
+
+def test_descriptive_looks_stay_out_of_the_design() -> None:
+    joint = joint_design(load_protocol(EXAMPLES / "protocol.toml"))
+    assert [look.name for look in joint.descriptive] == ["preliminary effectiveness"]
+    assert [look.name for look in joint.formal] == ["final"]
