@@ -68,41 +68,86 @@ def _hypothesis_table(h: HypothesisDesign) -> Table:
     return t
 
 
+def _fmt(x: float | None, digits: int) -> str:
+    if x is None:
+        return "-"
+    return "none (infinite)" if math.isinf(x) else f"{x:.{digits}f}"
+
+
+def _looks_table(s: DesignSummary) -> Table:
+    q = s.sequential
+    t = Table(
+        title=f"Looks of the primary endpoint: one joint design ({q.spending or 'final only'}, "
+        f"one-sided alpha {q.alpha:g} per one-sided test); months after the first patient in",
+        title_justify="left",
+    )
+    for col in ("look", "month", "enrolled / evaluable", "information", "z bound", "cum. alpha"):
+        t.add_column(col, justify="left" if col == "look" else "right")
+    for x in q.looks:
+        t.add_row(
+            x.name + ("" if x.formal else " (descriptive)"),
+            f"{x.months_after_first_patient:.1f}",
+            f"{x.expected_enrolled:.1f} / {x.expected_evaluable:.1f}",
+            f"{x.information_rate:.3f}",
+            _fmt(x.critical_value, 4),
+            _fmt(x.cumulative_alpha_spent, 6),
+        )
+    if q.inflated_evaluable_per_arm is not None and q.inflated_enrolled_per_arm is not None:
+        h = s.hypotheses[0]
+        t.caption = (
+            f"inflation factor {q.inflation_factor:.4f}: the group-sequential trial needs "
+            f"{h.exact.n1}/{h.exact.n2} (exact, fixed design) x {q.inflation_factor:.4f} = "
+            f"{q.inflated_evaluable_per_arm[0]}/{q.inflated_evaluable_per_arm[1]} evaluable "
+            f"per arm ({q.inflated_enrolled_per_arm[0]}/{q.inflated_enrolled_per_arm[1]} "
+            "enrolled), rounded up to the allocation"
+        )
+    return t
+
+
+def _stopping_table(s: DesignSummary) -> Table | None:
+    q = s.sequential
+    if not q.scenarios or q.design is None or q.design.kmax < 2:
+        return None
+    t = Table(
+        title=f"Crossing probabilities by look, each one-sided test, at the planned "
+        f"{q.planned_evaluable} evaluable",
+        title_justify="left",
+    )
+    t.add_column("scenario")
+    t.add_column("test")
+    for x in q.looks:
+        if x.formal:
+            t.add_column(x.name, justify="right")
+    t.add_column("E[evaluable]", justify="right")
+    for c in q.scenarios:
+        for test in c.tests:
+            t.add_row(
+                f"{c.name} ({c.true_effect:.3g})",
+                test.test,
+                *(f"{e:.4f}" for e in test.probabilities.efficacy),
+                f"{test.expected_evaluable:.1f}",
+            )
+    t.caption = "equivalence stops only when both tests crossed (Jennison & Turnbull 2000, ch. 6)"
+    return t
+
+
 def _render_design(console: Console, s: DesignSummary, figures: list[Path]) -> None:
     console.print(f"[bold]{s.study_id}[/]: {s.title}", highlight=False)
     console.print(
         f"{s.sample_size} patients ({s.test_arm} vs {s.reference_arm}); expected accrual "
-        f"{s.expected_accrual_months:.1f} months",
+        f"{s.expected_accrual_months:.1f} months after the first patient in",
         highlight=False,
     )
     for h in s.hypotheses:
         console.print(_hypothesis_table(h))
-    if s.interims:
-        t = Table(title="Interim analyses", title_justify="left")
-        for col in ("name", "timing", "expected enrolled / evaluable", "boundaries (z)", "note"):
-            t.add_column(col)
-        for i in s.interims:
-            timing = (
-                f"month {i.months_after_first_patient:g}"
-                if i.months_after_first_patient is not None
-                else f"information {i.information_fraction:g}"
-            )
-            counts = (
-                f"{i.expected_enrolled:.0f} / {i.expected_evaluable:.1f}"
-                if i.expected_enrolled is not None and i.expected_evaluable is not None
-                else "-"
-            )
-            bounds = (
-                ", ".join(f"{c:.4f}" for c in i.design.critical_values)
-                if i.design is not None
-                else "-"
-            )
-            t.add_row(i.name, timing, counts, bounds, i.note)
-        console.print(t)
+    console.print(_looks_table(s))
+    stopping = _stopping_table(s)
+    if stopping is not None:
+        console.print(stopping)
     for w in s.warnings:
         console.print(f"[bold yellow]warning:[/] {w}", highlight=False)
     for f in figures:
-        console.print(f"power curve written to {f}", highlight=False)
+        console.print(f"written: {f}", highlight=False)
 
 
 def _figures(s: DesignSummary, out: Path) -> list[Path]:
@@ -120,30 +165,63 @@ def _figures(s: DesignSummary, out: Path) -> list[Path]:
                 h.curve_planned.effects,
                 curves,
                 out / f"{s.study_id}-{h.endpoint_id}-power-curve.png",
-                xlabel=f"true risk {h.scale} (test vs reference)",
+                xlabel=f"true risk {h.scale} (test vs reference); reference rate held at "
+                f"{h.p_reference:g}",
                 margin=(h.margin.lower, h.margin.upper),
                 target_power=h.target_power,
                 alpha_line=(1.0 - h.level) / 2.0,
-                title=f"{s.study_id}, {h.endpoint_id}: probability that the "
-                f"{h.level:.0%} CI lies inside the margin",
+                title=f"{h.endpoint_id}: P({h.level:.0%} CI inside margin), "
+                f"reference rate {h.p_reference:g}",
                 log_x=h.scale == "ratio",
             )
         )
+        if h.sensitivity:
+            paths.append(
+                plot_power_curve(
+                    [p.p_reference for p in h.sensitivity],
+                    {
+                        f"exact power, planned {h.n_test}/{h.n_reference}": [
+                            p.power for p in h.sensitivity
+                        ]
+                    },
+                    out / f"{s.study_id}-{h.endpoint_id}-sensitivity.png",
+                    xlabel="assumed reference response rate (true effect kept)",
+                    target_power=h.target_power,
+                    title=f"{h.endpoint_id}: exact power vs assumed reference rate",
+                )
+            )
     return paths
+
+
+def _write_documents(s: DesignSummary, out: Path, figures: list[Path]) -> list[Path]:
+    import json
+
+    from equitrial.cli._common import _clean
+    from equitrial.services._design_report import design_html
+
+    doc = s.to_dict()
+    doc["figures"] = [str(f) for f in figures]
+    json_path, html_path = out / "design.json", out / "design.html"
+    json_path.write_text(json.dumps(_clean(doc), indent=2, allow_nan=False) + "\n")
+    html_path.write_text(design_html(s, figures), encoding="utf-8")
+    return [json_path, html_path]
 
 
 def design(
     protocol: Path = ProtocolArg,
-    out: Path = typer.Option(Path("."), "--out", help="Folder for the power-curve figures."),
+    out: Path = typer.Option(
+        Path("."), "--out", help="Folder for design.json, design.html and the PNG figures."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
 ) -> None:
-    """Sample size, exact power, power curves and interim boundaries of a protocol."""
+    """Sample size, exact power, power curves and the joint group-sequential design."""
     from equitrial.services.design import design_trial
 
     proto = load(protocol)
     try:
         summary = design_trial(proto)
         figures = _figures(summary, out)
+        written = _write_documents(summary, out, figures)
     except EquitrialError as exc:
         fail(exc)
     if as_json:
@@ -151,7 +229,7 @@ def design(
         doc["figures"] = [str(f) for f in figures]
         print_json(doc)
     else:
-        _render_design(Console(), summary, figures)
+        _render_design(Console(), summary, figures + written)
 
 
 def _render_simulation(console: Console, r: SimulationResult) -> None:

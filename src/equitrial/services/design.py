@@ -3,8 +3,13 @@
 :func:`design_trial` reads a :class:`~equitrial.protocol.Protocol` and computes, for the primary
 hypothesis and every secondary hypothesis the protocol states, the normal-approximation sample
 size, the exact power at the planned size, the smallest size reaching the target power by exact
-search, and a power curve; and, for each interim analysis, its timing and group-sequential
-boundaries where it spends alpha. The CLI (``equitrial design``) renders the result.
+search, a power curve and the exact power over a grid of reference response rates; and ONE
+group-sequential design over every formal look of the primary endpoint
+(:mod:`equitrial.services._design_sequential`): boundaries, alpha spent, inflation factor,
+inflated sample size, stopping probabilities and expected sample size. Every expected count and
+the accrual duration are in months after the first patient in (:mod:`equitrial.design.accrual`
+via :mod:`equitrial.design.looks`). The CLI (``equitrial design``) renders the result; the JSON
+document and the HTML report are built by :mod:`equitrial.services._design_report`.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from equitrial.design._sim_accrual import accrual_knots, cumulative_rate
+from equitrial.design.accrual import expected_accrual_months
 from equitrial.design.sample_size import (
     ExactSampleSize,
     NormalSampleSize,
@@ -25,13 +30,38 @@ from equitrial.design.sample_size import (
     power_curve,
     smallest_n,
 )
-from equitrial.design.sequential import GroupSequentialDesign, boundaries
-from equitrial.protocol import Hypothesis, InterimAnalysis, Protocol
+from equitrial.protocol import Hypothesis, Protocol
+from equitrial.services._design_sequential import (
+    LookDesign,
+    SequentialSummary,
+    look_warnings,
+    sequential_summary,
+)
 from equitrial.stats.equivalence import Margin
 
-__all__ = ["DesignSummary", "HypothesisDesign", "InterimDesign", "design_trial"]
+__all__ = [
+    "DesignSummary",
+    "HypothesisDesign",
+    "LookDesign",
+    "SensitivityPoint",
+    "SequentialSummary",
+    "design_trial",
+]
 
-WEEKS_PER_MONTH = 52.0 / 12.0
+SENSITIVITY_REFERENCE_RATES = (0.25, 0.30, 0.35, 0.40, 0.45)
+
+
+@dataclass(frozen=True, slots=True)
+class SensitivityPoint:
+    """Exact power at the planned size when the reference rate is ``p_reference``.
+
+    The assumed true effect (ratio or difference of the protocol's rates) is kept, so
+    ``p_test`` moves with ``p_reference``.
+    """
+
+    p_test: float
+    p_reference: float
+    power: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +70,11 @@ class HypothesisDesign:
 
     ``n_test`` and ``n_reference`` are the planned randomized sizes; the exact power at them
     assumes every patient evaluable (non-responder imputation of dropouts lowers it slightly;
-    the simulator accounts for that). ``normal`` and ``exact`` are the sizes needed, evaluable
-    and enrolled (inflated for the dropout expected by the endpoint's time point).
+    the simulator accounts for that). ``normal`` and ``exact`` are the fixed-design sizes
+    needed, evaluable and enrolled (inflated for the dropout expected by the endpoint's time
+    point); the group-sequential inflation of the primary hypothesis is in
+    :class:`SequentialSummary`. ``sensitivity``: the exact power at the planned size over
+    reference rates 0.25 to 0.45.
     """
 
     endpoint_id: str
@@ -62,27 +95,18 @@ class HypothesisDesign:
     exact: ExactSampleSize
     curve_planned: PowerCurve
     curve_exact: PowerCurve
-
-
-@dataclass(frozen=True, slots=True)
-class InterimDesign:
-    """One interim analysis: when, why, and the boundaries if it spends alpha."""
-
-    name: str
-    purpose: str
-    months_after_first_patient: float | None
-    information_fraction: float | None
-    expected_enrolled: float | None
-    expected_evaluable: float | None
-    spending: str
-    binding: bool
-    design: GroupSequentialDesign | None
-    note: str
+    sensitivity: tuple[SensitivityPoint, ...]
+    allocation: tuple[int, int]
 
 
 @dataclass(frozen=True, slots=True)
 class DesignSummary:
-    """Everything ``equitrial design`` reports for a protocol."""
+    """Everything ``equitrial design`` reports for a protocol.
+
+    ``sequential``: the joint group-sequential design of the primary endpoint; its ``looks``
+    hold every interim (formal or descriptive) and the final, with expected counts.
+    ``expected_accrual_months``: first patient in to last patient in (expected).
+    """
 
     study_id: str
     title: str
@@ -90,83 +114,15 @@ class DesignSummary:
     test_arm: str
     reference_arm: str
     hypotheses: tuple[HypothesisDesign, ...]
-    interims: tuple[InterimDesign, ...]
+    sequential: SequentialSummary
     expected_accrual_months: float
     warnings: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (infinite margin bounds as ``None``)."""
-        return {
-            "study_id": self.study_id,
-            "title": self.title,
-            "sample_size": self.sample_size,
-            "arms": {"test": self.test_arm, "reference": self.reference_arm},
-            "expected_accrual_months": self.expected_accrual_months,
-            "hypotheses": [_hypothesis_dict(h) for h in self.hypotheses],
-            "interim_analyses": [_interim_dict(i) for i in self.interims],
-            "warnings": list(self.warnings),
-        }
+        """The JSON document: no infinite or NaN number (``None`` and a note instead)."""
+        from equitrial.services._design_report import design_document
 
-
-def _finite(x: float) -> float | None:
-    return x if math.isfinite(x) else None
-
-
-def _hypothesis_dict(h: HypothesisDesign) -> dict[str, Any]:
-    return {
-        "endpoint": h.endpoint_id,
-        "endpoint_name": h.endpoint_name,
-        "kind": h.kind,
-        "scale": h.scale,
-        "margin": {"lower": _finite(h.margin.lower), "upper": _finite(h.margin.upper)},
-        "interval_method": h.method,
-        "level": h.level,
-        "response_rate": {"test": h.p_test, "reference": h.p_reference},
-        "planned_per_arm": {"test": h.n_test, "reference": h.n_reference},
-        "exact_power_at_planned": h.power_at_planned,
-        "target_power": h.target_power,
-        "dropout_fraction_by_timepoint": h.dropout_fraction,
-        "normal_approximation": {
-            "formula": h.normal.formula,
-            "evaluable_per_arm": [h.normal.n1, h.normal.n2],
-            "enrolled_per_arm": [h.normal.n1_enrolled, h.normal.n2_enrolled],
-        },
-        "exact": {
-            "smallest_per_arm": [h.exact.n1, h.exact.n2],
-            "power": h.exact.power,
-            "stable_per_arm": (
-                None if h.exact.n1_stable is None else [h.exact.n1_stable, h.exact.n2_stable]
-            ),
-            "enrolled_per_arm": [h.exact.n1_enrolled, h.exact.n2_enrolled],
-        },
-        "power_curve": {
-            "true_effect": list(h.curve_planned.effects),
-            "power_at_planned": list(h.curve_planned.power),
-            "power_at_exact_n": list(h.curve_exact.power),
-        },
-    }
-
-
-def _interim_dict(i: InterimDesign) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "name": i.name,
-        "purpose": i.purpose,
-        "months_after_first_patient": i.months_after_first_patient,
-        "information_fraction": i.information_fraction,
-        "expected_enrolled": i.expected_enrolled,
-        "expected_evaluable": i.expected_evaluable,
-        "spending": i.spending,
-        "binding": i.binding,
-        "note": i.note,
-        "boundaries": None,
-    }
-    if i.design is not None:
-        out["boundaries"] = {
-            "information_rates": i.design.information_rates.tolist(),
-            "critical_values": [_finite(float(c)) for c in i.design.critical_values],
-            "alpha_spent": i.design.alpha_spent.tolist(),
-        }
-    return out
+        return design_document(self)
 
 
 def _dropout_fraction(per_year: float, weeks: float | None) -> float:
@@ -240,64 +196,28 @@ def _hypothesis_design(
         curve_exact=power_curve(
             p2, effects, exact.n1, exact.n2, margin=margin, method=method, level=level
         ),
+        sensitivity=_sensitivity(p1, p2, n1, n2, hyp),
+        allocation=allocation,
     )
 
 
-def _expected_enrolled(protocol: Protocol, months: float) -> float:
-    acc = protocol.assumptions.accrual
-    knots, rates = accrual_knots(acc.sites, acc.activation_months, acc.rate_per_site_per_month)
-    value = float(cumulative_rate(np.array([months]), knots, rates)[0])
-    return min(value, float(protocol.assumptions.sample_size))
-
-
-def _accrual_months(protocol: Protocol) -> float:
-    """Expected months from the first patient in to the last (the mean accrual curve)."""
-    lo, hi = 0.0, 1.0
-    n = protocol.assumptions.sample_size
-    while _expected_enrolled(protocol, hi) < n:
-        lo, hi = hi, hi * 2.0
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if _expected_enrolled(protocol, mid) < n else (lo, mid)
-    return hi
-
-
-def _interim_design(protocol: Protocol, interim: InterimAnalysis, alpha: float) -> InterimDesign:
-    months = interim.months_after_first_patient
-    enrolled = evaluable = None
-    fraction = interim.information_fraction
-    if months is not None:
-        weeks = protocol.primary_endpoint.timepoint_weeks or 0.0
-        enrolled = _expected_enrolled(protocol, months)
-        evaluable = _expected_enrolled(protocol, months - weeks / WEEKS_PER_MONTH)
-        if fraction is None and interim.spending != "none":
-            fraction = evaluable / protocol.assumptions.sample_size
-    design = None
-    if interim.spending == "none":
-        note = "descriptive look: no formal test, no alpha spent"
-    elif fraction is None or not 0.0 < fraction < 1.0:
-        note = "no patient is expected to be evaluable by then: no boundary can be computed"
-    else:
-        design = boundaries(
-            [fraction, 1.0], alpha=alpha, spending=interim.spending, gamma=interim.gamma
+def _sensitivity(
+    p1: float, p2: float, n1: int, n2: int, hyp: Hypothesis
+) -> tuple[SensitivityPoint, ...]:
+    margin, out = hyp.to_margin(), []
+    for ref in SENSITIVITY_REFERENCE_RATES:
+        test = p1 / p2 * ref if hyp.scale == "ratio" else p1 - p2 + ref
+        if not 0.0 <= test <= 1.0:
+            continue
+        power = exact_power(
+            test, ref, n1, n2, margin=margin, method=hyp.interval_method, level=hyp.level
         )
-        note = f"{interim.spending} spending at information fraction {fraction:.3f}"
-    return InterimDesign(
-        name=interim.name,
-        purpose=interim.purpose,
-        months_after_first_patient=months,
-        information_fraction=fraction,
-        expected_enrolled=enrolled,
-        expected_evaluable=None if evaluable is None else max(evaluable, 0.0),
-        spending=interim.spending,
-        binding=interim.binding,
-        design=design,
-        note=note,
-    )
+        out.append(SensitivityPoint(test, ref, power))
+    return tuple(out)
 
 
 def design_trial(protocol: Protocol, *, curve_points: int = 41) -> DesignSummary:
-    """Sample size, exact power, power curves and interim boundaries of a protocol.
+    """Sample size, exact power, power curves and the joint group-sequential design.
 
     Parameters
     ----------
@@ -310,7 +230,13 @@ def design_trial(protocol: Protocol, *, curve_points: int = 41) -> DesignSummary
     -------
     DesignSummary
         One :class:`HypothesisDesign` for the primary hypothesis, then one for each endpoint
-        with a hypothesis of its own; one :class:`InterimDesign` per interim analysis.
+        with a hypothesis of its own; the joint design of the primary endpoint.
+
+    Raises
+    ------
+    InvalidInputError
+        The formal interims name different spending functions
+        (``field="interim_analyses.<i>.spending"``).
     """
     hyps = [
         _hypothesis_design(
@@ -322,8 +248,14 @@ def design_trial(protocol: Protocol, *, curve_points: int = 41) -> DesignSummary
         for e in protocol.endpoints
         if e.hypothesis is not None and e.kind == "binary"
     ]
-    alpha = protocol.hypothesis.alpha
-    interims = tuple(_interim_design(protocol, i, alpha) for i in protocol.interim_analyses)
+    primary = hyps[0]
+    seq = sequential_summary(
+        protocol,
+        fixed_evaluable=(primary.exact.n1, primary.exact.n2),
+        allocation=primary.allocation,
+        dropout=primary.dropout_fraction,
+        planned=(primary.n_test, primary.n_reference),
+    )
     return DesignSummary(
         study_id=protocol.study.id,
         title=protocol.study.title,
@@ -331,16 +263,16 @@ def design_trial(protocol: Protocol, *, curve_points: int = 41) -> DesignSummary
         test_arm=protocol.test_arm.code,
         reference_arm=protocol.reference_arm.code,
         hypotheses=tuple(hyps),
-        interims=interims,
-        expected_accrual_months=_accrual_months(protocol),
-        warnings=tuple(_warnings(protocol, hyps, interims)),
+        sequential=seq,
+        expected_accrual_months=expected_accrual_months(seq.joint.accrual),
+        warnings=tuple(_warnings(protocol, hyps, seq)),
     )
 
 
 def _warnings(
-    protocol: Protocol, hyps: list[HypothesisDesign], interims: tuple[InterimDesign, ...]
+    protocol: Protocol, hyps: list[HypothesisDesign], seq: SequentialSummary
 ) -> list[str]:
-    """Facts the statistician must not miss: too little power, an interim with few data."""
+    """Facts the statistician must not miss: too little power, looks that cannot work."""
     out = []
     for h in hyps:
         if h.power_at_planned < h.target_power:
@@ -348,16 +280,8 @@ def _warnings(
                 f"{h.endpoint_id}: exact power at the planned {h.n_test}/{h.n_reference} "
                 f"per arm is {h.power_at_planned:.3f}, below the target {h.target_power:g}; "
                 f"the exact search needs {h.exact.n1}/{h.exact.n2} evaluable "
-                f"({h.exact.n1_enrolled}/{h.exact.n2_enrolled} enrolled)"
+                f"({h.exact.n1_enrolled}/{h.exact.n2_enrolled} enrolled) in a fixed design; "
+                "raise assumptions.sample_size"
             )
-    n = protocol.assumptions.sample_size
-    weeks = protocol.primary_endpoint.timepoint_weeks
-    for i in interims:
-        if i.expected_evaluable is not None and i.expected_evaluable < 0.2 * n:
-            out.append(
-                f"interim '{i.name}' at month {i.months_after_first_patient:g}: about "
-                f"{i.expected_enrolled:.0f} patients enrolled but only "
-                f"{i.expected_evaluable:.1f} expected to have reached week {weeks:g} of the "
-                f"primary endpoint"
-            )
+    out += look_warnings(seq, protocol.primary_endpoint.timepoint_weeks)
     return out
