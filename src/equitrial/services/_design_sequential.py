@@ -207,6 +207,7 @@ def sequential_summary(
     allocation: tuple[int, int],
     dropout: float,
     planned: tuple[int, int],
+    joint: JointDesign | None = None,
 ) -> SequentialSummary:
     """The joint design of the primary endpoint, its inflation and stopping probabilities.
 
@@ -223,13 +224,15 @@ def sequential_summary(
         dropout))`` per arm.
     planned
         The protocol's planned size per arm, at which the drifts are computed.
+    joint
+        The protocol's :func:`joint_design`, if already computed.
 
     Raises
     ------
     InvalidInputError
         The formal interims name different spending functions (from :func:`joint_design`).
     """
-    joint = joint_design(protocol)
+    joint = joint_design(protocol) if joint is None else joint
     hyp = protocol.hypothesis
     rates = protocol.assumptions.response_rate
     p1, p2 = rates[protocol.test_arm.code], rates[protocol.reference_arm.code]

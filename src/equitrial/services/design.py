@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from equitrial.design.accrual import expected_accrual_months
+from equitrial.design.joint import JointDesign, joint_design
 from equitrial.design.sample_size import (
     ExactSampleSize,
     NormalSampleSize,
@@ -30,6 +31,7 @@ from equitrial.design.sample_size import (
     power_curve,
     smallest_n,
 )
+from equitrial.errors import InvalidInputError
 from equitrial.protocol import Hypothesis, Protocol
 from equitrial.services._design_sequential import (
     LookDesign,
@@ -216,6 +218,19 @@ def _sensitivity(
     return tuple(out)
 
 
+def _joint(protocol: Protocol) -> JointDesign:
+    """:func:`joint_design`, its error naming the protocol field and what to change."""
+    try:
+        return joint_design(protocol)
+    except InvalidInputError as exc:
+        raise InvalidInputError(
+            f"{exc.field}: {exc.message}; give every interim that spends alpha the same "
+            "spending (and gamma), or set spending = 'none' on a descriptive look",
+            field=exc.field,
+            value=exc.value,
+        ) from exc
+
+
 def design_trial(protocol: Protocol, *, curve_points: int = 41) -> DesignSummary:
     """Sample size, exact power, power curves and the joint group-sequential design.
 
@@ -238,6 +253,7 @@ def design_trial(protocol: Protocol, *, curve_points: int = 41) -> DesignSummary
         The formal interims name different spending functions
         (``field="interim_analyses.<i>.spending"``).
     """
+    joint = _joint(protocol)  # first: a bad set of looks fails before the exact searches
     hyps = [
         _hypothesis_design(
             protocol, protocol.primary_endpoint.id, protocol.hypothesis, curve_points
@@ -255,6 +271,7 @@ def design_trial(protocol: Protocol, *, curve_points: int = 41) -> DesignSummary
         allocation=primary.allocation,
         dropout=primary.dropout_fraction,
         planned=(primary.n_test, primary.n_reference),
+        joint=joint,
     )
     return DesignSummary(
         study_id=protocol.study.id,
