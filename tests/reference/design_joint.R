@@ -37,6 +37,22 @@ for (i in seq_along(scenarios)) {
   scenarios[[i]]$expected_information_rate <- as.numeric(p$averageSampleNumber)
 }
 
+# The same design with non-binding futility bounds 0 and 0.5 at the first two interims (none, -6
+# in rpact, at the third): futility_bound = 0 / 0.5 in the protocol's [[interim_analyses]].
+futility <- getDesignGroupSequential(kMax = 4, alpha = 0.05, sided = 1, typeOfDesign = "asOF",
+                                     informationRates = rates, futilityBounds = c(0, 0.5, -6),
+                                     bindingFutility = FALSE)
+futility_chars <- getDesignCharacteristics(futility)
+futility_scenarios <- list()
+for (s in scenarios[1:2]) {
+  p <- getPowerAndAverageSampleNumber(futility, theta = s$drift, nMax = 1)
+  futility_scenarios[[length(futility_scenarios) + 1]] <- list(
+    scenario = s$scenario, test = s$test, drift = s$drift,
+    reject_per_stage = as.numeric(p$rejectPerStage),
+    futility_per_stage = as.numeric(p$futilityPerStage),
+    expected_information_rate = as.numeric(p$averageSampleNumber))
+}
+
 out <- list(
   call = paste("getDesignGroupSequential(kMax = 4, alpha = 0.05, sided = 1, typeOfDesign = 'asOF',",
                "informationRates = c(0.25, 0.5, 0.75, 1)); getDesignCharacteristics(design);",
@@ -48,7 +64,13 @@ out <- list(
   stage_levels = design$stageLevels,
   inflation_factor = chars$inflationFactor,
   power = 0.8,
-  scenarios = scenarios
+  scenarios = scenarios,
+  futility = list(
+    futility_bounds = c(0, 0.5),
+    critical_values = futility$criticalValues,
+    inflation_factor = futility_chars$inflationFactor,
+    scenarios = futility_scenarios
+  )
 )
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE),
            "tests/reference/design_joint.json")

@@ -81,7 +81,9 @@ def _looks_table(s: DesignSummary) -> Table:
         f"one-sided alpha {q.alpha:g} per one-sided test); months after the first patient in",
         title_justify="left",
     )
-    for col in ("look", "month", "enrolled / evaluable", "information", "z bound", "cum. alpha"):
+    columns = ["look", "month", "enrolled / evaluable", "information", "z bound", "cum. alpha"]
+    futility = any(x.futility_bound is not None for x in q.looks)
+    for col in columns + (["futility z"] if futility else []):
         t.add_column(col, justify="left" if col == "look" else "right")
     for x in q.looks:
         t.add_row(
@@ -91,6 +93,7 @@ def _looks_table(s: DesignSummary) -> Table:
             f"{x.information_rate:.3f}",
             _fmt(x.critical_value, 4),
             _fmt(x.cumulative_alpha_spent, 6),
+            *([_fmt(x.futility_bound, 3)] if futility else []),
         )
     if q.inflated_evaluable_per_arm is not None and q.inflated_enrolled_per_arm is not None:
         h = s.hypotheses[0]

@@ -12,6 +12,8 @@ runs it.
 from __future__ import annotations
 
 import itertools
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,7 +23,7 @@ from equitrial.design.sequential import GroupSequentialDesign, Spending, boundar
 from equitrial.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from equitrial.protocol import Protocol
+    from equitrial.protocol import InterimAnalysis, Protocol
 
 __all__ = ["WEEKS_PER_MONTH", "JointDesign", "accrual_model", "joint_design"]
 
@@ -59,6 +61,44 @@ def accrual_model(protocol: Protocol) -> AccrualModel:
     )
 
 
+def _futility(
+    protocol: Protocol, formal: tuple[Look, ...], critical: Sequence[float]
+) -> list[float] | None:
+    """The non-binding futility bounds of the formal interims (``-inf`` where none)."""
+    index = {i.name: k for k, i in enumerate(protocol.interim_analyses)}
+    bounds = []
+    for look, crit in zip(formal[:-1], critical, strict=False):
+        k = index[look.name]
+        bound = protocol.interim_analyses[k].futility_bound
+        if bound is not None and bound >= crit:
+            raise InvalidInputError(
+                f"interim {look.name!r}: futility_bound {bound:g} must lie below the look's "
+                f"efficacy boundary {crit:.4f}",
+                field=f"interim_analyses.{k}.futility_bound",
+                value=bound,
+            )
+        bounds.append(-math.inf if bound is None else float(bound))
+    return bounds if any(math.isfinite(b) for b in bounds) else None
+
+
+def _design(
+    protocol: Protocol,
+    formal: tuple[Look, ...],
+    rates: list[float],
+    first: InterimAnalysis | None,
+) -> GroupSequentialDesign:
+    spending: Spending = "obrien-fleming"  # a single look: every family gives z_(1 - alpha)
+    if first is not None and first.spending != "none":
+        spending = first.spending
+    gamma = first.gamma if first is not None else None
+    alpha = protocol.hypothesis.alpha
+    design = boundaries(rates, alpha=alpha, spending=spending, gamma=gamma)
+    futility = _futility(protocol, formal, design.critical_values.tolist())
+    if futility is None:
+        return design
+    return boundaries(rates, alpha=alpha, spending=spending, gamma=gamma, futility_bounds=futility)
+
+
 def joint_design(protocol: Protocol) -> JointDesign:
     """The joint group-sequential design of the protocol's primary endpoint.
 
@@ -66,7 +106,15 @@ def joint_design(protocol: Protocol) -> JointDesign:
     ------
     InvalidInputError
         The formal interims name different spending functions (or Hwang-Shih-DeCani
-        parameters): one design has one (``field="interim_analyses.<i>.spending"``).
+        parameters): one design has one (``field="interim_analyses.<i>.spending"``); a
+        ``futility_bound`` at or above its look's efficacy boundary
+        (``field="interim_analyses.<i>.futility_bound"``).
+
+    Notes
+    -----
+    The interims' ``futility_bound`` values become the design's non-binding
+    ``futility_bounds`` (``-inf`` at a formal interim without one); the efficacy boundaries
+    do not change.
     """
     model = accrual_model(protocol)
     lag = float(protocol.primary_endpoint.timepoint_weeks or 0.0) / WEEKS_PER_MONTH
@@ -104,16 +152,8 @@ def joint_design(protocol: Protocol) -> JointDesign:
             )
     rates = [x.information_rate for x in formal]
     design = None
-    spending: Spending = "obrien-fleming"  # a single look: every family gives z_(1 - alpha)
-    if first is not None and first.spending != "none":
-        spending = first.spending
     if not problems and all(b > a for a, b in itertools.pairwise(rates)):
-        design = boundaries(
-            rates,
-            alpha=protocol.hypothesis.alpha,
-            spending=spending,
-            gamma=first.gamma if first is not None else None,
-        )
+        design = _design(protocol, formal, rates, first)
     elif not problems:
         problems.append("two formal looks have the same information: merge them")
     return JointDesign(model, lag, looks, formal, descriptive, design, tuple(problems))

@@ -246,6 +246,11 @@ class InterimAnalysis(Model):
         Parameter of ``"hwang-shih-decani"`` (required for it, refused otherwise).
     binding
         Whether stopping at the boundary is binding.
+    futility_bound
+        Optional non-binding futility bound on the z-scale of each one-sided test at this
+        look (stop for futility when a one-sided statistic is at or below it); only on a look
+        that spends alpha. It leaves the efficacy boundaries unchanged and lowers the power
+        (``equitrial design`` accounts for it in the inflation factor).
     """
 
     name: Text
@@ -255,10 +260,14 @@ class InterimAnalysis(Model):
     spending: SpendingName = "none"
     gamma: float | None = Field(default=None, allow_inf_nan=False)
     binding: bool = False
+    futility_bound: float | None = Field(default=None, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _check(self) -> InterimAnalysis:
         issues = []
+        if self.futility_bound is not None and self.spending == "none":
+            msg = "expected futility_bound only on a look that spends alpha (spending != 'none')"
+            issues.append(Issue(("futility_bound",), self.futility_bound, msg))
         if (self.months_after_first_patient is None) == (self.information_fraction is None):
             msg = "expected exactly one of months_after_first_patient and information_fraction"
             issues.append(Issue(("months_after_first_patient",), None, msg))

@@ -93,6 +93,7 @@ def _scenario_dict(s: StoppingScenario) -> dict[str, Any]:
             t.test: {
                 "drift": t.drift,
                 "efficacy_by_look": t.probabilities.efficacy.tolist(),
+                "futility_by_interim": t.probabilities.futility.tolist(),
                 "rejection": t.probabilities.rejection,
                 "expected_information_rate": t.probabilities.expected_information_rate,
                 "expected_evaluable": t.expected_evaluable,
@@ -118,6 +119,10 @@ def _sequential_dict(s: SequentialSummary) -> dict[str, Any]:
         "critical_values_note": None,
         "cumulative_alpha_spent": None,
         "stage_levels": None,
+        "futility_bounds": [x.futility_bound for x in formal[:-1]],
+        "futility_note": "non-binding, z-scale of each one-sided test, one per formal interim; "
+        "null where the interim has none; applied to the power, the inflation factor and the "
+        "stopping probabilities, not to the efficacy boundaries",
         "inflation_factor": s.inflation_factor,
         "inflation_note": INFLATION_NOTE,
         "fixed_evaluable_per_arm": list(s.fixed_evaluable_per_arm),
@@ -160,6 +165,7 @@ def _interims(s: SequentialSummary, summary: DesignSummary) -> list[dict[str, An
                 "critical_value": _finite(x.critical_value),
                 "cumulative_alpha_spent": x.cumulative_alpha_spent,
                 "stage_level": x.stage_level,
+                "futility_bound": x.futility_bound,
                 "note": (
                     "formal look of the joint design"
                     if x.formal
@@ -224,7 +230,8 @@ assumed response rates {{ h.p_test }} / {{ h.p_reference }}.</p>
 <h2>Looks and boundaries (one joint design)</h2>
 <table id="boundaries"><tr><th>look</th><th>purpose</th><th>month</th>
 <th>expected enrolled</th><th>expected evaluable</th><th>information</th>
-<th>critical value (z)</th><th>cumulative alpha</th><th>stage level</th></tr>
+<th>critical value (z)</th><th>cumulative alpha</th><th>stage level</th>
+<th>futility bound (z, non-binding)</th></tr>
 {% for x in q.looks %}<tr><td>{{ x.name }}</td><td>{{ x.purpose }}{% if not x.formal %}
 (descriptive){% endif %}</td><td class="n">{{ "%.1f"|format(x.months_after_first_patient) }}</td>
 <td class="n">{{ "%.1f"|format(x.expected_enrolled) }}</td>
@@ -232,7 +239,8 @@ assumed response rates {{ h.p_test }} / {{ h.p_reference }}.</p>
 <td class="n">{{ "%.3f"|format(x.information_rate) }}</td>
 <td class="n">{{ fmt(x.critical_value, 4) }}</td>
 <td class="n">{{ fmt(x.cumulative_alpha_spent, 6) }}</td>
-<td class="n">{{ fmt(x.stage_level, 6) }}</td></tr>{% endfor %}</table>
+<td class="n">{{ fmt(x.stage_level, 6) }}</td>
+<td class="n">{{ fmt(x.futility_bound, 3) }}</td></tr>{% endfor %}</table>
 <p>Spending: {{ q.spending or "none (single final look)" }}, one-sided alpha {{ q.alpha }} per
 one-sided test.</p>
 {% if q.scenarios %}<h2>Stopping probabilities</h2><p>{{ note }}</p>

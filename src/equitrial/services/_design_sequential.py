@@ -66,6 +66,7 @@ class LookDesign:
     critical_value: float | None  # z-scale; inf where the spending spends nothing
     cumulative_alpha_spent: float | None
     stage_level: float | None
+    futility_bound: float | None  # z-scale, non-binding; None where the look has none
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +160,12 @@ def _scenarios(
             if not math.isfinite(bound) or (scale == "ratio" and bound <= 0.0):
                 continue
             d = sign * drift(theta, bound, scale, p1, p2, *n)
-            prob = stopping_probabilities(design.critical_values, design.information_rates, drift=d)
+            prob = stopping_probabilities(
+                design.critical_values,
+                design.information_rates,
+                drift=d,
+                futility=design.futility_bounds,
+            )
             tests.append(OneSidedStopping(test, d, prob, total * prob.expected_information_rate))
         out.append(StoppingScenario(name, theta, tuple(tests)))
     return tuple(out)
@@ -176,12 +182,15 @@ def _look_rows(protocol: Protocol, joint: JointDesign) -> tuple[LookDesign, ...]
     rows = []
     for look in joint.looks:
         formal = look.name in formal_names
-        crit = alpha_spent = level = None
+        crit = alpha_spent = level = futility = None
         if formal and joint.design is not None:
             k = formal_names.index(look.name)
             crit = float(joint.design.critical_values[k])
             alpha_spent = float(joint.design.alpha_spent[k])
             level = float(joint.design.stage_levels[k])
+            bounds = joint.design.futility_bounds
+            if bounds is not None and not look.final and math.isfinite(bounds[k]):
+                futility = float(bounds[k])
         rows.append(
             LookDesign(
                 name=look.name,
@@ -195,6 +204,7 @@ def _look_rows(protocol: Protocol, joint: JointDesign) -> tuple[LookDesign, ...]
                 critical_value=crit,
                 cumulative_alpha_spent=alpha_spent,
                 stage_level=level,
+                futility_bound=futility,
             )
         )
     return tuple(rows)
