@@ -35,12 +35,18 @@ def test_three_interims_json_contract_and_report_files(tmp_path: Path) -> None:
     # rpact's getDesignGroupSequential (design_joint.json), printed decimals
     assert [round(c, 4) for c in seq["critical_values"]] == [3.7496, 2.5399, 2.0161, 1.7202]
     assert not NON_FINITE.search(out.stdout)
+    grid = doc["hypotheses"][0]["sensitivity_reference_rate"]
+    assert grid["reference_rate"] == [0.25, 0.3, 0.35, 0.4, 0.45]
+    assert all(0.0 <= p <= 1.0 for p in grid["exact_power_at_planned"])
+    assert doc["hypotheses"][0]["power_curve"]["reference_rate_held_fixed"] == 0.33
+    assert seq["inflated_evaluable_per_arm"] == [376, 376]  # 365 x 1.0289, rounded up
     written = (out_dir / "design.json").read_text()
     assert not NON_FINITE.search(written)
     assert json.loads(written)["sequential"] == seq
     html = (out_dir / "design.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
-    assert '<table id="boundaries">' in html
+    assert '<table id="boundaries">' in html and '<table id="sensitivity-orr-w24">' in html
+    assert (out_dir / "EQT-PEM-301-orr-w24-sensitivity.png").read_bytes()[:4] == b"\x89PNG"
     assert "3.7496" in html and "data:image/png;base64," in html
 
 

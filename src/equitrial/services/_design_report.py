@@ -219,7 +219,7 @@ below is counted from the first patient in).</p>
 (enrol {{ q.inflated_enrolled_per_arm[0] }} / {{ q.inflated_enrolled_per_arm[1] }})</td>
 <td class="n">{{ h.target_power }} (target)</td></tr>{% endif %}
 </table>
-<p>{{ h.level * 100 }} % {{ h.method }} interval, margin on the risk {{ h.scale }};
+<p>{{ "%g"|format(h.level * 100) }} % {{ h.method }} interval, margin on the risk {{ h.scale }};
 assumed response rates {{ h.p_test }} / {{ h.p_reference }}.</p>
 <table id="sensitivity-{{ h.endpoint_id }}"><tr><th>reference ORR</th><th>test ORR</th>
 <th>exact power at {{ h.n_test }} / {{ h.n_reference }}</th></tr>
@@ -241,7 +241,7 @@ assumed response rates {{ h.p_test }} / {{ h.p_reference }}.</p>
 <td class="n">{{ fmt(x.cumulative_alpha_spent, 6) }}</td>
 <td class="n">{{ fmt(x.stage_level, 6) }}</td>
 <td class="n">{{ fmt(x.futility_bound, 3) }}</td></tr>{% endfor %}</table>
-<p>Spending: {{ q.spending or "none (single final look)" }}, one-sided alpha {{ q.alpha }} per
+<p>Spending: {{ q.spending or "none (single final look)" }}, one-sided alpha {{ "%g"|format(q.alpha) }} per
 one-sided test.</p>
 {% if q.scenarios %}<h2>Stopping probabilities</h2><p>{{ note }}</p>
 <table id="stopping"><tr><th>scenario</th><th>test</th><th>drift</th>
