@@ -241,8 +241,8 @@ assumed response rates {{ h.p_test }} / {{ h.p_reference }}.</p>
 <td class="n">{{ fmt(x.cumulative_alpha_spent, 6) }}</td>
 <td class="n">{{ fmt(x.stage_level, 6) }}</td>
 <td class="n">{{ fmt(x.futility_bound, 3) }}</td></tr>{% endfor %}</table>
-<p>Spending: {{ q.spending or "none (single final look)" }}, one-sided alpha {{ "%g"|format(q.alpha) }} per
-one-sided test.</p>
+<p>Spending: {{ q.spending or "none (single final look)" }}, one-sided alpha
+{{ "%g"|format(q.alpha) }} per one-sided test.</p>
 {% if q.scenarios %}<h2>Stopping probabilities</h2><p>{{ note }}</p>
 <table id="stopping"><tr><th>scenario</th><th>test</th><th>drift</th>
 {% for x in formal %}<th>P(cross at {{ x.name }})</th>{% endfor %}<th>P(reject)</th>
