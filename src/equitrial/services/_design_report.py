@@ -149,8 +149,7 @@ def _list(x: tuple[int, int] | None) -> list[int] | None:
     return None if x is None else list(x)
 
 
-def _interims(s: SequentialSummary, summary: DesignSummary) -> list[dict[str, Any]]:
-    del summary
+def _interims(s: SequentialSummary) -> list[dict[str, Any]]:
     rows = []
     for x in s.looks[:-1]:
         rows.append(
@@ -166,6 +165,8 @@ def _interims(s: SequentialSummary, summary: DesignSummary) -> list[dict[str, An
                 "cumulative_alpha_spent": x.cumulative_alpha_spent,
                 "stage_level": x.stage_level,
                 "futility_bound": x.futility_bound,
+                "spending": x.spending,
+                "binding": x.binding,
                 "note": (
                     "formal look of the joint design"
                     if x.formal
@@ -187,7 +188,7 @@ def design_document(summary: DesignSummary) -> dict[str, Any]:
         "expected_accrual_months": summary.expected_accrual_months,
         "hypotheses": [_hypothesis_dict(h) for h in summary.hypotheses],
         "sequential": _sequential_dict(summary.sequential),
-        "interim_analyses": _interims(summary.sequential, summary),
+        "interim_analyses": _interims(summary.sequential),
         "warnings": list(summary.warnings),
     }
 

@@ -67,6 +67,8 @@ class LookDesign:
     cumulative_alpha_spent: float | None
     stage_level: float | None
     futility_bound: float | None  # z-scale, non-binding; None where the look has none
+    spending: str  # the protocol's spending of an interim; that of the design at the final
+    binding: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +180,9 @@ def _inflate(n: int, factor: float, block: int) -> int:
 
 def _look_rows(protocol: Protocol, joint: JointDesign) -> tuple[LookDesign, ...]:
     purposes = {i.name: i.purpose for i in protocol.interim_analyses}
+    spendings = {i.name: i.spending for i in protocol.interim_analyses}
+    bindings = {i.name: i.binding for i in protocol.interim_analyses}
+    design_spending = joint.design.spending if joint.design is not None else "none"
     formal_names = [x.name for x in joint.formal]
     rows = []
     for look in joint.looks:
@@ -205,6 +210,8 @@ def _look_rows(protocol: Protocol, joint: JointDesign) -> tuple[LookDesign, ...]
                 cumulative_alpha_spent=alpha_spent,
                 stage_level=level,
                 futility_bound=futility,
+                spending=design_spending if look.final else spendings[look.name],
+                binding=False if look.final else bindings[look.name],
             )
         )
     return tuple(rows)
