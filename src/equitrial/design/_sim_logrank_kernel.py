@@ -53,12 +53,23 @@ class _Block:
         return view
 
 
-def _look_z(
-    b: _Block, entry: FloatArray, look: FloatArray, group: NDArray[np.int8]
-) -> tuple[FloatArray, NDArray[np.bool_]]:
-    """Log-rank ``Z`` of each row of the block at the look of calendar time ``look``.
+def _group1_events(event: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """Events in group 1 (patients 1, 3, 5, ...: the even columns) of each row."""
+    n = event.shape[1]
+    if n % 2 or not _LITTLE_ENDIAN:  # pragma: no cover - odd sizes, big-endian machines
+        return np.asarray(np.count_nonzero(event[:, 0::2], axis=1), dtype=np.int64)
+    # each pair of columns read as one little-endian uint16: even column + 256 * odd column,
+    # and at most n / 2 < 256 even-column events, so the low byte of the sum is their count
+    pairs = event.view(np.uint16).sum(axis=1, dtype=np.int64)
+    return np.asarray(pairs & 255, dtype=np.int64)
 
-    Also returns which rows may hold a float32 tie: their ``Z`` is to be recomputed in float64.
+
+def _look_uv(
+    b: _Block, entry: FloatArray, look: FloatArray, group: NDArray[np.int8]
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+    """Log-rank ``U`` and ``V`` of each row of the block at the look of calendar time ``look``.
+
+    Also returns which rows may hold a float32 tie: they are to be recomputed in float64.
     """
     n = b.key.shape[1]
     np.less_equal(b.calendar, look, out=b.event)
@@ -88,18 +99,18 @@ def _look_z(
     b.low &= 1
     at_events = np.multiply(b.share, b.low, out=b.scratch)
     expected_1 = at_events.sum(axis=1)
-    u = np.count_nonzero(b.event[:, 0::2], axis=1) - expected_1  # group 1: patients 1, 3, ...
+    u = _group1_events(b.event) - expected_1
     v = expected_1 - np.einsum("ij,ij->i", at_events, b.share)
-    return logrank_z(u, v), near
+    return u, v, near
 
 
-def _float64_z(
+def _float64_uv(
     survival: FloatArray, entry: FloatArray, look: FloatArray, group: NDArray[np.int8]
-) -> FloatArray:
-    """``Z`` of a few rows by :func:`logrank_rows`, from the same numbers as the block."""
+) -> tuple[FloatArray, FloatArray]:
+    """``U`` and ``V`` of a few rows by :func:`logrank_rows`, from the same numbers as a block."""
     calendar = survival + entry
     observed = np.minimum(look - entry, survival)
-    return logrank_z(*logrank_rows(observed, calendar <= look, group))
+    return logrank_rows(observed, calendar <= look, group)
 
 
 def survival_chunk(
@@ -115,7 +126,8 @@ def survival_chunk(
     group = (np.arange(n) % 2 == 0).astype(np.int8)  # patients 1, 3, 5, ... in group 1
     raw = rng.standard_exponential((n_rows, n))
     scale = np.where(group == 1, 1 / rate1, 1 / rate2)
-    z = np.empty((n_rows, len(events)))
+    u = np.empty((n_rows, len(events)))
+    v = np.empty((n_rows, len(events)))
     looks = np.empty((n_rows, len(events)))
     near = np.empty((n_rows, len(events)), np.bool_)
     block = _Block(min(BLOCK_ROWS, n_rows), n)
@@ -129,14 +141,16 @@ def survival_chunk(
         b.scratch.sort(axis=1)  # the d-th event of each row
         at = [b.scratch[:, d - 1 : d].copy() for d in events]
         for k, look in enumerate(at):  # a loop over the (few) looks, not over replicates
-            z[start:stop, k], near[start:stop, k] = _look_z(b, entry, look, group)
+            u[start:stop, k], v[start:stop, k], near[start:stop, k] = _look_uv(
+                b, entry, look, group
+            )
             looks[start:stop, k] = look[:, 0]
     for k in range(len(events)):
         rows = np.flatnonzero(near[:, k])
         if rows.size:
             e = entry_all if entry_all.ndim == 1 else entry_all[rows]
             survival = raw[rows] * scale
-            z[rows, k] = _float64_z(survival, e, looks[rows, k : k + 1], group)
-    crossed = z >= critical
+            u[rows, k], v[rows, k] = _float64_uv(survival, e, looks[rows, k : k + 1], group)
+    crossed = logrank_z(u, v) >= critical
     first = crossed & (np.cumsum(crossed, axis=1) == 1)
     return first, looks
