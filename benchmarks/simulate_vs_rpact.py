@@ -14,9 +14,12 @@ Runs, in one process run and on one core each:
   so a tiny difference in rejection rate is expected).
 
 Prints replicates per second for both, both rejection rates with their Monte-Carlo standard
-errors, the difference in standard errors, and as the last line ``speedup_vs_rpact=<ratio>``
-for the survival design under the null. Both sides are warmed up by an untimed call; ours is
-the median of three timed runs (the same seed gives the same numbers each time). Run from the
+errors, the difference in standard errors, then ``same_result_vs_rpact=<True|False>`` (every
+rejection rate within 4 standard errors of rpact's) and as the last line
+``speedup_vs_rpact=<ratio>``: the log-rank kernel's replicates per second over
+``getSimulationSurvival``'s, per core, for the survival design under the null. Both sides
+are warmed up by an untimed call; ours is the median of three timed runs (the same seed gives
+the same numbers each time). Run from the
 repository root:
 
     .venv/bin/python benchmarks/simulate_vs_rpact.py
@@ -86,8 +89,11 @@ def _se(p: float, n: int) -> float:
     return math.sqrt(p * (1.0 - p) / n)
 
 
-def _compare(label: str, ours: tuple[float, int, float], theirs: tuple[float, int, float]) -> float:
-    """Print one comparison; return our replicates per second over rpact's."""
+def _compare(
+    label: str, ours: tuple[float, int, float], theirs: tuple[float, int, float]
+) -> tuple[float, bool]:
+    """Print one comparison; return our replicates per second over rpact's, and whether the
+    two rejection rates agree within 4 Monte-Carlo standard errors of their difference."""
     p, n, secs = ours
     q, m, rsecs = theirs
     se_p, se_q = _se(p, n), _se(q, m)
@@ -96,7 +102,7 @@ def _compare(label: str, ours: tuple[float, int, float], theirs: tuple[float, in
     print(f"  rpact:     {m / rsecs:12,.0f} replicates/s   reject {q:.5f} (MC SE {se_q:.5f})")
     print(f"  equitrial: {n / secs:12,.0f} replicates/s   reject {p:.5f} (MC SE {se_p:.5f})")
     print(f"  difference {p - q:+.5f} = {z:+.2f} SE; speed ratio {(n / secs) / (m / rsecs):.1f}x")
-    return (n / secs) / (m / rsecs)
+    return (n / secs) / (m / rsecs), abs(z) < 4.0
 
 
 def _rates(replicates: int) -> tuple[float, int, float]:
@@ -124,6 +130,7 @@ def main() -> None:
     print(f"boundaries from {source}: {', '.join(f'{c:.6f}' for c in critical)}")
     print(f"rpact's: {', '.join(f'{c:.6f}' for c in r['critical_values'])}")  # type: ignore[attr-defined]
     speedup = math.nan
+    agree = []
     for label, pi2 in (("null", 0.4), ("alternative", 0.3)):
         # warm-up with a full chunk (first-touch page faults), then the median of three timed
         # runs (same seed, same numbers)
@@ -136,19 +143,22 @@ def main() -> None:
         ]
         res = sorted(runs, key=lambda run: run.seconds)[1]
         ref = r[label]
-        ratio = _compare(
+        ratio, same = _compare(
             f"getSimulationSurvival, pi1 = 0.4, pi2 = {pi2} ({label})",
             (res.overall_reject, res.replicates, res.seconds),
             (ref["overall_reject"], ref["iterations"], ref["seconds"]),  # type: ignore[index]
         )
+        agree.append(same)
         if label == "null":
             speedup = ratio
     rates = r["rates"]
-    _compare(
+    _, same = _compare(
         "getSimulationRates, NI difference -0.17, pi1 = pi2 = 0.35, 150 per arm",
         _rates(100_000),
         (rates["overall_reject"], rates["iterations"], rates["seconds"]),  # type: ignore[index]
     )
+    agree.append(same)
+    print(f"same_result_vs_rpact={all(agree)}")
     print(f"speedup_vs_rpact={speedup:.2f}")
 
 
