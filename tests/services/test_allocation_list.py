@@ -35,8 +35,6 @@ def test_a_second_list_is_refused_and_changes_nothing(trial) -> None:  # type: i
     with transaction(trial.engine, read_only=True) as session:
         before = session.scalar(select(func.count()).select_from(m.AuditTrail))
     with pytest.raises(ScheduleExistsError):
-        randomize.generate_list(
-            trial.engine, trial["admin"], seed=2**130, per_stratum_slots=4
-        )
+        randomize.generate_list(trial.engine, trial["admin"], seed=2**130, per_stratum_slots=4)
     with transaction(trial.engine, read_only=True) as session:
         assert session.scalar(select(func.count()).select_from(m.AuditTrail)) == before
