@@ -186,6 +186,15 @@ fit_one("monotone_grp", "monotone", mono, "grp",
 fit_one("monotone_grp_w", "monotone", mono, c("grp", "w"),
         note = "monotone likelihood with a second covariate: R runs out of iterations")
 
+# ---- monotone likelihood where the information is tiny (issue 14, item 7) --------------------
+# The one event has the largest x and the next subject's x is only 0.01 smaller: the coefficient
+# runs to about 1500 and the information to about 2e-11, which underflows if computed as a
+# difference of squared risk-set sums.
+tiny <- data.frame(time = c(1, 2, 3), event = c(1, 0, 0), x = c(1, 0.99, 0))
+add_data("monotone_tiny_info", tiny, c("time", "event", "x"))
+fit_one("monotone_tiny_info", "monotone_tiny_info", tiny, "x",
+        note = "monotone likelihood, information about 2e-11: R runs out of iterations")
+
 out <- list(
   meta = list(
     generator = "tests/reference/survival_cox.R",

@@ -28,7 +28,17 @@ Probability = Annotated[float, Field(ge=0, le=1)]
 
 class Accrual(Model):
     """``[assumptions.accrual]``: sites opened linearly over ``activation_months``, each then
-    recruiting ``rate_per_site_per_month`` patients (a Poisson rate)."""
+    recruiting ``rate_per_site_per_month`` patients (a Poisson rate).
+
+    Attributes
+    ----------
+    sites
+        Number of sites.
+    activation_months
+        Months over which the sites open, linearly (0: all at once).
+    rate_per_site_per_month
+        Patients recruited per open site per month.
+    """
 
     sites: int = Field(ge=1)
     activation_months: float = Field(ge=0, allow_inf_nan=False)
@@ -36,7 +46,15 @@ class Accrual(Model):
 
 
 class Exponential(Model):
-    """``model = "exponential"``: constant hazard ``log(2) / median_months``."""
+    """``model = "exponential"``: constant hazard ``log(2) / median_months``.
+
+    Attributes
+    ----------
+    model
+        ``"exponential"``.
+    median_months
+        Median survival, in months.
+    """
 
     model: Literal["exponential"]
     median_months: Positive
@@ -48,7 +66,15 @@ class Exponential(Model):
 
 
 class HazardPiece(Model):
-    """One piece: constant ``hazard`` (per month) from ``start_month`` on."""
+    """One piece: constant ``hazard`` (per month) from ``start_month`` on.
+
+    Attributes
+    ----------
+    start_month
+        Where the piece starts, in months (the first piece starts at 0).
+    hazard
+        The hazard on the piece, per month (0: a plateau).
+    """
 
     start_month: float = Field(ge=0, allow_inf_nan=False)
     hazard: float = Field(ge=0, allow_inf_nan=False)
@@ -89,7 +115,17 @@ class PiecewiseExponential(Model):
 
 class CureMixture(Model):
     """``model = "cure-mixture"``: ``S(t) = c + (1 - c) exp(-log(2) t / m)`` with cure fraction
-    ``c`` (``0 <= c < 1``) and median ``m`` of the uncured."""
+    ``c`` (``0 <= c < 1``) and median ``m`` of the uncured.
+
+    Attributes
+    ----------
+    model
+        ``"cure-mixture"``.
+    cure_fraction
+        The fraction ``c`` never at risk of the event.
+    median_uncured_months
+        The median ``m`` of the uncured, in months.
+    """
 
     model: Literal["cure-mixture"]
     cure_fraction: float = Field(ge=0, lt=1)

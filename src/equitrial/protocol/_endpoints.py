@@ -86,7 +86,13 @@ class Estimand(Model):
 
 
 class MarginSpec(Model):
-    """``[hypothesis.margin]``: ``lower`` and (equivalence only) ``upper``."""
+    """``[hypothesis.margin]``: ``lower`` and (equivalence only) ``upper``.
+
+    Attributes
+    ----------
+    lower, upper
+        The margin's bounds on the hypothesis' scale; ``upper`` only for equivalence.
+    """
 
     lower: float = Field(allow_inf_nan=False)
     upper: float | None = None

@@ -48,6 +48,11 @@ class Protocol(Model):
     unique schedule, endpoint and interim names; exactly one primary endpoint, binary, whose
     summary measure is the hypothesis' scale; interim timings increasing; one response rate per
     arm; ``assumptions.alpha == (1 - hypothesis.level) / 2``.
+
+    Attributes
+    ----------
+    stratification
+        Stratification factors: factor name -> its levels (e.g. ``ecog = ["0", "1"]``).
     """
 
     study: Study

@@ -57,6 +57,15 @@ class Dose(Model):
 
     At least one of ``max_cycles`` and ``max_weeks`` must be given (pembrolizumab: 35 cycles of
     200 mg Q3W, i.e. two years).
+
+    Attributes
+    ----------
+    dose_mg
+        The dose, in mg.
+    interval_weeks
+        Weeks between doses (3 for Q3W).
+    max_cycles, max_weeks
+        The maximum treatment duration, in cycles and/or weeks (at least one).
     """
 
     dose_mg: float = Field(gt=0, allow_inf_nan=False)
@@ -105,6 +114,17 @@ class PermutedBlocks(Model):
     ``block_sizes`` are the sizes used (each a multiple of the sum of the allocation ratio, at
     most 1,000; at most 10 sizes); with ``random_block_sizes`` the size of each block is drawn at
     random among them. Allocation-ratio entries are whole numbers from 1 to 100.
+
+    Attributes
+    ----------
+    method
+        ``"permuted-blocks"``.
+    allocation_ratio
+        One whole number per arm, in the order of ``[[arms]]`` (e.g. ``[1, 1]``).
+    block_sizes
+        The block sizes, each a multiple of the sum of ``allocation_ratio``.
+    random_block_sizes
+        Whether each block's size is drawn at random among ``block_sizes``.
     """
 
     method: Literal["permuted-blocks"]
@@ -140,6 +160,19 @@ class Minimization(Model):
     The arm that minimizes the imbalance is assigned with probability ``p_best``
     (``0.5 < p_best <= 1``); ``imbalance`` is the measure over the factors' levels and
     ``factor_weights`` (optional, by stratification factor) weight the factors.
+
+    Attributes
+    ----------
+    method
+        ``"minimization"``.
+    allocation_ratio
+        One whole number per arm, in the order of ``[[arms]]``.
+    p_best
+        Probability of assigning the arm that minimizes the imbalance (``0.5 < p_best <= 1``).
+    imbalance : {"range", "variance"}
+        The imbalance measure over each factor's levels.
+    factor_weights
+        Weight (``> 0``) of each stratification factor, by name; unnamed factors weigh 1.
 
     References
     ----------

@@ -94,7 +94,7 @@ def test_monotone_likelihood_warns_and_matches_r() -> None:
     assert res.coef[0] > 20 and np.isinf(res.hr_upper[0])
 
 
-@pytest.mark.parametrize("name", ["lung_iter2", "monotone_grp_w"])
+@pytest.mark.parametrize("name", ["lung_iter2", "monotone_grp_w", "monotone_tiny_info"])
 def test_out_of_iterations_warns_and_matches_r(name: str) -> None:
     # R: "Ran out of iterations and did not converge". R 3.5-3 then reports iter.max + 1
     # iterations and a variance of 1/diag(information) (it inverts the unfactored matrix), so
@@ -113,6 +113,34 @@ def test_out_of_iterations_warns_and_matches_r(name: str) -> None:
     assert not res.converged
     assert res.iterations == fit["iter_max"] == fit["iter"] - 1
     np.testing.assert_allclose(np.diag(res.variance), res.se**2)
+
+
+def test_monotone_likelihood_with_tiny_information_matches_r() -> None:
+    # time 1, 2, 3; event 1, 0, 0; x 1, 0.99, 0. R: coef 1527.654, se 207,614 (information
+    # about 2e-11), after running out of iterations. Computing the information as
+    # s2 / s0 - (s1 / s0)^2 from products of risk-set sums underflowed (1 / s0^2 = 0 once
+    # exp(eta) is ~1e165) and stopped at coef 1127.65, se 2.97. With one covariate R's
+    # 1 / diag(information) is the inverse, so the se is compared too. The last Newton steps
+    # are driven by an information known to ~1e-5 relative (the cancellation of ~1 - 1 to
+    # 2e-11), so the path matches R's to rel 2e-7, not to the last digit: rtol 1e-6.
+    fit = FITS["monotone_tiny_info"]
+    with pytest.warns(ConvergenceWarning, match="did not converge in 20 iterations"):
+        res = _fit_reference(fit)
+    for attr, key in [
+        ("coef", "coef"),
+        ("se", "se"),
+        ("z", "z"),
+        ("pvalue", "pvalue"),
+        ("loglik", "loglik"),
+        ("lr_statistic", "lr_test"),
+        ("wald_statistic", "wald_test"),
+    ]:
+        _close(getattr(res, attr), fit[key], f"monotone_tiny_info: {attr}")
+    assert not res.converged
+    assert fit["warnings"] == [
+        "Ran out of iterations and did not converge",
+        "one or more coefficients may be infinite",
+    ]
 
 
 def test_out_of_iterations_variance_is_the_inverse_information() -> None:

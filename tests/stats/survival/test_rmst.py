@@ -119,3 +119,43 @@ def test_rmst_difference_refuses_bad_arguments(kwargs: dict[str, Any], field: st
     with pytest.raises(InvalidInputError) as err:
         rmst_difference(**args)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("reference", "comparator"),
+    [
+        # Both arms censored before tau: each RMST is tau, summed from different rectangles
+        # (0.1 + 0.2 + 0.6 versus 0.5 + 0.4), which differ by one ulp; se is 0.
+        ([0.1, 0.3], [0.5]),
+        ([0.1, 0.2, 0.3], [0.6]),
+    ],
+)
+def test_difference_zero_to_rounding_has_p_one(
+    reference: list[float], comparator: list[float]
+) -> None:
+    n_ref, n_cmp = len(reference), len(comparator)
+    res = rmst_difference(
+        reference + comparator, [0] * (n_ref + n_cmp), ["A"] * n_ref + ["B"] * n_cmp, tau=0.9
+    )
+    assert res.estimate != 0 and abs(res.estimate) < 1e-12 * 0.9  # the rounding case itself
+    assert res.se == 0
+    assert res.statistic == 0
+    assert res.pvalue == 1
+
+
+def test_two_identical_arms_have_z_zero_and_p_one() -> None:
+    time = [2.0, 3.5, 4.0, 6.5, 7.0, 9.0]
+    event = [1, 0, 1, 1, 0, 1]
+    res = rmst_difference(time + time, event + event, ["A"] * 6 + ["B"] * 6, tau=8.0)
+    assert res.se > 0
+    assert (res.estimate, res.statistic, res.pvalue) == (0.0, 0.0, 1.0)
+
+
+def test_a_real_difference_with_zero_se_has_p_zero() -> None:
+    # A: one subject censored at 0.3, S = 1 up to tau, RMST 0.9. B: one subject with an event
+    # at 0.5, S drops to 0, RMST 0.5. Neither event is informative for the variance (n = d).
+    res = rmst_difference([0.3, 0.5], [0, 1], ["A", "B"], tau=0.9)
+    assert res.estimate == pytest.approx(0.5 - 0.9, rel=1e-15)
+    assert res.se == 0
+    assert res.statistic == -np.inf
+    assert res.pvalue == 0

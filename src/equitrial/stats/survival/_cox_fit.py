@@ -169,24 +169,17 @@ def evaluate(rs: RiskSets, beta: FloatArray) -> tuple[float, FloatArray, FloatAr
         r = np.exp(eta - shift) if shift else np.exp(eta)
         s0, s1, s2, d0, d1, d2 = _risk_sums(rs, r, r[rs.ev_pos])
         if rs.frac is None or rs.rep is None:  # Breslow
-            inv = 1.0 / s0
             log_terms = float(rs.d @ np.log(s0))
-            w1, v1 = rs.d * inv, rs.d * inv * inv
-            u = rs.x_ev_sum - s1 @ w1
-            imat = s2 @ w1 - (s1 * v1) @ s1.T
-        else:  # Efron
+            m1 = s1 / s0  # risk-set means: divide before multiplying, as coxfit6.c does
+            u = rs.x_ev_sum - m1 @ rs.d
+            imat = (s2 / s0) @ rs.d - (m1 * rs.d) @ m1.T
+        else:  # Efron: one term per event, S - (j/d) D over S0 - (j/d) D0
             den = s0[rs.rep] - rs.frac * d0[rs.rep]
-            inv = 1.0 / den
-            finv = rs.frac * inv
             log_terms = float(np.log(den).sum())
-            w1 = np.add.reduceat(inv, rs.first)
-            w2 = np.add.reduceat(finv, rs.first)
-            v1 = np.add.reduceat(inv * inv, rs.first)
-            v2 = np.add.reduceat(finv * inv, rs.first)
-            v3 = np.add.reduceat(finv * finv, rs.first)
-            u = rs.x_ev_sum - s1 @ w1 + d1 @ w2
-            cross = (s1 * v2) @ d1.T
-            imat = s2 @ w1 - d2 @ w2 - (s1 * v1) @ s1.T + cross + cross.T - (d1 * v3) @ d1.T
+            m1 = (s1[:, rs.rep] - rs.frac * d1[:, rs.rep]) / den
+            m2 = (s2[:, :, rs.rep] - rs.frac * d2[:, :, rs.rep]) / den
+            u = rs.x_ev_sum - m1.sum(axis=1)
+            imat = m2.sum(axis=2) - m1 @ m1.T
         loglik = float(beta @ rs.x_ev_sum) - log_terms - shift * rs.n_events
     return loglik, u, imat
 

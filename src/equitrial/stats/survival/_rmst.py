@@ -18,6 +18,9 @@ from equitrial.stats.survival._km import km_steps
 
 __all__ = ["RMSTDifference", "RMSTResult", "rmst", "rmst_difference"]
 
+#: A difference below this times ``tau`` is zero to rounding.
+_ZERO_TO_ROUNDING = 1e-12
+
 FloatArray = NDArray[np.float64]
 
 
@@ -51,13 +54,15 @@ class RMSTDifference:
     lower, upper, level
         The normal (Wald) confidence interval at ``level``.
     pvalue
-        Two-sided Wald p-value for no difference.
+        Two-sided Wald p-value for no difference, ``2 * Phi(-|statistic|)``.
     tau
         The truncation time.
     reference, comparator
         The labels of the two arms.
     reference_rmst, comparator_rmst
         Each arm's own :class:`RMSTResult`.
+    statistic
+        The Wald z, ``estimate / se``; 0 when ``|estimate| < 1e-12 * tau`` (zero to rounding).
     """
 
     estimate: float
@@ -71,6 +76,7 @@ class RMSTDifference:
     comparator: Any
     reference_rmst: RMSTResult
     comparator_rmst: RMSTResult
+    statistic: float
 
     @property
     def interval(self) -> Interval:
@@ -204,8 +210,9 @@ def rmst_difference(
     Each arm's RMST and standard error are those of :func:`rmst` (R's ``survmean``); the arms
     are independent, so :math:`se = \\sqrt{se_1^2 + se_2^2}` and the interval is
     :math:`\\Delta \\pm z_{1-\\alpha/2}\\, se`. This is the unadjusted comparison of
-    ``survRM2::rmst2``. If ``se`` is 0 (no informative event before ``tau`` in either arm) the
-    p-value is 1 when the difference is 0 and 0 otherwise.
+    ``survRM2::rmst2``. A difference below ``1e-12 * tau`` is zero to rounding (two arms with
+    the same curve can differ by a few ulps): z is 0 and the p-value 1. If ``se`` is 0 (no
+    informative event before ``tau`` in either arm) a larger difference has p-value 0.
 
     References
     ----------
@@ -242,10 +249,8 @@ def rmst_difference(
     estimate = arms[1].estimate - arms[0].estimate
     se = math.hypot(arms[0].se, arms[1].se)
     z = float(ndtri(1.0 - (1.0 - lvl) / 2.0))
-    if se > 0:
-        pvalue = float(2.0 * ndtr(-abs(estimate) / se))
-    else:
-        pvalue = 1.0 if estimate == 0 else 0.0
+    statistic = _wald_z(estimate, se, tau_value)
+    pvalue = float(2.0 * ndtr(-abs(statistic)))
     return RMSTDifference(
         estimate=estimate,
         se=se,
@@ -258,4 +263,19 @@ def rmst_difference(
         comparator=labels[1 - ref],
         reference_rmst=arms[0],
         comparator_rmst=arms[1],
+        statistic=statistic,
     )
+
+
+def _wald_z(estimate: float, se: float, tau: float) -> float:
+    """``estimate / se``; 0 when the difference is zero to rounding (``|d| < 1e-12 tau``).
+
+    Each RMST is a sum of rectangles below ``tau``, so two arms with the same curve can differ
+    by a few ulps of ``tau``; such a difference is no evidence of one (z 0, p 1), even when
+    ``se`` is 0. A larger difference with ``se`` 0 is infinitely significant.
+    """
+    if abs(estimate) < _ZERO_TO_ROUNDING * tau:
+        return 0.0
+    if se > 0:
+        return estimate / se
+    return math.copysign(math.inf, estimate)
