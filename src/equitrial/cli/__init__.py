@@ -19,6 +19,7 @@ from equitrial.cli import backup as _backup
 from equitrial.cli import db as _db
 from equitrial.cli import design as _design
 from equitrial.cli import randomize as _randomize
+from equitrial.cli import simulate as _simulate
 from equitrial.cli import sites as _sites
 from equitrial.cli import study as _study
 from equitrial.cli import subjects as _subjects
@@ -60,7 +61,7 @@ def info() -> None:
 
 
 app.command("design")(_design.design)
-app.command("simulate")(_design.simulate)
+app.command("simulate")(_simulate.simulate)
 app.add_typer(_db.app, name="db")
 app.add_typer(_study.app, name="study")
 app.add_typer(_users.app, name="user")
