@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from equitrial.design._sim_spec import WEEKS_PER_MONTH
 from equitrial.design.accrual import AccrualModel
 from equitrial.design.looks import Look, LookTiming, plan_looks
 from equitrial.design.sequential import GroupSequentialDesign, Spending, boundaries
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
     from equitrial.protocol import InterimAnalysis, Protocol
 
 __all__ = ["WEEKS_PER_MONTH", "JointDesign", "accrual_model", "joint_design"]
-
-WEEKS_PER_MONTH = 365.25 / 12.0 / 7.0
 
 
 @dataclass(frozen=True, slots=True)
