@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from equitrial.design._sim_accrual import arrival_times
 from equitrial.design._sim_logrank import logrank_rows, logrank_z
 from equitrial.design._sim_outcomes import (
     confirmation_offset_weeks,
@@ -23,12 +22,7 @@ from equitrial.design._sim_outcomes import (
     last_primary_scan_weeks,
     response_outcomes,
 )
-from equitrial.design._sim_randomize import (
-    allocate,
-    block_sequences,
-    draw_strata,
-    stratum_probabilities,
-)
+from equitrial.design._sim_randomize import patients
 from equitrial.design._sim_spec import WEEKS_PER_MONTH, Analysis, TrialSpec
 from equitrial.stats._interval import two_sided_z
 from equitrial.stats._proportions_mn import diff_score, ratio_score
@@ -138,21 +132,6 @@ def _survival_at(
     return np.sum(event, axis=1), logrank_z(u, v), log_hr
 
 
-def _patients(
-    rng: np.random.Generator, spec: TrialSpec, n_rows: int
-) -> tuple[FloatArray, NDArray[np.int8], NDArray[np.int64]]:
-    """Calendar entry (months from the first patient in), arm and stratum of every patient."""
-    acc = spec.accrual
-    n = acc.n_patients
-    arrivals = arrival_times(rng, n_rows, n, acc.n_sites, acc.ramp_months, acc.rate_per_site)
-    entry = arrivals - arrivals[:, :1]
-    probs = stratum_probabilities([f.prevalences for f in spec.randomization.factors])
-    strata = draw_strata(rng, n_rows, n, probs)
-    sequences, _, _ = block_sequences(rng, n_rows * probs.size, n, spec.randomization.block_sizes)
-    arm = allocate(strata, sequences.reshape(n_rows, probs.size, n))
-    return entry, arm, strata
-
-
 def run_scenario(
     spec: TrialSpec, ever: tuple[float, float], seed: np.random.SeedSequence, n_rows: int
 ) -> dict[str, NDArray[np.generic]]:
@@ -162,7 +141,7 @@ def run_scenario(
     """
     rng = np.random.default_rng(seed)
     a = spec.analysis
-    entry, arm, strata = _patients(rng, spec, n_rows)
+    entry, arm, strata = patients(rng, spec, n_rows)
     dropout = dropout_times(rng, arm.shape, spec)
     known = response_outcomes(rng, arm, strata, dropout, spec, ever)
     pfs = event_times(rng, arm, spec.pfs)

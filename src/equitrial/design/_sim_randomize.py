@@ -7,7 +7,16 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["allocate", "block_sequences", "draw_strata", "stratum_probabilities"]
+from equitrial.design._sim_accrual import arrival_times
+from equitrial.design._sim_spec import TrialSpec
+
+__all__ = [
+    "allocate",
+    "block_sequences",
+    "draw_strata",
+    "patients",
+    "stratum_probabilities",
+]
 
 IntArray = NDArray[np.int64]
 
@@ -74,3 +83,18 @@ def allocate(strata: IntArray, sequences: NDArray[np.int8]) -> NDArray[np.int8]:
     slot = np.take_along_axis(position, strata[:, :, np.newaxis], axis=2)[:, :, 0]
     rows = np.arange(strata.shape[0])[:, np.newaxis]
     return np.asarray(sequences[rows, strata, slot], dtype=np.int8)
+
+
+def patients(
+    rng: np.random.Generator, spec: TrialSpec, n_rows: int
+) -> tuple[NDArray[np.float64], NDArray[np.int8], IntArray]:
+    """Calendar entry (months from the first patient in), arm and stratum of every patient."""
+    acc = spec.accrual
+    n = acc.n_patients
+    arrivals = arrival_times(rng, n_rows, n, acc.n_sites, acc.ramp_months, acc.rate_per_site)
+    entry = arrivals - arrivals[:, :1]
+    probs = stratum_probabilities([f.prevalences for f in spec.randomization.factors])
+    strata = draw_strata(rng, n_rows, n, probs)
+    sequences, _, _ = block_sequences(rng, n_rows * probs.size, n, spec.randomization.block_sizes)
+    arm = allocate(strata, sequences.reshape(n_rows, probs.size, n))
+    return entry, arm, strata

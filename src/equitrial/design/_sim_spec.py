@@ -121,16 +121,33 @@ class StratificationFactor:
 
 @dataclass(frozen=True)
 class Randomization:
-    """1:1 permuted blocks within strata; each block's size drawn from ``block_sizes``."""
+    """Permuted blocks within strata; each block's size drawn from ``block_sizes``.
+
+    ``allocation = (test, reference)``: the allocation ratio (``(2, 1)``: two test patients for
+    each reference patient); every block size is a multiple of its sum, and a block of size
+    ``b`` holds ``b * test / (test + reference)`` test slots.
+    """
 
     block_sizes: tuple[int, ...] = (4, 6)
     factors: tuple[StratificationFactor, ...] = ()
+    allocation: tuple[int, int] = (1, 1)
 
     def __post_init__(self) -> None:
-        if not self.block_sizes or any(int(b) != b or b < 2 or b % 2 for b in self.block_sizes):
+        ratio = self.allocation
+        if len(ratio) != 2 or any(isinstance(a, bool) or int(a) != a or a < 1 for a in ratio):
             raise InvalidInputError(
-                f"randomization.block_sizes must be even whole numbers >= 2, got "
-                f"{self.block_sizes!r}",
+                f"randomization.allocation must be two whole numbers >= 1 (test, reference), "
+                f"got {ratio!r}",
+                field="randomization.allocation",
+                value=ratio,
+            )
+        unit = int(ratio[0]) + int(ratio[1])
+        if not self.block_sizes or any(
+            int(b) != b or b < unit or b % unit for b in self.block_sizes
+        ):
+            raise InvalidInputError(
+                f"randomization.block_sizes must be whole multiples of {unit} (the sum of the "
+                f"allocation ratio {ratio[0]}:{ratio[1]}), got {self.block_sizes!r}",
                 field="randomization.block_sizes",
                 value=self.block_sizes,
             )
