@@ -113,7 +113,7 @@ def _rates(replicates: int) -> tuple[float, int, float]:
         lower_margin=-0.17,
         upper_margin=None,
         level=0.90,
-        interim_months=None,
+        interims=(),
     )
     start = time.perf_counter()
     rng = np.random.default_rng(np.random.SeedSequence(1))

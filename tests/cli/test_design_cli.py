@@ -80,3 +80,32 @@ def test_simulate_two_dask_workers_give_the_numbers_of_one(tmp_path: Path) -> No
     two_doc = json.loads(two.stdout)
     for key in ("power", "type_i_error", "scenarios"):
         assert one[key] == two_doc[key]
+
+
+def test_simulate_json_concludes_by_look_one_value_per_formal_look(tmp_path: Path) -> None:
+    three = EXAMPLE.parent / "protocol-three-interims.toml"
+    design = json.loads(run("design", str(three), "--json", cwd=tmp_path).stdout)
+    out = run("simulate", str(three), "--replicates", "400", "--seed", "3", "--json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    n_looks = len(design["sequential"]["information_rates"])
+    assert n_looks == 4 and doc["formal_looks"][-1] == "final"
+    for s in doc["scenarios"]:
+        by_look = s["conclude_by_look"]
+        assert len(by_look) == n_looks and all(isinstance(p, float) for p in by_look)
+        assert sum(by_look) == pytest.approx(s["conclusion"]["estimate"], abs=1e-12)
+        assert [look["name"] for look in s["looks"]] == doc["formal_looks"][:-1]
+    strings: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+        elif isinstance(value, str):
+            strings.append(value)
+
+    walk(doc)
+    assert not {"inf", "-inf", "nan"} & set(strings)

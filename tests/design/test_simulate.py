@@ -22,6 +22,7 @@ from equitrial.design.sample_size import exact_power
 from equitrial.design.simulate import (
     Accrual,
     Analysis,
+    InterimLook,
     Randomization,
     ResponseModel,
     StratificationFactor,
@@ -100,25 +101,81 @@ def test_interim_at_a_late_date_equals_the_final_analysis(tmp_path: Path) -> Non
     for population in ("completed", "scanned"):
         spec = replace(
             TrialSpec(response=ResponseModel(confirmation=True, duration_median_months=12.0)),
-            analysis=Analysis(interim_months=500.0, interim_population=population),
+            analysis=Analysis(
+                interims=(InterimLook("late", months=500.0),), interim_population=population
+            ),
         )
         res = simulate(spec, replicates=200, seed=2, out_dir=tmp_path / population)
         table = pq.read_table(res.parquet_path).to_pandas()
         for col in ("x_test", "n_test", "x_reference", "n_reference", "conclusion"):
-            np.testing.assert_array_equal(table[f"interim_{col}"], table[f"final_{col}"])
-        assert res.scenario("alternative").interim.agreement.estimate == 1.0
+            np.testing.assert_array_equal(table[f"interim1_{col}"], table[f"final_{col}"])
+        alt = res.scenario("alternative")
+        assert alt.looks[0].agreement.estimate == 1.0
+        assert alt.looks[0].after_primary.estimate == 1.0
+        assert any("falls on or after the last patient" in w for w in res.warnings)
 
 
 def test_interim_population_is_nested_in_the_enrolled() -> None:
-    spec = replace(TrialSpec(), analysis=Analysis(interim_months=9.0, interim_population="scanned"))
+    look = InterimLook("nine months", months=9.0)
+    spec = replace(TrialSpec(), analysis=Analysis(interims=(look,), interim_population="scanned"))
     res = simulate(spec, replicates=300, seed=3, out_dir=None)
     alt = res.scenario("alternative")
-    assert alt.interim is not None and alt.interim.estimate is not None
-    assert 0 < alt.interim.patients.mean < 300
-    early = replace(TrialSpec(), analysis=Analysis(interim_months=1.0))
-    none_evaluable = simulate(early, replicates=50, seed=3).scenario("alternative").interim
-    assert none_evaluable is not None and none_evaluable.evaluable.estimate == 0.0
+    assert alt.looks[0].estimate is not None
+    assert 0 < alt.looks[0].patients.mean < alt.looks[0].enrolled.mean < 300
+    early = replace(TrialSpec(), analysis=Analysis(interims=(InterimLook("one", months=1.0),)))
+    result = simulate(early, replicates=50, seed=3)
+    none_evaluable = result.scenario("alternative").looks[0]
+    assert none_evaluable.evaluable.estimate == 0.0
     assert none_evaluable.estimate is None
+    assert any("an arm had nobody past week 24" in w for w in result.warnings)
+
+
+def test_summaries_from_merged_chunks_equal_those_of_the_whole_arrays(tmp_path: Path) -> None:
+    """The workers' mergeable sums give what the per-replicate columns give."""
+    looks = (InterimLook("a", evaluable=100, critical=2.5), InterimLook("b", months=12.0))
+    spec = replace(TrialSpec(), analysis=Analysis(interims=looks, final_critical=1.8))
+    res = simulate(spec, replicates=700, seed=9, chunk_size=200, out_dir=tmp_path)
+    table = pq.read_table(res.parquet_path).to_pandas()
+    for s in res.scenarios:
+        rows = table[table["scenario"] == s.name]
+        stop, concluded = rows["stop_look"].to_numpy(), rows["concluded"].to_numpy()
+        by_look = [float(np.mean((stop == k) & concluded)) for k in range(2)]
+        assert s.conclude_by_look == pytest.approx(by_look, abs=1e-15)
+        assert s.sample_size.mean == pytest.approx(rows["sample_size"].mean(), rel=1e-12)
+        assert s.duration_months.mean == pytest.approx(rows["duration_months"].mean(), rel=1e-12)
+        sd = rows["duration_months"].std(ddof=1) / math.sqrt(len(rows))
+        assert s.duration_months.se == pytest.approx(sd, rel=1e-9)
+        b = s.looks[1]
+        assert b.enrolled.mean == pytest.approx(rows["interim2_enrolled"].mean(), rel=1e-12)
+        assert b.conclusion.estimate == pytest.approx(rows["interim2_conclusion"].mean())
+    assert res.formal_looks == ("a", "final")
+
+
+def test_a_look_that_concludes_stops_the_trial(tmp_path: Path) -> None:
+    """A formal interim that concludes ends the trial there: size, duration, no later look."""
+    looks = (InterimLook("half", evaluable=150, critical=1.0),)
+    spec = replace(TrialSpec(), analysis=Analysis(interims=looks))
+    res = simulate(spec, replicates=400, seed=5, out_dir=tmp_path)
+    table = pq.read_table(res.parquet_path).to_pandas()
+    early = table["interim1_conclusion"].to_numpy()
+    np.testing.assert_array_equal(table["stop_look"].to_numpy() == 0, early)
+    np.testing.assert_array_equal(table["duration_months"][early], table["interim1_months"][early])
+    np.testing.assert_array_equal(table["sample_size"][early], table["interim1_enrolled"][early])
+    np.testing.assert_array_equal(table["concluded"][~early], table["final_conclusion"][~early])
+    assert (table["interim1_n_test"] + table["interim1_n_reference"] == 150).all()
+    alt = res.scenario("alternative")
+    assert alt.sample_size.mean < 300 and alt.conclude_by_look[0] > 0.0
+
+
+def test_infinite_boundary_is_a_warning() -> None:
+    looks = (InterimLook("never", evaluable=150, critical=math.inf),)
+    res = simulate(replace(TrialSpec(), analysis=Analysis(interims=looks)), replicates=20, seed=1)
+    assert res.scenario("alternative").conclude_by_look[0] == 0.0
+    assert any("boundary is infinite" in w for w in res.warnings)
+    text = json.dumps(res.to_dict(), allow_nan=False)
+    doc = json.loads(text)
+    assert doc["spec"]["analysis"]["interims"][0]["critical"] is None
+    assert "infinite boundary" in doc["null_means"]
 
 
 def test_outputs_parquet_json_and_progress(tmp_path: Path) -> None:
@@ -159,9 +216,12 @@ def test_spec_from_the_example_protocol() -> None:
     assert (spec.schedule.first_weeks, spec.schedule.interval_weeks) == (9.0, 9.0)
     assert spec.schedule.primary_weeks == 24.0
     assert (spec.response.orr_test, spec.response.orr_reference) == (0.33, 0.33)
-    assert spec.analysis == Analysis(
-        "equivalence", "ratio", 0.73, 1.36, "miettinen-nurminen", 0.9, 6.0
-    )
+    assert replace(spec.analysis, final_critical=None) == Analysis(
+        "equivalence", "ratio", 0.73, 1.36, "miettinen-nurminen", 0.9,
+        interims=(InterimLook("preliminary effectiveness", months=6.0),),
+    )  # fmt: skip
+    # one formal look (the final): its boundary is z_(1 - 0.05)
+    assert spec.analysis.final_critical == pytest.approx(1.6448536269514722, rel=1e-12)
     assert spec.dropout_rate_per_year == pytest.approx(-math.log(0.95), rel=1e-12)
     assert spec.pfs == SurvivalModel.cure(0.22, 3.7)
     assert spec.os.knots_months == (0.0, 24.0, 32.7, 84.0)
@@ -179,6 +239,26 @@ def test_spec_from_the_example_protocol() -> None:
         (lambda: Analysis(upper_margin=None), InvalidInputError),
         (lambda: Analysis(scale="ratio", method="wald"), UnknownOptionError),
         (lambda: Analysis(interim_population="all"), UnknownOptionError),  # type: ignore[arg-type]
+        (lambda: InterimLook("x"), InvalidInputError),
+        (lambda: InterimLook("x", months=3.0, evaluable=10), InvalidInputError),
+        (lambda: InterimLook("x", evaluable=10, critical=2.0, futility=2.5), InvalidInputError),
+        (lambda: InterimLook("x", evaluable=10, futility=0.0), InvalidInputError),
+        (lambda: Analysis(interims=(InterimLook("final", months=3.0),)), InvalidInputError),
+        (lambda: Randomization(block_sizes=(4,), allocation=(2, 1)), InvalidInputError),
+        (
+            lambda: Analysis(
+                scale="difference",
+                lower_margin=-0.1,
+                upper_margin=0.1,
+                method="newcombe",
+                interims=(InterimLook("x", evaluable=10, critical=2.0, futility=-0.5),),
+            ),
+            InvalidInputError,
+        ),
+        (
+            lambda: TrialSpec(analysis=Analysis(interims=(InterimLook("x", evaluable=301),))),
+            InvalidInputError,
+        ),
         (
             lambda: TrialSpec(response=ResponseModel(stratum_multipliers=(1.0, 2.0))),
             InvalidInputError,

@@ -156,7 +156,7 @@ def _tables(seed: int, size: int) -> tuple[np.ndarray, ...]:
 def test_difference_decisions_match_difference_ci(method: str, hypothesis: str) -> None:
     analysis = Analysis(
         hypothesis=hypothesis, scale="difference", lower_margin=-0.2, upper_margin=0.25,
-        method=method, level=0.9, interim_months=None,
+        method=method, level=0.9, interims=(),
     )  # fmt: skip
     x1, n1, x2, n2 = _tables(10, 400)
     got = conclude(x1, n1, x2, n2, analysis)

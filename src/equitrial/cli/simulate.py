@@ -22,30 +22,75 @@ __all__ = ["simulate"]
 ProtocolArg = typer.Argument(..., exists=False, help="The protocol file (TOML).")
 
 
-def _render_simulation(console: Console, r: SimulationResult) -> None:
+def _fmt(value: float | None, spec: str = ".3f") -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    return "inf" if math.isinf(value) else format(value, spec)
+
+
+def _render_scenarios(console: Console, r: SimulationResult) -> None:
     t = Table(
         title=f"{r.replicates:,} simulated trials per scenario (seed {r.seed}, {r.seconds:.1f} s)",
         title_justify="left",
     )
-    for col in ("scenario", "ORR test / ref (ITT)", "P(conclude)", "MC SE", "duration (months)"):
+    for col in ("scenario", "ITT ORR test / ref", "P(conclude) (SE)", "mean N", "mean months"):
         t.add_column(col, justify="right")
-    t.add_column("interim shows it too", justify="right")
     for s in r.scenarios:
-        both = s.interim.conclusion_and_final.estimate if s.interim is not None else math.nan
         t.add_row(
             s.name,
             f"{s.primary_orr_test:.3f} / {s.primary_orr_reference:.3f}",
-            f"{s.conclusion.estimate:.4f}",
-            f"{s.conclusion.se:.4f}",
+            f"{s.conclusion.estimate:.4f} ({s.conclusion.se:.4f})",
+            f"{s.sample_size.mean:.1f}",
             f"{s.duration_months.mean:.1f}",
-            "-" if math.isnan(both) else f"{both:.4f}",
         )
     console.print(t)
+    by_look = Table(title="P(conclude at the look)", title_justify="left")
+    by_look.add_column("look", justify="right")
+    for s in r.scenarios:
+        by_look.add_column(s.name, justify="right")
+    for k, name in enumerate(r.formal_looks):
+        by_look.add_row(name, *(f"{s.conclude_by_look[k]:.4f}" for s in r.scenarios))
+    console.print(by_look)
+
+
+def _render_looks(console: Console, r: SimulationResult) -> None:
+    alt = r.scenario("alternative")
+    if not alt.looks:
+        return
+    t = Table(
+        title="Interims, alternative: simulated mean (design's expectation)",
+        title_justify="left",
+    )
+    for col in ("look", "boundary", "month", "enrolled", "evaluable", "stops", "and final"):
+        t.add_column(col, justify="right")
+    for look in alt.looks:
+        t.add_row(
+            look.name,
+            "descriptive" if look.critical is None else _fmt(look.critical, ".4f"),
+            f"{look.months.mean:.1f} ({_fmt(look.expected_months, '.1f')})",
+            f"{look.enrolled.mean:.1f} ({_fmt(look.expected_enrolled, '.1f')})",
+            f"{look.patients.mean:.1f} ({_fmt(look.expected_evaluable, '.1f')})",
+            _fmt(
+                look.conclusion.estimate
+                if look.stops_for_equivalence is None
+                else look.stops_for_equivalence.estimate,
+                ".4f",
+            ),
+            _fmt(look.conclusion_and_final.estimate, ".4f"),
+        )
+    console.print(t)
+
+
+def _render_simulation(console: Console, r: SimulationResult) -> None:
+    _render_scenarios(console, r)
+    _render_looks(console, r)
     console.print(
         f"power {r.power.estimate:.4f} (SE {r.power.se:.4f}); type I error "
         + ", ".join(f"{k} {v.estimate:.4f} (SE {v.se:.4f})" for k, v in r.type_i_error.items()),
         highlight=False,
     )
+    for warning in r.warnings:
+        console.print(f"warning: {warning}", style="yellow", highlight=False)
     if r.parquet_path:
         console.print(f"per-replicate results written to {r.parquet_path}", highlight=False)
 

@@ -1,19 +1,22 @@
-"""Decision rules on simulated counts, and the per-chunk kernel of the trial simulator.
+"""The per-chunk kernel of the trial simulator: every look of the design, the stopping rule.
 
-The Miettinen-Nurminen decision does not compute the interval: the score statistic ``T`` of
-:mod:`equitrial.stats._proportions_mn` decreases in the hypothesised ratio (difference), so the
-interval lies strictly inside ``(L, U)`` iff ``T(L) > z`` and ``T(U) < -z`` — two evaluations of
-the score instead of two root searches. The other methods are the closed-form limits of
-:func:`equitrial.stats.proportions.difference_ci` and :func:`~equitrial.stats.proportions.ratio_ci`
-written elementwise (those functions take one table at a time); the tests check every method
-against them table by table.
+Each replicate is one whole trial: patients, their outcomes, then every interim at its time
+with the data known then, and the final analysis. A formal look (one with an efficacy
+boundary) stops the trial for equivalence when both one-sided tests exceed the boundary, and
+for futility when one is at or below the look's futility bound; a descriptive look estimates
+and stops nothing. The kernel returns one array per per-replicate quantity (the columns of the
+Parquet output); :func:`equitrial.design._sim_reduce.reduce_chunk` turns them into mergeable
+sums where no per-replicate output is asked for.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
+from equitrial.design._sim_decide import conclude, decide, estimate
 from equitrial.design._sim_logrank import logrank_rows, logrank_z
 from equitrial.design._sim_outcomes import (
     confirmation_offset_weeks,
@@ -23,83 +26,13 @@ from equitrial.design._sim_outcomes import (
     response_outcomes,
 )
 from equitrial.design._sim_randomize import patients
-from equitrial.design._sim_spec import WEEKS_PER_MONTH, Analysis, TrialSpec
-from equitrial.stats._interval import two_sided_z
-from equitrial.stats._proportions_mn import diff_score, ratio_score
-from equitrial.stats._proportions_single import wilson_limits
+from equitrial.design._sim_spec import WEEKS_PER_MONTH, InterimLook, TrialSpec
 
 __all__ = ["conclude", "estimate", "run_scenario"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
-
-
-def _limits(
-    x1: FloatArray, n1: FloatArray, x2: FloatArray, n2: FloatArray, method: str, z: float
-) -> tuple[FloatArray, FloatArray]:
-    """Closed-form interval limits (all methods but Miettinen-Nurminen), elementwise."""
-    p1, p2 = x1 / n1, x2 / n2
-    if method == "log":  # Katz; 0.5 added to each cell when a count is zero
-        zero = (x1 == 0) | (x2 == 0)
-        a, m, c, k = x1 + 0.5 * zero, n1 + zero, x2 + 0.5 * zero, n2 + zero
-        est = (a / m) / (c / k)
-        se = np.sqrt(1.0 / a - 1.0 / m + 1.0 / c - 1.0 / k)
-        return est * np.exp(-z * se), est * np.exp(z * se)
-    if method == "newcombe":
-        l1, u1 = wilson_limits(x1, n1, z)
-        l2, u2 = wilson_limits(x2, n2, z)
-        d = p1 - p2
-        return d - np.hypot(p1 - l1, u2 - p2), d + np.hypot(u1 - p1, p2 - l2)
-    if method == "agresti-caffo":
-        x1, n1, x2, n2 = x1 + 1.0, n1 + 2.0, x2 + 1.0, n2 + 2.0
-        p1, p2 = x1 / n1, x2 / n2
-    half = z * np.sqrt(p1 * (1.0 - p1) / n1 + p2 * (1.0 - p2) / n2)
-    return np.clip(p1 - p2 - half, -1.0, 1.0), np.clip(p1 - p2 + half, -1.0, 1.0)
-
-
-def conclude(
-    x1: NDArray[np.int64],
-    n1: NDArray[np.int64],
-    x2: NDArray[np.int64],
-    n2: NDArray[np.int64],
-    analysis: Analysis,
-) -> BoolArray:
-    """Whether each table (arm 1 = test) concludes equivalence (non-inferiority).
-
-    Tables with an empty arm conclude nothing (False).
-    """
-    ok = (n1 > 0) & (n2 > 0)
-    fx1, fx2 = np.asarray(x1, dtype=np.float64), np.asarray(x2, dtype=np.float64)
-    fn1 = np.maximum(n1, 1).astype(np.float64)
-    fn2 = np.maximum(n2, 1).astype(np.float64)
-    z = two_sided_z(analysis.level)
-    lower_m = np.full_like(fx1, analysis.lower_margin)
-    one_sided = analysis.hypothesis == "non-inferiority" or analysis.upper_margin is None
-    upper_m = np.full_like(fx1, np.inf if one_sided else analysis.upper_margin)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if analysis.method == "miettinen-nurminen":
-            score = ratio_score if analysis.scale == "ratio" else diff_score
-            above = score(lower_m, fx1, fn1, fx2, fn2) > z
-            below = np.ones_like(above) if one_sided else score(upper_m, fx1, fn1, fx2, fn2) < -z
-        else:
-            low, high = _limits(fx1, fn1, fx2, fn2, analysis.method, z)
-            above = low > lower_m
-            below = high < upper_m
-    return np.asarray(ok & above & below, dtype=np.bool_)
-
-
-def estimate(
-    x1: NDArray[np.int64],
-    n1: NDArray[np.int64],
-    x2: NDArray[np.int64],
-    n2: NDArray[np.int64],
-    scale: str,
-) -> FloatArray:
-    """ORR ratio or difference (test vs reference); NaN with an empty arm or ``0/0`` ratio."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p1 = np.where(n1 > 0, x1 / np.maximum(n1, 1), np.nan)
-        p2 = np.where(n2 > 0, x2 / np.maximum(n2, 1), np.nan)
-        return np.asarray(p1 / p2 if scale == "ratio" else p1 - p2, dtype=np.float64)
+Columns = dict[str, NDArray[Any]]
 
 
 def _counts(
@@ -132,12 +65,98 @@ def _survival_at(
     return np.sum(event, axis=1), logrank_z(u, v), log_hr
 
 
+def _look_time(spec: TrialSpec, look: InterimLook, entry: FloatArray) -> FloatArray:
+    """Calendar time of a look in each replicate: its month, or when its count is evaluable."""
+    if look.months is not None:
+        return np.full(entry.shape[0], look.months)
+    assert look.evaluable is not None
+    return entry[:, look.evaluable - 1] + spec.schedule.primary_weeks / WEEKS_PER_MONTH
+
+
+def _interim(
+    spec: TrialSpec,
+    look: InterimLook,
+    t: FloatArray,
+    entry: FloatArray,
+    arm: NDArray[np.int8],
+    known: FloatArray,
+) -> Columns:
+    """The counts and decisions of one interim at calendar times ``t``, with the data known then.
+
+    The population is ``"completed"`` (patients enrolled at least ``primary_weeks`` before,
+    responses confirmed by then) or ``"scanned"`` (every patient whose first scan is due by
+    then, responses seen by then); dropouts count as non-responders.
+    """
+    a, sched = spec.analysis, spec.schedule
+    weeks = sched.primary_weeks if a.interim_population == "completed" else sched.first_weeks
+    at = t[:, np.newaxis]
+    population = entry + weeks / WEEKS_PER_MONTH <= at
+    x1, n1, x2, n2 = _counts(entry + known <= at, population, arm)
+    critical = a.final_z if look.critical is None else look.critical
+    bounds = (critical,) if look.futility is None else (critical, look.futility)
+    evaluable, passes = decide(x1, n1, x2, n2, a, bounds)
+    out: Columns = {
+        "months": t,
+        "enrolled": np.sum(entry <= at, axis=1),
+        "x_test": x1,
+        "n_test": n1,
+        "x_reference": x2,
+        "n_reference": n2,
+        "estimate": estimate(x1, n1, x2, n2, a.scale),
+        "conclusion": passes[0],
+        "evaluable": evaluable,
+    }
+    if look.futility is not None:
+        out["futility"] = evaluable & ~passes[1]
+    return out
+
+
+def _stop(spec: TrialSpec, looks: list[Columns], final: Columns, n_rows: int) -> Columns:
+    """Where each trial stops: the first formal look that concludes or meets its futility bound.
+
+    ``stop_look`` indexes the formal looks, the final last; ``concluded`` says whether the
+    trial concludes equivalence (non-inferiority) there; ``sample_size`` and ``evaluable`` count
+    the patients enrolled and in the analysis population then; ``duration_months`` is the
+    stopping look's date, or for a trial that runs to the end the later of the primary analysis
+    and the survival cutoff.
+    """
+    interims = zip(looks, spec.analysis.interims, strict=True)
+    formal = [cols for cols, look in interims if look.critical is not None]
+    k_final = len(formal)
+    stop = np.full(n_rows, k_final, dtype=np.int16)
+    concluded = final["conclusion"].copy()
+    size = np.full(n_rows, spec.accrual.n_patients, dtype=np.int64)
+    evaluable = final["n_test"] + final["n_reference"]
+    duration = final["duration_months"].copy()
+    running = np.ones(n_rows, dtype=bool)
+    for k, cols in enumerate(formal):
+        hit = running & cols["conclusion"]
+        if "futility" in cols:
+            hit |= running & cols["futility"]
+        stop[hit] = k
+        concluded[hit] = cols["conclusion"][hit]
+        size[hit] = cols["enrolled"][hit]
+        evaluable[hit] = cols["n_test"][hit] + cols["n_reference"][hit]
+        duration[hit] = cols["months"][hit]
+        running &= ~hit
+    return {
+        "stop_look": stop,
+        "concluded": concluded,
+        "sample_size": size,
+        "evaluable_at_stop": evaluable,
+        "duration_months": duration,
+    }
+
+
 def run_scenario(
     spec: TrialSpec, ever: tuple[float, float], seed: np.random.SeedSequence, n_rows: int
-) -> dict[str, NDArray[np.generic]]:
+) -> Columns:
     """Simulate ``n_rows`` trials of ``spec``; ``ever``: probabilities of ever responding.
 
-    Returns one array per per-replicate quantity (the columns of the Parquet output).
+    Returns one array per per-replicate quantity: ``final_*`` (the final analysis with every
+    patient, as planned), ``interim<i>_*`` for the ``i``-th interim (1-based, in
+    ``spec.analysis.interims`` order), ``pfs_*``/``os_*`` and the stopping columns of
+    :func:`_stop`.
     """
     rng = np.random.default_rng(seed)
     a = spec.analysis
@@ -150,58 +169,38 @@ def run_scenario(
     primary_date = entry[:, -1] + weeks_to_final / WEEKS_PER_MONTH
     everyone = np.ones(arm.shape, dtype=bool)
     x1, n1, x2, n2 = _counts(np.isfinite(known), everyone, arm)
-    out: dict[str, NDArray[np.generic]] = {
-        "final_x_test": x1,
-        "final_n_test": n1,
-        "final_x_reference": x2,
-        "final_n_reference": n2,
-        "final_estimate": estimate(x1, n1, x2, n2, a.scale),
-        "final_conclusion": conclude(x1, n1, x2, n2, a),
-        "last_patient_in_months": entry[:, -1],
-        "primary_analysis_months": primary_date,
-    }
     cutoff = (
         primary_date
         if a.survival_cutoff_months is None
         else np.full(n_rows, a.survival_cutoff_months)
     )
-    out["duration_months"] = np.maximum(primary_date, cutoff)
+    final: Columns = {
+        "x_test": x1,
+        "n_test": n1,
+        "x_reference": x2,
+        "n_reference": n2,
+        "estimate": estimate(x1, n1, x2, n2, a.scale),
+        "conclusion": conclude(x1, n1, x2, n2, a),
+        "duration_months": np.maximum(primary_date, cutoff),
+    }
+    out: Columns = {f"final_{k}": v for k, v in final.items() if k != "duration_months"}
+    out["last_patient_in_months"] = entry[:, -1]
+    out["primary_analysis_months"] = primary_date
     for name, times in (("pfs", pfs), ("os", os_)):
         events, z, log_hr = _survival_at(cutoff, entry, times, dropout, arm)
         out[f"{name}_events_final"] = events
         out[f"{name}_logrank_z_final"] = z
         out[f"{name}_log_hr_final"] = log_hr
-    if a.interim_months is not None:
-        out.update(_interim(spec, entry, arm, known, dropout, {"pfs": pfs, "os": os_}))
-    return out
-
-
-def _interim(
-    spec: TrialSpec,
-    entry: FloatArray,
-    arm: NDArray[np.int8],
-    known: FloatArray,
-    dropout: FloatArray,
-    survival: dict[str, FloatArray],
-) -> dict[str, NDArray[np.generic]]:
-    """The interim look at calendar ``analysis.interim_months``, with the data known by then."""
-    a, sched = spec.analysis, spec.schedule
-    assert a.interim_months is not None
-    t = a.interim_months
-    weeks = sched.primary_weeks if a.interim_population == "completed" else sched.first_weeks
-    population = entry + weeks / WEEKS_PER_MONTH <= t
-    x1, n1, x2, n2 = _counts(entry + known <= t, population, arm)
-    out: dict[str, NDArray[np.generic]] = {
-        "interim_x_test": x1,
-        "interim_n_test": n1,
-        "interim_x_reference": x2,
-        "interim_n_reference": n2,
-        "interim_enrolled": np.sum(entry <= t, axis=1),
-        "interim_estimate": estimate(x1, n1, x2, n2, a.scale),
-        "interim_conclusion": conclude(x1, n1, x2, n2, a),
-        "interim_evaluable": (n1 > 0) & (n2 > 0),
-    }
-    cutoff = np.full(entry.shape[0], t)
-    for name, times in survival.items():
-        out[f"{name}_events_interim"] = _survival_at(cutoff, entry, times, dropout, arm)[0]
+    looks: list[Columns] = []
+    previous = np.zeros(n_rows)
+    for i, look in enumerate(a.interims, start=1):
+        t = np.maximum(_look_time(spec, look, entry), previous)  # a look never precedes the last
+        previous = t
+        cols = _interim(spec, look, t, entry, arm, known)
+        cols["after_primary"] = t >= primary_date
+        for name, times in (("pfs", pfs), ("os", os_)):
+            cols[f"{name}_events"] = _survival_at(t, entry, times, dropout, arm)[0]
+        looks.append(cols)
+        out.update({f"interim{i}_{k}": v for k, v in cols.items()})
+    out.update(_stop(spec, looks, final, n_rows))
     return out

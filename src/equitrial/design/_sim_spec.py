@@ -9,16 +9,25 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Literal
 
+from equitrial.design._sim_checks import check_number as _check
+from equitrial.design._sim_checks import check_probability as _check_probability
+from equitrial.design._sim_spec_analysis import (
+    Analysis,
+    Hypothesis,
+    InterimLook,
+    InterimPopulation,
+    IntervalMethod,
+    Scale,
+)
 from equitrial.errors import InvalidInputError
-from equitrial.stats._validation import check_level, check_option
 
 __all__ = [
     "WEEKS_PER_MONTH",
     "Accrual",
     "Analysis",
     "Hypothesis",
+    "InterimLook",
     "InterimPopulation",
     "IntervalMethod",
     "Randomization",
@@ -31,45 +40,6 @@ __all__ = [
 ]
 
 WEEKS_PER_MONTH = 365.25 / 12.0 / 7.0
-
-Hypothesis = Literal["equivalence", "non-inferiority"]
-Scale = Literal["ratio", "difference"]
-IntervalMethod = Literal["miettinen-nurminen", "log", "newcombe", "wald", "agresti-caffo"]
-InterimPopulation = Literal["completed", "scanned"]
-
-_METHODS_BY_SCALE = {
-    "ratio": ("miettinen-nurminen", "log"),
-    "difference": ("miettinen-nurminen", "newcombe", "wald", "agresti-caffo"),
-}
-
-
-def _check(
-    value: float, name: str, *, low: float = 0.0, strict: bool = True, inf_ok: bool = False
-) -> float:
-    """Return ``value`` as a float if it exceeds ``low`` (or equals it when not ``strict``)."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{name} must be a number, got {value!r}", field=name) from None
-    finite_ok = math.isfinite(v) or (inf_ok and v == math.inf)
-    if not finite_ok or v < low or (strict and v == low):
-        relation = ">" if strict else ">="
-        raise InvalidInputError(
-            f"{name} must be a {'' if inf_ok else 'finite '}number {relation} {low}, got {value!r}",
-            field=name,
-            value=value,
-            expected=f"{relation} {low}",
-        )
-    return v
-
-
-def _check_probability(value: float, name: str) -> float:
-    v = _check(value, name, strict=False)
-    if v > 1.0:
-        raise InvalidInputError(
-            f"{name} must lie in [0, 1], got {value!r}", field=name, value=value, expected="[0, 1]"
-        )
-    return v
 
 
 @dataclass(frozen=True)
@@ -265,62 +235,6 @@ class SurvivalModel:
         return cls((0.0,), (math.log(2.0) / median,), cure_fraction, hazard_ratio)
 
 
-@dataclass(frozen=True)
-class Analysis:
-    """Decision rule, interim timing and population, survival data cutoff.
-
-    Equivalence is concluded when the two-sided ``level`` interval of the ORR ratio (test /
-    reference) or difference (test - reference) lies strictly inside
-    ``(lower_margin, upper_margin)``; non-inferiority when its lower limit exceeds
-    ``lower_margin``. ``interim_months``: calendar time of the interim after the first patient
-    in (``None``: no interim). ``survival_cutoff_months``: calendar time of the PFS/OS cutoff
-    (``None``: the primary ORR analysis date).
-    """
-
-    hypothesis: Hypothesis = "equivalence"
-    scale: Scale = "ratio"
-    lower_margin: float = 0.73
-    upper_margin: float | None = 1.36
-    method: IntervalMethod = "miettinen-nurminen"
-    level: float = 0.90
-    interim_months: float | None = 6.0
-    interim_population: InterimPopulation = "completed"
-    survival_cutoff_months: float | None = None
-
-    def __post_init__(self) -> None:
-        check_option(self.hypothesis, ("equivalence", "non-inferiority"), "analysis.hypothesis")
-        check_option(self.scale, ("ratio", "difference"), "analysis.scale")
-        check_option(self.method, _METHODS_BY_SCALE[self.scale], f"{self.scale} method")
-        check_option(self.interim_population, ("completed", "scanned"), "interim_population")
-        check_level(self.level, "analysis.level")
-        self._check_margins()
-        if self.interim_months is not None:
-            _check(self.interim_months, "analysis.interim_months")
-        if self.survival_cutoff_months is not None:
-            _check(self.survival_cutoff_months, "analysis.survival_cutoff_months")
-
-    def _check_margins(self) -> None:
-        null = 1.0 if self.scale == "ratio" else 0.0
-        low = 0.0 if self.scale == "ratio" else -1.0
-        lower = _check(self.lower_margin, "analysis.lower_margin", low=low)
-        if lower >= null:
-            raise InvalidInputError(
-                f"analysis.lower_margin must be below {null} on the {self.scale} scale, got "
-                f"{lower!r}",
-                field="analysis.lower_margin",
-                value=lower,
-            )
-        if self.hypothesis == "equivalence":
-            upper = self.upper_margin
-            if upper is None or not null < upper < (math.inf if self.scale == "ratio" else 1.0):
-                raise InvalidInputError(
-                    f"analysis.upper_margin must exceed {null} for equivalence on the "
-                    f"{self.scale} scale, got {upper!r}",
-                    field="analysis.upper_margin",
-                    value=upper,
-                )
-
-
 def _default_pfs() -> SurvivalModel:
     return SurvivalModel.cure(0.22, 6.4)
 
@@ -353,6 +267,14 @@ class TrialSpec:
 
     def __post_init__(self) -> None:
         _check(self.dropout_rate_per_year, "dropout_rate_per_year", strict=False)
+        for look in self.analysis.interims:
+            if look.evaluable is not None and look.evaluable > self.accrual.n_patients:
+                raise InvalidInputError(
+                    f"interim {look.name!r}: {look.evaluable} evaluable patients is more than "
+                    f"the {self.accrual.n_patients} enrolled",
+                    field="analysis.interims",
+                    value=look.evaluable,
+                )
         n_strata = 1
         for factor in self.randomization.factors:
             n_strata *= len(factor.prevalences)

@@ -4,8 +4,9 @@
 :func:`spec_from_protocol`) many times, vectorized across replicates, in this process or on Dask,
 and returns a :class:`SimulationResult`: the probability of concluding equivalence under the
 design's response rates (power) and with the true effect at each margin (type I error), the
-expected trial duration, the distribution of the interim estimate and how often the interim
-already shows what the final analysis will, each probability with its Monte-Carlo standard error.
+probability of concluding at each look of a group-sequential design, the expected sample
+size and trial duration, the distribution of each interim's estimate and how often an interim
+already shows what the final analysis will, each with its Monte-Carlo standard error.
 :func:`simulate_survival_gs` is a second kernel, a group-sequential log-rank trial as rpact's
 ``getSimulationSurvival`` simulates it, for the benchmark against rpact.
 
@@ -13,8 +14,8 @@ The model, in months from the first patient in (FPI):
 
 - accrual: sites open evenly over a ramp and recruit at a Poisson rate each (an inhomogeneous
   Poisson process), the FPI is time 0;
-- randomization: 1:1 permuted blocks of random size within strata (every combination of the
-  factors' levels, drawn from their prevalences);
+- randomization: permuted blocks of random size within strata (every combination of the
+  factors' levels, drawn from their prevalences), in the allocation ratio;
 - response: scans at ``first_weeks`` then every ``interval_weeks``; a responder's response starts
   after a gamma time and lasts until progression (exponential duration); it is seen at the first
   scan after its start while it lasts, confirmed (optionally) at the first scan at least
@@ -22,32 +23,43 @@ The model, in months from the first patient in (FPI):
   point, dropouts before that scan counting as non-responders (ITT, non-responder imputation);
 - PFS and OS: exponential, piecewise-exponential or cure-mixture times with a hazard ratio, drawn
   independently of the response process, censored by dropout and the data cutoff;
-- interim at ``interim_months`` after FPI with the data known then; the population is
-  ``"completed"`` (patients enrolled at least ``primary_weeks`` before: the primary endpoint as
-  defined, responses confirmed by the interim date) or ``"scanned"`` (a preliminary ORR among
-  all with a first scan due by then, responses seen by then); dropouts count as non-responders;
-- final: every patient followed to the primary time point (plus the confirmation scan); PFS and
-  OS at ``survival_cutoff_months`` (default: the date of that analysis).
+- looks: every interim of ``analysis.interims`` at its calendar time (a month after FPI, or
+  when a number of patients have reached the primary time point: the look of a design timed
+  by information fraction) with the data known then; the population is ``"completed"``
+  (patients enrolled at least ``primary_weeks`` before, responses confirmed by then) or
+  ``"scanned"`` (a preliminary ORR among all with a first scan due by then, responses seen by
+  then); dropouts count as non-responders;
+- stopping: a formal look (with an efficacy boundary ``b_k``) stops the trial for equivalence
+  when both one-sided tests exceed ``b_k`` (Miettinen-Nurminen: the score at the lower margin
+  above ``b_k`` and at the upper below ``-b_k``; interval methods: the ``1 - 2 (1 -
+  Phi(b_k))`` interval inside the margins), and for futility when one is at or below its
+  non-binding futility bound; a descriptive look stops nothing;
+- final: every patient followed to the primary time point (plus the confirmation scan), at
+  the design's final boundary; PFS and OS at ``survival_cutoff_months`` (default: the date of
+  that analysis), summarized as for the trial run to its end.
+
+:func:`spec_from_protocol` takes the looks and boundaries from the protocol's joint design
+(:func:`equitrial.design.joint.joint_design`), so ``equitrial simulate`` runs exactly the
+design ``equitrial design`` prints.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from equitrial.design._sim_analysis import run_scenario
 from equitrial.design._sim_dask import run_chunks
 from equitrial.design._sim_logrank import SurvivalGSResult, simulate_survival_gs
 from equitrial.design._sim_outcomes import detection_probability, stratum_multipliers
+from equitrial.design._sim_protocol import planned_looks, spec_from_protocol
+from equitrial.design._sim_reduce import merge, run_chunk
 from equitrial.design._sim_result import (
     Distribution,
-    InterimSummary,
+    LookSummary,
     MeanEstimate,
     Probability,
     ScenarioSummary,
@@ -58,6 +70,7 @@ from equitrial.design._sim_result import (
 from equitrial.design._sim_spec import (
     Accrual,
     Analysis,
+    InterimLook,
     Randomization,
     ResponseModel,
     ScanSchedule,
@@ -65,16 +78,18 @@ from equitrial.design._sim_spec import (
     SurvivalModel,
     TrialSpec,
 )
+from equitrial.design._sim_warnings import look_warnings
 from equitrial.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from equitrial.protocol import Protocol
+    from equitrial.design.looks import Look
 
 __all__ = [
     "Accrual",
     "Analysis",
     "Distribution",
-    "InterimSummary",
+    "InterimLook",
+    "LookSummary",
     "MeanEstimate",
     "Probability",
     "Randomization",
@@ -86,6 +101,7 @@ __all__ = [
     "SurvivalGSResult",
     "SurvivalModel",
     "TrialSpec",
+    "planned_looks",
     "simulate",
     "simulate_survival_gs",
     "spec_from_protocol",
@@ -159,6 +175,7 @@ def simulate(
     chunk_size: int = 1000,
     progress: Callable[[int, int], None] | None = None,
     out_dir: str | Path | None = None,
+    planned: Sequence[Look] = (),
 ) -> SimulationResult:
     """Simulate a design's operating characteristics under the alternative and at the margins.
 
@@ -187,7 +204,12 @@ def simulate(
         n_scenarios``.
     out_dir : str or Path, optional
         Directory (created if missing) to write ``replicates.parquet`` into: one row per
-        replicate and scenario.
+        replicate and scenario. Without it the workers send back mergeable summaries only
+        (:mod:`equitrial.design._sim_reduce`), not per-replicate arrays.
+    planned : sequence of equitrial.design.looks.Look, optional
+        The design's looks (:func:`equitrial.design.joint.joint_design`), matched to the
+        interims by name: their expected month, enrolment and evaluable count are reported
+        beside the simulated means.
 
     Returns
     -------
@@ -229,32 +251,37 @@ def simulate(
     tasks: list[tuple[Any, ...]] = []
     weights: list[int] = []
     names: list[str] = []
+    keep = out_dir is not None
     for size, chunk_seed in zip(sizes, np.random.SeedSequence(seed).spawn(len(sizes)), strict=True):
         for j, scenario_seed in enumerate(chunk_seed.spawn(len(SCENARIOS))):
             if SCENARIOS[j] in ever:
-                tasks.append((spec, ever[SCENARIOS[j]], scenario_seed, size))
+                tasks.append((spec, ever[SCENARIOS[j]], scenario_seed, size, keep))
                 weights.append(size)
                 names.append(SCENARIOS[j])
     results = run_chunks(
-        run_scenario, tasks, weights, workers=workers, scheduler=scheduler, progress=progress
+        run_chunk, tasks, weights, workers=workers, scheduler=scheduler, progress=progress
     )
-    columns = {
-        name: {
-            key: np.concatenate(
-                [res[key] for res, n in zip(results, names, strict=True) if n == name]
-            )
-            for key in results[0]
-        }
-        for name in rates
-    }
     c0 = detection_probability(spec, with_dropout=False)
     retention = detection_probability(spec) / c0
+    by_name = {look.name: look for look in planned}
+    scenarios = tuple(
+        summarize(
+            name,
+            rates[name],
+            retention,
+            spec,
+            merge([stats for (stats, _), n in zip(results, names, strict=True) if n == name]),
+            by_name,
+        )
+        for name in rates
+    )
     path = None
     if out_dir is not None:
         directory = Path(out_dir)
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / "replicates.parquet"
-        write_parquet(path, columns)
+        write_parquet(path, _columns(results, names, list(rates)))
+    formal = tuple(look.name for look in spec.analysis.interims if look.critical is not None)
     return SimulationResult(
         spec=spec,
         replicates=replicates,
@@ -262,114 +289,20 @@ def simulate(
         chunk_size=chunk_size,
         detection_probability=c0,
         retention=retention,
-        scenarios=tuple(summarize(n, rates[n], retention, columns[n]) for n in rates),
+        scenarios=scenarios,
         seconds=time.perf_counter() - start,
         parquet_path=None if path is None else str(path),
+        formal_looks=(*formal, "final"),
+        warnings=look_warnings(spec, scenarios[0]),
     )
 
 
-def _survival_model(model: Any) -> SurvivalModel:
-    if model.model == "exponential":
-        return SurvivalModel.exponential(model.median_months)
-    if model.model == "cure-mixture":
-        return SurvivalModel.cure(model.cure_fraction, model.median_uncured_months)
-    knots = tuple(float(p.start_month) for p in model.pieces)
-    return SurvivalModel.piecewise(knots, tuple(float(p.hazard) for p in model.pieces))
-
-
-def _schedule(protocol: Protocol, primary_weeks: float) -> ScanSchedule:
-    weeks = protocol.schedule_weeks("tumour-imaging", primary_weeks + 52.0)
-    if len(weeks) < 2:
-        raise InvalidInputError(
-            "the protocol's schedule needs at least two tumour-imaging scans for the simulator",
-            field="schedule",
-        )
-    return ScanSchedule(weeks[0], weeks[1] - weeks[0], primary_weeks)
-
-
-def spec_from_protocol(protocol: Protocol) -> TrialSpec:
-    """The simulator's :class:`TrialSpec` for a protocol's design and assumptions.
-
-    Parameters
-    ----------
-    protocol : equitrial.protocol.Protocol
-        A loaded protocol (:func:`equitrial.protocol.load_protocol`).
-
-    Returns
-    -------
-    TrialSpec
-        Sample size, accrual, block sizes, strata, scan schedule, primary time point and
-        confirmation rule, response rates by arm role, PFS/OS models, dropout, hypothesis and
-        the first interim that has a calendar time. What the protocol does not say keeps the
-        :class:`TrialSpec` defaults; change it with :func:`dataclasses.replace`.
-
-    Raises
-    ------
-    InvalidInputError
-        Randomization other than 1:1 permuted blocks, or fewer than two tumour-imaging scans.
-
-    Notes
-    -----
-    - Stratification factors get equal prevalences per level (the protocol lists levels only).
-    - The scan schedule is the first imaging week and the gap to the second, repeated (the
-      protocol's later change of interval falls after the primary time point).
-    - ``dropout_per_year`` (a proportion) becomes the exponential hazard ``-ln(1 - p)`` per year.
-    - The time to response and the duration of response are not in the protocol: the
-      defaults of :class:`ResponseModel` apply.
-
-    References
-    ----------
-    .. [1] ICH E9(R1) addendum on estimands and sensitivity analysis in clinical trials, 2019
-       (the ITT estimand with non-response for intercurrent events).
-    """
-    from equitrial.protocol import PermutedBlocks
-
-    rnd = protocol.randomization
-    if not isinstance(rnd, PermutedBlocks) or tuple(rnd.allocation_ratio) != (1, 1):
-        raise InvalidInputError(
-            "the simulator supports 1:1 permuted-block randomization only",
-            field="randomization",
-        )
-    assumptions = protocol.assumptions
-    primary = protocol.primary_endpoint
-    primary_weeks = float(primary.timepoint_weeks or 24.0)
-    factors = tuple(
-        StratificationFactor(name, tuple(1.0 / len(levels) for _ in levels))
-        for name, levels in protocol.stratification.items()
-    )
-    hyp = protocol.hypothesis
-    interim = next(
-        (
-            i.months_after_first_patient
-            for i in protocol.interim_analyses
-            if i.months_after_first_patient
-        ),
-        None,
-    )
-    acc = assumptions.accrual
-    default = ResponseModel()
-    return TrialSpec(
-        accrual=Accrual(
-            assumptions.sample_size, acc.sites, acc.activation_months, acc.rate_per_site_per_month
-        ),
-        randomization=Randomization(tuple(int(b) for b in rnd.block_sizes), factors),
-        schedule=_schedule(protocol, primary_weeks),
-        response=replace(
-            default,
-            orr_test=assumptions.response_rate[protocol.test_arm.code],
-            orr_reference=assumptions.response_rate[protocol.reference_arm.code],
-            confirmation=bool(primary.confirmation_required),
-        ),
-        pfs=_survival_model(assumptions.pfs),
-        os=_survival_model(assumptions.os),
-        dropout_rate_per_year=-math.log1p(-assumptions.dropout_per_year),
-        analysis=Analysis(
-            hypothesis=hyp.kind,
-            scale=hyp.scale,
-            lower_margin=hyp.margin.lower,
-            upper_margin=hyp.margin.upper,
-            method=hyp.interval_method,
-            level=hyp.level,
-            interim_months=interim,
-        ),
-    )
+def _columns(
+    results: Sequence[tuple[Any, Any]], names: Sequence[str], scenarios: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Per scenario, each per-replicate column concatenated over the chunks."""
+    out = {}
+    for name in scenarios:
+        chunks = [cols for (_, cols), n in zip(results, names, strict=True) if n == name]
+        out[name] = {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}
+    return out

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from equitrial.design.simulate import SimulationResult, simulate, spec_from_protocol
+from equitrial.design.simulate import (
+    SimulationResult,
+    planned_looks,
+    simulate,
+    spec_from_protocol,
+)
 from equitrial.protocol import Protocol
 
 __all__ = ["simulate_protocol"]
@@ -25,6 +30,8 @@ def simulate_protocol(
 
     The result depends on ``protocol``, ``replicates`` and ``seed`` only, not on ``workers`` or
     ``scheduler``: the replicates are cut into fixed chunks, each with its own child seed.
+    Every look of the protocol's joint group-sequential design is simulated; the design's
+    expected month, enrolment and evaluable count of each interim come with the result.
     """
     spec = spec_from_protocol(protocol)
     return simulate(
@@ -35,4 +42,5 @@ def simulate_protocol(
         scheduler=scheduler,
         progress=progress,
         out_dir=out_dir,
+        planned=planned_looks(protocol),
     )
