@@ -60,8 +60,9 @@ def plot_power_curve(
     out = Path(path)
     fig, ax = plt.subplots(figsize=(7.0, 4.5), dpi=120)
     try:
+        marker = "o" if len(true_values) <= 12 else None  # a coarse grid shows its points
         for label, power in curves.items():
-            ax.plot(list(true_values), list(power), label=label, linewidth=1.8)
+            ax.plot(list(true_values), list(power), label=label, linewidth=1.8, marker=marker)
         if margin is not None:
             for bound in margin:
                 if bound not in (float("inf"), float("-inf")) and not (log_x and bound <= 0):
@@ -103,9 +104,12 @@ def plot_power_curve(
         if title:
             ax.set_title(title)
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="best", fontsize=8)
+        # below the axes, so that it can never hide a curve
+        ax.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8, frameon=False
+        )
         fig.tight_layout()
-        fig.savefig(out)
+        fig.savefig(out, bbox_inches="tight")
     finally:
         plt.close(fig)
     return out
