@@ -285,3 +285,16 @@ def test_impossible_scenarios_and_run_arguments_raise() -> None:
     ):
         with pytest.raises(InvalidInputError):
             simulate(TrialSpec(), seed=1, **kwargs)  # type: ignore[arg-type]
+
+
+def test_spec_takes_the_allocation_ratio_by_arm_role() -> None:
+    protocol = load_protocol(EXAMPLE)
+    arms = [a.code for a in protocol.arms]
+    test_first = arms.index(protocol.test_arm.code) == 0
+    ratio = (2, 1) if test_first else (1, 2)
+    rnd = protocol.randomization.model_copy(
+        update={"allocation_ratio": ratio, "block_sizes": (3, 6)}
+    )
+    spec = spec_from_protocol(protocol.model_copy(update={"randomization": rnd}))
+    assert spec.randomization.allocation == (2, 1)  # (test, reference)
+    assert spec.randomization.block_sizes == (3, 6)
