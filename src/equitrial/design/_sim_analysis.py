@@ -49,6 +49,14 @@ def _counts(
     )
 
 
+def _events_at(
+    cutoff: FloatArray, entry: FloatArray, times: FloatArray, dropout: FloatArray
+) -> NDArray[np.int64]:
+    """Events seen by calendar ``cutoff`` (follow-up ends at dropout)."""
+    follow = np.minimum(dropout, cutoff[:, np.newaxis] - entry)
+    return np.asarray(np.sum(times <= follow, axis=1), dtype=np.int64)
+
+
 def _survival_at(
     cutoff: FloatArray,
     entry: FloatArray,
@@ -199,7 +207,7 @@ def run_scenario(
         cols = _interim(spec, look, t, entry, arm, known)
         cols["after_primary"] = t >= primary_date
         for name, times in (("pfs", pfs), ("os", os_)):
-            cols[f"{name}_events"] = _survival_at(t, entry, times, dropout, arm)[0]
+            cols[f"{name}_events"] = _events_at(t, entry, times, dropout)
         looks.append(cols)
         out.update({f"interim{i}_{k}": v for k, v in cols.items()})
     out.update(_stop(spec, looks, final, n_rows))
