@@ -73,6 +73,20 @@ def test_permuted_blocks_balance_at_every_completed_block() -> None:
     assert abs(arm.mean() - 0.5) < 0.01
 
 
+def test_two_to_one_blocks_give_the_test_arm_two_thirds_of_every_block() -> None:
+    arm, block_id, size = block_sequences(_rng(2), 5_000, 60, (3, 6), allocation=(2, 1))
+    is_end = np.zeros(arm.shape, dtype=bool)
+    is_end[:, :-1] = block_id[:, 1:] != block_id[:, :-1]
+    treated = np.cumsum(arm, axis=1)
+    position = np.arange(1, 61)
+    # after every completed block, exactly 2 of every 3 patients so far are on the test arm
+    assert np.all((3 * treated == 2 * position)[is_end])
+    assert set(np.unique(size)) == {3, 6}
+    # each slot is the test arm with probability 2/3 (4 binomial SEs over 5,000 rows); slots 57
+    # to 59 may sit in a block of 6 cut off at 60, whose first slots lean to the test arm
+    np.testing.assert_allclose(arm[:, :57].mean(axis=0), 2 / 3, atol=4 * math.sqrt(2 / 9 / 5_000))
+
+
 def test_allocation_uses_each_stratum_sequence_in_enrolment_order() -> None:
     rows, n, strata_n = 200, 80, 4
     strata = draw_strata(_rng(3), rows, n, np.full(strata_n, 0.25))

@@ -1,4 +1,4 @@
-"""Stratified permuted-block randomization (1:1), vectorized across simulated trials."""
+"""Stratified permuted-block randomization in the allocation ratio, vectorized across trials."""
 
 from __future__ import annotations
 
@@ -44,14 +44,20 @@ def draw_strata(
 
 
 def block_sequences(
-    rng: np.random.Generator, n_rows: int, length: int, block_sizes: Sequence[int]
+    rng: np.random.Generator,
+    n_rows: int,
+    length: int,
+    block_sizes: Sequence[int],
+    allocation: tuple[int, int] = (1, 1),
 ) -> tuple[NDArray[np.int8], IntArray, IntArray]:
     """Permuted-block sequences ``(arm, block_id, block_size)``, each ``(n_rows, length)``.
 
-    Each block's size is drawn uniformly from ``block_sizes`` (even numbers); within a block
-    half the slots are arm 1 (test) and half arm 0 (reference), in a uniformly random order.
-    The order comes from ranking uniform keys within the block: the slots whose key ranks in
-    the lower half get arm 1. The last block may be cut off at ``length`` (an incomplete block).
+    Each block's size is drawn uniformly from ``block_sizes`` (multiples of the allocation's
+    sum); ``allocation = (test, reference)`` shares of a block are arm 1 (test) and arm 0
+    (reference), in a uniformly random order: ``(2, 1)`` gives two thirds of every block to the
+    test arm. The order comes from ranking uniform keys within the block: the slots whose key
+    ranks among the block's first ``size * test / (test + reference)`` get arm 1. The last
+    block may be cut off at ``length`` (an incomplete block).
     """
     sizes_all = np.asarray(block_sizes, dtype=np.int64)
     n_blocks = -(-length // int(sizes_all.min()))
@@ -67,7 +73,8 @@ def block_sequences(
     np.put_along_axis(rank, order, np.broadcast_to(np.arange(length), order.shape), axis=1)
     start_of = np.take_along_axis(starts, block_id, axis=1)
     size_of = np.take_along_axis(sizes, block_id, axis=1)
-    arm = (rank - start_of < size_of // 2).astype(np.int8)
+    test_share, total = allocation[0], allocation[0] + allocation[1]
+    arm = (rank - start_of < size_of * test_share // total).astype(np.int8)
     return arm, block_id, size_of
 
 
@@ -95,6 +102,9 @@ def patients(
     entry = arrivals - arrivals[:, :1]
     probs = stratum_probabilities([f.prevalences for f in spec.randomization.factors])
     strata = draw_strata(rng, n_rows, n, probs)
-    sequences, _, _ = block_sequences(rng, n_rows * probs.size, n, spec.randomization.block_sizes)
+    rnd = spec.randomization
+    sequences, _, _ = block_sequences(
+        rng, n_rows * probs.size, n, rnd.block_sizes, rnd.allocation
+    )
     arm = allocate(strata, sequences.reshape(n_rows, probs.size, n))
     return entry, arm, strata
