@@ -103,8 +103,6 @@ def patients(
     probs = stratum_probabilities([f.prevalences for f in spec.randomization.factors])
     strata = draw_strata(rng, n_rows, n, probs)
     rnd = spec.randomization
-    sequences, _, _ = block_sequences(
-        rng, n_rows * probs.size, n, rnd.block_sizes, rnd.allocation
-    )
+    sequences, _, _ = block_sequences(rng, n_rows * probs.size, n, rnd.block_sizes, rnd.allocation)
     arm = allocate(strata, sequences.reshape(n_rows, probs.size, n))
     return entry, arm, strata
