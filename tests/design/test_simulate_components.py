@@ -87,18 +87,26 @@ def test_two_to_one_blocks_give_the_test_arm_two_thirds_of_every_block() -> None
     np.testing.assert_allclose(arm[:, :57].mean(axis=0), 2 / 3, atol=4 * math.sqrt(2 / 9 / 5_000))
 
 
-def test_allocation_uses_each_stratum_sequence_in_enrolment_order() -> None:
-    rows, n, strata_n = 200, 80, 4
-    strata = draw_strata(_rng(3), rows, n, np.full(strata_n, 0.25))
-    seqs, _, _ = block_sequences(_rng(4), rows * strata_n, n, (4, 6))
-    seqs = seqs.reshape(rows, strata_n, n)
-    arm = allocate(strata, seqs)
-    for r in range(0, rows, 37):  # a few rows, checked one patient at a time
-        used = np.zeros(strata_n, dtype=int)
-        for j in range(n):
-            s = strata[r, j]
-            assert arm[r, j] == seqs[r, s, used[s]]
-            used[s] += 1
+@pytest.mark.parametrize(("block", "allocation"), [(4, (1, 1)), (3, (2, 1))])
+def test_each_stratum_follows_its_own_blocks_in_enrolment_order(
+    block: int, allocation: tuple[int, int]
+) -> None:
+    rows, n, strata_n = 400, 80, 4
+    strata = draw_strata(_rng(3), rows, n, np.array([0.1, 0.2, 0.3, 0.4]))
+    arm = allocate(_rng(4), strata, strata_n, (block,), allocation)
+    test_share = block * allocation[0] // sum(allocation)
+    for s in range(strata_n):
+        member = strata == s
+        treated = np.cumsum(np.where(member, arm, 0), axis=1)
+        count = np.cumsum(member, axis=1)
+        # after every completed block of the stratum's own patients, the ratio holds exactly
+        done = member & (count % block == 0)
+        assert np.all((treated * block == count * test_share)[done])
+        assert done.sum() > rows  # the check ran on many completed blocks
+    # a stratum's first patient is on the test arm with probability test_share / block
+    firsts = [arm[r, np.argmax(strata[r] == s)] for r in range(rows) for s in range(strata_n)]
+    p = test_share / block
+    assert abs(np.mean(firsts) - p) < 4 * math.sqrt(p * (1 - p) / len(firsts))
 
 
 def test_strata_follow_their_prevalences() -> None:

@@ -69,27 +69,42 @@ def block_sequences(
     block_id = np.cumsum(marker, axis=1) - 1
     keys = block_id + rng.random((n_rows, length))
     order = np.argsort(keys, axis=1)
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.broadcast_to(np.arange(length), order.shape), axis=1)
     start_of = np.take_along_axis(starts, block_id, axis=1)
     size_of = np.take_along_axis(sizes, block_id, axis=1)
+    # sorting the keys permutes slots within their blocks only, so sorted position p lies in the
+    # block of position p: the block's first test-share of sorted positions are its test slots
     test_share, total = allocation[0], allocation[0] + allocation[1]
-    arm = (rank - start_of < size_of * test_share // total).astype(np.int8)
+    in_sorted = np.arange(length) - start_of < size_of * test_share // total
+    arm = np.empty((n_rows, length), dtype=np.int8)
+    np.put_along_axis(arm, order, in_sorted.astype(np.int8), axis=1)
     return arm, block_id, size_of
 
 
-def allocate(strata: IntArray, sequences: NDArray[np.int8]) -> NDArray[np.int8]:
-    """Arm of each patient: the next unused slot of the sequence of the patient's stratum.
+def allocate(
+    rng: np.random.Generator,
+    strata: IntArray,
+    n_strata: int,
+    block_sizes: Sequence[int],
+    allocation: tuple[int, int] = (1, 1),
+) -> NDArray[np.int8]:
+    """Arm of each patient: the next unused slot of its own stratum's permuted-block sequence.
 
-    ``strata`` has shape ``(n_rows, n_patients)`` (patients in enrolment order) and
-    ``sequences`` shape ``(n_rows, n_strata, length)`` with ``length >= n_patients``.
+    ``strata`` has shape ``(n_rows, n_patients)`` (patients in enrolment order). Each stratum
+    gets its own :func:`block_sequences`, as long as the most patients any row puts in it, so
+    the work is about ``n_patients`` slots per row whatever the number of strata. The loop runs
+    over strata; every step is vectorized over trials and patients.
     """
-    n_strata = sequences.shape[1]
-    onehot = strata[:, :, np.newaxis] == np.arange(n_strata)
-    position = np.cumsum(onehot, axis=1) - 1
-    slot = np.take_along_axis(position, strata[:, :, np.newaxis], axis=2)[:, :, 0]
-    rows = np.arange(strata.shape[0])[:, np.newaxis]
-    return np.asarray(sequences[rows, strata, slot], dtype=np.int8)
+    arm = np.zeros(strata.shape, dtype=np.int8)
+    for s in range(n_strata):
+        member = strata == s
+        slot = np.cumsum(member, axis=1, dtype=np.int32) - 1
+        length = int(slot[:, -1].max()) + 1
+        if length == 0:
+            continue
+        sequence, _, _ = block_sequences(rng, strata.shape[0], length, block_sizes, allocation)
+        rows, cols = np.nonzero(member)
+        arm[rows, cols] = sequence[rows, slot[rows, cols]]
+    return arm
 
 
 def patients(
@@ -103,6 +118,5 @@ def patients(
     probs = stratum_probabilities([f.prevalences for f in spec.randomization.factors])
     strata = draw_strata(rng, n_rows, n, probs)
     rnd = spec.randomization
-    sequences, _, _ = block_sequences(rng, n_rows * probs.size, n, rnd.block_sizes, rnd.allocation)
-    arm = allocate(strata, sequences.reshape(n_rows, probs.size, n))
+    arm = allocate(rng, strata, probs.size, rnd.block_sizes, rnd.allocation)
     return entry, arm, strata
