@@ -1,5 +1,12 @@
 """What every command shares: loading the protocol, reporting errors, printing JSON, and the
-checks of what comes in from outside (the arguments and stdin) before any command runs."""
+checks of what comes in from outside (the arguments and stdin) before any command runs.
+
+Start-up stays light: this module and every command module import only typer, rich and the
+thin CLI modules at the top. The protocol model (pydantic), the store (SQLAlchemy), the services
+(argon2, numpy, scipy ...) are imported inside the function that needs them, so ``--version``
+and ``--help`` load none of them (``tests/cli/test_cli_startup.py``; Typer 0.29 itself imports
+pydantic when it converts a parameter's value).
+"""
 
 from __future__ import annotations
 
@@ -10,14 +17,16 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from equitrial.errors import EquitrialError, InvalidInputError
-from equitrial.protocol import Protocol, load_protocol
+
+if TYPE_CHECKING:
+    from equitrial.protocol import Protocol
 
 __all__ = [
     "MAX_ARGUMENT_LENGTH",
@@ -141,6 +150,8 @@ def install_strict_stdin() -> None:
 
 def load(path: Path) -> Protocol:
     """Load a protocol file, or exit with its error message."""
+    from equitrial.protocol import load_protocol
+
     try:
         return load_protocol(path)
     except EquitrialError as exc:

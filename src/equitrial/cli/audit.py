@@ -12,8 +12,6 @@ import typer
 
 from equitrial.cli._common import fail
 from equitrial.cli.db import EXIT_VERIFY_FAILED, database
-from equitrial.services import audit as audit_service
-from equitrial.settings import get_settings
 
 __all__ = ["SHOWN", "app", "verify"]
 
@@ -25,6 +23,9 @@ app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 @app.command("verify")
 def verify() -> None:
     """Check the hash chain, its signatures and every audited table (read-only)."""
+    from equitrial.services import audit as audit_service
+    from equitrial.settings import get_settings
+
     with database() as engine:
         report = audit_service.verify_audit_trail(engine)
     chain, anchors, data = report.chain, report.anchors, report.reconciliation

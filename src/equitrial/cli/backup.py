@@ -10,14 +10,15 @@ final hash in ``audit verify``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from equitrial.cli._common import fail
 from equitrial.cli.db import EXIT_BAD_INPUT, database
-from equitrial.services import maintenance
-from equitrial.services.maintenance import BackupSummary
-from equitrial.store import migrate
+
+if TYPE_CHECKING:  # the services load only when a command runs
+    from equitrial.services.maintenance import BackupSummary
 
 __all__ = ["backup", "restore"]
 
@@ -32,6 +33,8 @@ def _describe(summary: BackupSummary) -> str:
 
 def backup(dest: Path = typer.Argument(..., help="The backup file to write.")) -> None:
     """Write a signed backup of the whole database to DEST (refuses to overwrite)."""
+    from equitrial.services import maintenance
+
     if dest.exists():
         fail(f"{dest}: exists already; choose a new backup file", EXIT_BAD_INPUT)
     with database() as engine:
@@ -46,6 +49,9 @@ def restore(
     ),
 ) -> None:
     """Check the backup SRC, then restore it into the (empty) database of EQUITRIAL_DATABASE_URL."""
+    from equitrial.services import maintenance
+    from equitrial.store import migrate
+
     if not src.is_file():
         fail(f"{src}: no such backup file", EXIT_BAD_INPUT)
     with database() as engine:

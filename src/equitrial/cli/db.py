@@ -13,16 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from equitrial.cli._common import fail
 from equitrial.errors import EquitrialError, PermissionDeniedError
-from equitrial.store import keys, migrate
-from equitrial.store.db import make_engine
+
+if TYPE_CHECKING:  # SQLAlchemy and the store load only when a command opens the database
+    from sqlalchemy import Engine
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -54,6 +53,10 @@ def database() -> Iterator[Engine]:
     with its code, a database error (unreachable server, tables missing) exits 2 with the
     driver's first line and a hint, and the engine is disposed of in every case.
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from equitrial.store.db import make_engine
+
     try:
         engine = make_engine()
     except EquitrialError as exc:
@@ -82,6 +85,8 @@ def upgrade() -> None:
     Also creates the audit signing key (``EQUITRIAL_AUDIT_KEY_FILE``, mode 0600) if there is none:
     it must live outside the database, and every write is signed with it.
     """
+    from equitrial.store import keys, migrate
+
     with database() as engine:
         path = keys.create_key()
         migrate.upgrade(engine.url.render_as_string(hide_password=False))

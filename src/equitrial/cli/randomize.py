@@ -12,7 +12,6 @@ import typer
 from equitrial.cli._common import print_json
 from equitrial.cli.db import database
 from equitrial.cli.users import AS_OPTION, PASSWORD_STDIN_OPTION, login
-from equitrial.services import randomize as randomize_service
 
 __all__ = ["app", "list_allocations", "randomize"]
 
@@ -25,6 +24,8 @@ def randomize(
     password_stdin: bool = PASSWORD_STDIN_OPTION,
 ) -> None:
     """Randomize an eligible subject (idempotent: a retry prints the same allocation)."""
+    from equitrial.services import randomize as randomize_service
+
     with database() as engine:
         actor = login(engine, as_user, password_stdin)
         allocation = randomize_service.randomize(engine, actor, subject)
@@ -42,6 +43,8 @@ def list_allocations(
     as_json: bool = typer.Option(False, "--json", help="One JSON list on stdout."),
 ) -> None:
     """Every allocation with its arm, for the unblinded roles (the listing is audited)."""
+    from equitrial.services import randomize as randomize_service
+
     with database() as engine:
         actor = login(engine, as_user, password_stdin)
         rows = randomize_service.list_allocations(engine, actor)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import typer
 
 from equitrial.cli.db import database
-from equitrial.services import sites as sites_service
-from equitrial.services.auth import system_actor
 
 __all__ = ["add", "app"]
 
@@ -19,6 +17,9 @@ def add(
     name: str = typer.Option(..., "--name", help="The site's name."),
 ) -> None:
     """Add a site; audited as ``system``."""
+    from equitrial.services import sites as sites_service
+    from equitrial.services.auth import system_actor
+
     with database() as engine:
         site = sites_service.add_site(engine, system_actor(), code, name)
     typer.echo(f"site {site.values['code']} added: {site.values['name']}")

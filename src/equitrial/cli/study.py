@@ -8,8 +8,6 @@ import typer
 
 from equitrial.cli._common import print_json
 from equitrial.cli.db import database
-from equitrial.services import study as study_service
-from equitrial.services.auth import system_actor
 
 __all__ = ["app", "load_study", "show"]
 
@@ -42,6 +40,9 @@ def load_study(
     pre-generates the concealed allocation list of every stratum (blinded users never see it).
     A new version prints what it changes; new stratification levels get their lists at once.
     """
+    from equitrial.services import study as study_service
+    from equitrial.services.auth import system_actor
+
     with database() as engine:
         study = study_service.load_study(
             engine, system_actor(), protocol, allocation_seed=seed, slots_per_stratum=slots
@@ -60,6 +61,9 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="One JSON document on stdout."),
 ) -> None:
     """Show the loaded study: code, title, protocol version, arms and stratification."""
+    from equitrial.services import study as study_service
+    from equitrial.services.auth import system_actor
+
     with database() as engine:
         doc = study_service.show_study(engine, system_actor()).to_dict()
     if as_json:

@@ -12,7 +12,6 @@ import typer
 from equitrial.cli.db import database, fail_with
 from equitrial.cli.users import AS_OPTION, PASSWORD_STDIN_OPTION, login
 from equitrial.errors import InvalidInputError
-from equitrial.services import subjects as subjects_service
 
 __all__ = ["app", "confirm", "correct_strata", "enrol", "parse_strata"]
 
@@ -68,6 +67,8 @@ def enrol(
     Every stratification factor needs its level (``--stratum`` per factor). The screening
     number is normalized as the protocol says (NFKC, trimmed, leading zeros) and printed so.
     """
+    from equitrial.services import subjects as subjects_service
+
     strata = parse_strata(stratum)
     with database() as engine:
         actor = login(engine, as_user, password_stdin)
@@ -97,6 +98,8 @@ def confirm(
     ),
 ) -> None:
     """Record the investigator's eligibility decision (investigators of the site only)."""
+    from equitrial.services import subjects as subjects_service
+
     with database() as engine:
         actor = login(engine, as_user, password_stdin)
         view = subjects_service.confirm_eligibility(
@@ -116,6 +119,8 @@ def correct_strata(
     password_stdin: bool = PASSWORD_STDIN_OPTION,
 ) -> None:
     """Correct a subject's stratification levels before randomization (site staff)."""
+    from equitrial.services import subjects as subjects_service
+
     strata = parse_strata(stratum)
     with database() as engine:
         actor = login(engine, as_user, password_stdin)

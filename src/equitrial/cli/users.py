@@ -32,15 +32,18 @@ from __future__ import annotations
 
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy import Engine
 
 from equitrial.cli._common import fail
 from equitrial.cli.db import EXIT_BAD_INPUT, database
-from equitrial.services import users as users_service
-from equitrial.services.auth import Actor, authenticate, system_actor
-from equitrial.services.users import UserView
+
+if TYPE_CHECKING:  # the services (argon2, SQLAlchemy) load only when a command runs
+    from sqlalchemy import Engine
+
+    from equitrial.services.auth import Actor
+    from equitrial.services.users import UserView
 
 __all__ = [
     "AS_OPTION",
@@ -97,6 +100,8 @@ def read_password(from_stdin: bool, what: str = "password") -> str:
 
 def login(engine: Engine, username: str, password_stdin: bool) -> Actor:
     """Authenticate ``username`` (audited); a failure exits 3 through :func:`database`."""
+    from equitrial.services.auth import authenticate
+
     return authenticate(engine, username, read_password(password_stdin, f"password of {username}"))
 
 
@@ -128,6 +133,9 @@ def add(
 
     with --as ADMIN: line 1 = ADMIN's password, line 2 = the new user's password.
     """
+    from equitrial.services import users as users_service
+    from equitrial.services.auth import authenticate, system_actor
+
     admin_password = None
     if as_user is not None:
         admin_password = read_password(password_stdin, f"password of {as_user}")
@@ -149,6 +157,8 @@ def grant(
     password_stdin: bool = PASSWORD_STDIN_OPTION,
 ) -> None:
     """Give a user a role (audited); stdin line 1 is ADMIN's password."""
+    from equitrial.services import users as users_service
+
     with database() as engine:
         actor = login(engine, as_user, password_stdin)
         user = users_service.grant_role(engine, actor, username, role, site=site)
@@ -165,6 +175,8 @@ def revoke(
     password_stdin: bool = PASSWORD_STDIN_OPTION,
 ) -> None:
     """Take a role away from a user (audited); stdin line 1 is ADMIN's password."""
+    from equitrial.services import users as users_service
+
     with database() as engine:
         actor = login(engine, as_user, password_stdin)
         user = users_service.revoke_role(engine, actor, username, role, site=site, reason=reason)
@@ -182,6 +194,9 @@ def set_password(
     Passwords with --password-stdin, one per line: line 1 = USER's password, line 2 = the new
     password.
     """
+    from equitrial.services import users as users_service
+    from equitrial.services.auth import authenticate
+
     current = read_password(password_stdin, f"password of {as_user}")
     new = read_password(password_stdin, f"new password of {username}")
     with database() as engine:
