@@ -24,12 +24,12 @@ from equitrial.cli import sites as _sites
 from equitrial.cli import study as _study
 from equitrial.cli import subjects as _subjects
 from equitrial.cli import users as _users
-from equitrial.cli._common import argument_problem, install_strict_stdin, report
+from equitrial.cli._common import App, argument_problem, install_strict_stdin, report
 from equitrial.errors import EquitrialError, PermissionDeniedError
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(
+app = App(
     name="equitrial",
     help="Run a randomized two-arm biosimilar equivalence trial end to end.",
     no_args_is_help=True,

@@ -1,5 +1,6 @@
-"""What every command shares: loading the protocol, reporting errors, printing JSON, and the
-checks of what comes in from outside (the arguments and stdin) before any command runs.
+"""What every command shares: the Typer app class, loading the protocol, reporting errors,
+printing JSON, and the checks of what comes in from outside (the arguments and stdin)
+before any command runs.
 
 Start-up stays light: this module and every command module import only typer, rich and the
 thin CLI modules at the top. The protocol model (pydantic), the store (SQLAlchemy), the services
@@ -15,13 +16,16 @@ import json
 import math
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer import _click
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+from typer.models import CommandFunctionType
 
 from equitrial.errors import EquitrialError, InvalidInputError
 
@@ -31,6 +35,9 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_ARGUMENT_LENGTH",
     "MAX_STDIN_LINE",
+    "App",
+    "Command",
+    "Group",
     "StrictStdin",
     "argument_problem",
     "check_text_line",
@@ -171,3 +178,81 @@ def _clean(value: Any) -> Any:
 def print_json(document: Any) -> None:
     """One JSON document on stdout (non-finite floats as null / "inf")."""
     sys.stdout.write(json.dumps(_clean(document), indent=2, allow_nan=False) + "\n")
+
+
+# --- help text: arguments and options by their metavar, no type labels ---------------------------
+# Typer 0.29 shows a required argument as '{protocol}' in the usage line and a type label such as
+# '<path>' or '<bool>' next to every parameter. Every group and command of equitrial is built
+# from App, Group and Command below, which show instead 'PROTOCOL' in the usage line, an option
+# with its metavar ('--out DIR'), a flag alone ('--json'), and no type label anywhere. Typer
+# creates its parameters itself (there is no hook for a parameter class), so get_params sets the
+# class of each TyperArgument / TyperOption to one of the two subclasses below: they add no state
+# and override only what help shows (usage piece, type column); parsing is Typer's own.
+# tests/cli/test_cli_help.py checks the help of every command.
+
+
+class _Argument(TyperArgument):
+    """An argument shown by its metavar: 'PROTOCOL', '[NAME]', 'FILE...'; no type label."""
+
+    def get_usage_pieces(self, ctx: _click.Context) -> list[str]:
+        """The argument in the usage line, in capitals, bracketed when optional."""
+        name = self.metavar or (self.name or "").upper()
+        if self.nargs != 1:
+            name += "..."
+        return [name if self.required else f"[{name}]"]
+
+    def display_type_rich(self, ctx: _click.Context) -> str | None:
+        """No type label: the metavar says what the argument is."""
+        return None
+
+
+class _Option(TyperOption):
+    """An option shown with its metavar ('--out DIR'), a flag with nothing ('--json')."""
+
+    def display_type_rich(self, ctx: _click.Context) -> str | None:
+        """The metavar (the option's name in capitals if it has none); nothing for a flag."""
+        if self.is_flag or self.count:
+            return None
+        if self.metavar is not None:
+            return self.metavar
+        name = (self.name or "value").upper()
+        return name if self.nargs == 1 else f"{name}..."
+
+
+def _plain(params: list[_click.Parameter]) -> list[_click.Parameter]:
+    for param in params:
+        if type(param) is TyperArgument:
+            param.__class__ = _Argument
+        elif type(param) is TyperOption:
+            param.__class__ = _Option
+    return params
+
+
+class Command(TyperCommand):
+    """A command whose help names its parameters by their metavars, without type labels."""
+
+    def get_params(self, ctx: _click.Context) -> list[_click.Parameter]:
+        """The parameters (with --help), shown by their metavars."""
+        return _plain(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    """A command group whose help names its parameters by their metavars, without type labels."""
+
+    def get_params(self, ctx: _click.Context) -> list[_click.Parameter]:
+        """The parameters (with --help), shown by their metavars."""
+        return _plain(super().get_params(ctx))
+
+
+class App(typer.Typer):
+    """A :class:`typer.Typer` made of a :class:`Group` and :class:`Command` s: every command
+    group of equitrial is one, so every ``--help`` shows plain metavars."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cls=Group, **kwargs)
+
+    def command(
+        self, name: str | None = None, *, cls: type[TyperCommand] | None = Command, **kwargs: Any
+    ) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        """Register a command, a :class:`Command` unless ``cls`` says otherwise."""
+        return super().command(name, cls=cls, **kwargs)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import typer
 
-from equitrial.cli._common import fail
+from equitrial.cli._common import App, fail
 from equitrial.cli.db import EXIT_VERIFY_FAILED, database
 
 __all__ = ["SHOWN", "app", "verify"]
 
 SHOWN = 50
 
-app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+app = App(help="The tamper-evident audit trail.", no_args_is_help=True)
 
 
 @app.command("verify")

@@ -31,7 +31,9 @@ def _describe(summary: BackupSummary) -> str:
     )
 
 
-def backup(dest: Path = typer.Argument(..., help="The backup file to write.")) -> None:
+def backup(
+    dest: Path = typer.Argument(..., metavar="DEST", help="The backup file to write."),
+) -> None:
     """Write a signed backup of the whole database to DEST (refuses to overwrite)."""
     from equitrial.services import maintenance
 
@@ -43,7 +45,7 @@ def backup(dest: Path = typer.Argument(..., help="The backup file to write.")) -
 
 
 def restore(
-    src: Path = typer.Argument(..., help="A file written by `equitrial backup`."),
+    src: Path = typer.Argument(..., metavar="SRC", help="A file written by 'equitrial backup'."),
     study: str = typer.Option(
         ..., "--study", metavar="CODE", help="The study the backup must hold (refused if not)."
     ),

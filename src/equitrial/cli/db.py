@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from equitrial.cli._common import fail
+from equitrial.cli._common import App, fail
 from equitrial.errors import EquitrialError, PermissionDeniedError
 
 if TYPE_CHECKING:  # SQLAlchemy and the store load only when a command opens the database
@@ -37,7 +37,7 @@ EXIT_VERIFY_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_DENIED = 3
 
-app = typer.Typer(help="The clinical database itself.", no_args_is_help=True)
+app = App(help="The clinical database itself.", no_args_is_help=True)
 
 
 def fail_with(error: EquitrialError) -> NoReturn:
@@ -82,7 +82,7 @@ def database() -> Iterator[Engine]:
 def upgrade() -> None:
     """Create or migrate the tables of the database to the current version (Alembic head).
 
-    Also creates the audit signing key (``EQUITRIAL_AUDIT_KEY_FILE``, mode 0600) if there is none:
+    Also creates the audit signing key (EQUITRIAL_AUDIT_KEY_FILE, mode 0600) if there is none:
     it must live outside the database, and every write is signed with it.
     """
     from equitrial.store import keys, migrate

@@ -18,7 +18,9 @@ if TYPE_CHECKING:  # the design stack (scipy, dask, matplotlib) loads only when 
 
 __all__ = ["design"]
 
-ProtocolArg = typer.Argument(..., exists=False, help="The protocol file (TOML).")
+ProtocolArg = typer.Argument(
+    ..., exists=False, metavar="PROTOCOL", help="The protocol file (TOML)."
+)
 
 
 def _bound(x: float) -> str:
@@ -211,7 +213,10 @@ def _write_documents(s: DesignSummary, out: Path, figures: list[Path]) -> list[P
 def design(
     protocol: Path = ProtocolArg,
     out: Path = typer.Option(
-        Path("."), "--out", help="Folder for design.json, design.html and the PNG figures."
+        Path("."),
+        "--out",
+        metavar="DIR",
+        help="Folder for design.json, design.html and the PNG figures.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
 ) -> None:

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import typer
 
-from equitrial.cli._common import print_json
+from equitrial.cli._common import App, print_json
 from equitrial.cli.db import database
 from equitrial.cli.users import AS_OPTION, PASSWORD_STDIN_OPTION, login
 
 __all__ = ["app", "list_allocations", "randomize"]
 
-app = typer.Typer(help="The allocation list (unblinded roles only).", no_args_is_help=True)
+app = App(help="The allocation list (unblinded roles only).", no_args_is_help=True)
 
 
 def randomize(
-    subject: str = typer.Argument(..., help="The subject id printed by `subject enrol`."),
+    subject: str = typer.Argument(
+        ..., metavar="SUBJECT", help="The subject id printed by 'subject enrol'."
+    ),
     as_user: str = AS_OPTION,
     password_stdin: bool = PASSWORD_STDIN_OPTION,
 ) -> None:

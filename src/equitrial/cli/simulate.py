@@ -19,7 +19,9 @@ if TYPE_CHECKING:  # the design stack (scipy, dask, matplotlib) loads only when 
 
 __all__ = ["simulate"]
 
-ProtocolArg = typer.Argument(..., exists=False, help="The protocol file (TOML).")
+ProtocolArg = typer.Argument(
+    ..., exists=False, metavar="PROTOCOL", help="The protocol file (TOML)."
+)
 
 
 def _fmt(value: float | None, spec: str = ".3f") -> str:
@@ -97,14 +99,23 @@ def _render_simulation(console: Console, r: SimulationResult) -> None:
 
 def simulate(
     protocol: Path = ProtocolArg,
-    replicates: int = typer.Option(10_000, "--replicates", min=2, help="Trials per scenario."),
-    workers: int = typer.Option(1, "--workers", min=1, help="Local Dask worker processes."),
-    scheduler: str | None = typer.Option(
-        None, "--scheduler", help="Address of a running Dask scheduler, tcp://host:port."
+    replicates: int = typer.Option(
+        10_000, "--replicates", min=2, metavar="N", help="Trials per scenario."
     ),
-    seed: int = typer.Option(20261125, "--seed", min=0, help="Seed: same seed, same numbers."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, metavar="N", help="Local Dask worker processes."
+    ),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Address of a running Dask scheduler, tcp://host:port.",
+    ),
+    seed: int = typer.Option(
+        20261125, "--seed", min=0, metavar="N", help="Seed: same seed, same numbers."
+    ),
     out: Path | None = typer.Option(
-        None, "--out", help="Folder to write per-replicate results (Parquet) into."
+        None, "--out", metavar="DIR", help="Folder to write per-replicate results (Parquet) into."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
 ) -> None:

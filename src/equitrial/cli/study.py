@@ -6,22 +6,21 @@ from pathlib import Path
 
 import typer
 
-from equitrial.cli._common import print_json
+from equitrial.cli._common import App, print_json
 from equitrial.cli.db import database
 
 __all__ = ["app", "load_study", "show"]
 
-app = typer.Typer(
-    help="The study the database holds (from its protocol file).", no_args_is_help=True
-)
+app = App(help="The study the database holds (from its protocol file).", no_args_is_help=True)
 
 
 @app.command("load")
 def load_study(
-    protocol: Path = typer.Argument(..., help="The protocol file (TOML)."),
+    protocol: Path = typer.Argument(..., metavar="PROTOCOL", help="The protocol file (TOML)."),
     seed: int | None = typer.Option(
         None,
         "--seed",
+        metavar="N",
         help="Seed of the concealed allocation list, or of an amendment's new strata: at least "
         "128 bits (>= 2**127). Default: a fresh secret 256-bit one; a seed you choose must stay "
         "with the unblinded statistician.",
@@ -30,11 +29,12 @@ def load_study(
         None,
         "--slots-per-stratum",
         min=1,
+        metavar="N",
         help="Allocation slots per stratum (default: the protocol's sample size, so that any "
         "split of the patients over the strata fits).",
     ),
 ) -> None:
-    """Load the study from its protocol file (or a new protocol version) as ``system``.
+    """Load the study from its protocol file (or a new protocol version) as 'system'.
 
     A bad file is refused with every problem listed and nothing is written. The first load also
     pre-generates the concealed allocation list of every stratum (blinded users never see it).

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import typer
 
+from equitrial.cli._common import App
 from equitrial.cli.db import database, fail_with
 from equitrial.cli.users import AS_OPTION, PASSWORD_STDIN_OPTION, login
 from equitrial.errors import InvalidInputError
 
 __all__ = ["app", "confirm", "correct_strata", "enrol", "parse_strata"]
 
-app = typer.Typer(help="Subjects: screening and enrolment.", no_args_is_help=True)
+app = App(help="Subjects: screening and enrolment.", no_args_is_help=True)
 
 
 def parse_strata(pairs: list[str]) -> dict[str, str]:
@@ -64,7 +65,7 @@ def enrol(
 ) -> None:
     """Enrol a subject; prints the new subject id alone on the last line.
 
-    Every stratification factor needs its level (``--stratum`` per factor). The screening
+    Every stratification factor needs its level (one --stratum per factor). The screening
     number is normalized as the protocol says (NFKC, trimmed, leading zeros) and printed so.
     """
     from equitrial.services import subjects as subjects_service
@@ -87,14 +88,14 @@ def enrol(
 
 @app.command("confirm-eligibility")
 def confirm(
-    subject: str = typer.Argument(..., help="The subject id or code."),
+    subject: str = typer.Argument(..., metavar="SUBJECT", help="The subject id or code."),
     as_user: str = AS_OPTION,
     password_stdin: bool = PASSWORD_STDIN_OPTION,
     ineligible: bool = typer.Option(
         False, "--ineligible", help="Record the subject as NOT eligible (default: eligible)."
     ),
     reason: str | None = typer.Option(
-        None, "--reason", help="Why, when an earlier decision changes."
+        None, "--reason", metavar="TEXT", help="Why, when an earlier decision changes."
     ),
 ) -> None:
     """Record the investigator's eligibility decision (investigators of the site only)."""
@@ -110,11 +111,13 @@ def confirm(
 
 @app.command("correct-strata")
 def correct_strata(
-    subject: str = typer.Argument(..., help="The subject id or code."),
+    subject: str = typer.Argument(..., metavar="SUBJECT", help="The subject id or code."),
     stratum: list[str] = typer.Option(
         ..., "--stratum", metavar="FACTOR=LEVEL", help="A corrected level (repeat)."
     ),
-    reason: str = typer.Option(..., "--reason", help="Why the strata change (audited)."),
+    reason: str = typer.Option(
+        ..., "--reason", metavar="TEXT", help="Why the strata change (audited)."
+    ),
     as_user: str = AS_OPTION,
     password_stdin: bool = PASSWORD_STDIN_OPTION,
 ) -> None:

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from equitrial.cli._common import fail
+from equitrial.cli._common import App, fail
 from equitrial.cli.db import EXIT_BAD_INPUT, database
 
 if TYPE_CHECKING:  # the services (argon2, SQLAlchemy) load only when a command runs
@@ -57,8 +57,8 @@ __all__ = [
     "set_password",
 ]
 
-app = typer.Typer(
-    help="User accounts and their roles (see `equitrial user add --help` for stdin).",
+app = App(
+    help="User accounts and their roles (see 'equitrial user add --help' for stdin).",
     no_args_is_help=True,
 )
 
@@ -111,9 +111,9 @@ def _roles(user: UserView) -> str:
 
 @app.command("add")
 def add(
-    username: str = typer.Argument(..., help="The new user's login name."),
+    username: str = typer.Argument(..., metavar="NAME", help="The new user's login name."),
     role: list[str] = typer.Option(
-        ..., "--role", help=f"A role: {_ROLE_HELP} (repeat for several)."
+        ..., "--role", metavar="ROLE", help=f"A role: {_ROLE_HELP} (repeat for several)."
     ),
     site: str | None = _SITE_OPTION,
     as_user: str | None = typer.Option(
@@ -150,8 +150,8 @@ def add(
 
 @app.command("grant")
 def grant(
-    username: str = typer.Argument(..., help="The user who gets the role."),
-    role: str = typer.Option(..., "--role", help=f"The role: {_ROLE_HELP}."),
+    username: str = typer.Argument(..., metavar="NAME", help="The user who gets the role."),
+    role: str = typer.Option(..., "--role", metavar="ROLE", help=f"The role: {_ROLE_HELP}."),
     site: str | None = _SITE_OPTION,
     as_user: str = _ADMIN_OPTION,
     password_stdin: bool = PASSWORD_STDIN_OPTION,
@@ -167,10 +167,12 @@ def grant(
 
 @app.command("revoke")
 def revoke(
-    username: str = typer.Argument(..., help="The user who loses the role."),
-    role: str = typer.Option(..., "--role", help=f"The role: {_ROLE_HELP}."),
+    username: str = typer.Argument(..., metavar="NAME", help="The user who loses the role."),
+    role: str = typer.Option(..., "--role", metavar="ROLE", help=f"The role: {_ROLE_HELP}."),
     site: str | None = _SITE_OPTION,
-    reason: str | None = typer.Option(None, "--reason", help="Why (recorded in the audit)."),
+    reason: str | None = typer.Option(
+        None, "--reason", metavar="TEXT", help="Why (recorded in the audit)."
+    ),
     as_user: str = _ADMIN_OPTION,
     password_stdin: bool = PASSWORD_STDIN_OPTION,
 ) -> None:
@@ -185,7 +187,7 @@ def revoke(
 
 @app.command("set-password")
 def set_password(
-    username: str = typer.Argument(..., help="Whose password changes."),
+    username: str = typer.Argument(..., metavar="NAME", help="Whose password changes."),
     as_user: str = AS_OPTION,
     password_stdin: bool = _STDIN_LINES,
 ) -> None:
