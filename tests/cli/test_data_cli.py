@@ -282,6 +282,45 @@ def test_randomization_list_is_refused_to_blinded_roles_with_exit_3(cli: Cli) ->
         assert "unblinded-statistician" in out.stderr
 
 
+def _table(lines: list[str], header: tuple[str, ...]) -> list[str]:
+    """The rows of the table under ``header`` (a header line, a rule, one line per row)."""
+    start = next(i for i, line in enumerate(lines) if tuple(line.split()) == header)
+    assert not any(ch.isalnum() for ch in lines[start + 1])  # the rule under the header
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.strip():
+            break
+        rows.append(line)
+    return rows
+
+
+def test_randomization_list_and_study_show_print_tables(cli: Cli) -> None:
+    other = ("braf_v600=wild-type", "ecog_ps=1", "m_stage_ldh=M1c or elevated LDH")
+    for i, strata in enumerate((STRATUM, other), start=1):
+        subject = cli.enrol("inv_a", "A", f"SCR-{i:03d}", *_strata(*strata), "--eligible")
+        assert cli.randomize(subject, "coord_a").returncode == 0
+    listing = _listing(cli)  # --json: one JSON document, the same keys as before
+    assert len(listing) == 3
+    out = cli.ok(*cli.as_user("dsmb", "randomization", "list"), stdin=PASSWORD).stdout
+    lines = out.splitlines()
+    rows = _table(lines, ("seq", "subject", "arm", "kit", "block", "stratum"))
+    assert len(lines) == 2 + len(listing)  # nothing else: one line per allocation
+    for line, row in zip(rows, listing, strict=True):
+        keys = ("sequence_number", "subject", "arm", "kit", "block")
+        assert line.split()[:5] == [str(row[k]) for k in keys]
+        assert line.rstrip().endswith(str(row["stratum"]))
+
+    doc = json.loads(cli.ok("study", "show", "--json").stdout)
+    shown = cli.ok("study", "show").stdout.splitlines()
+    assert shown[0] == f"{doc['code']} (protocol version {doc['protocol_version']}): {doc['title']}"
+    arms = _table(shown, ("arm", "role", "name"))
+    assert [line.split()[:2] for line in arms] == [[a["code"], a["role"]] for a in doc["arms"]]
+    strata = _table(shown, ("factor", "levels"))
+    assert len(strata) == len(doc["stratification"])
+    for line, (factor, levels) in zip(strata, doc["stratification"].items(), strict=True):
+        assert line.split()[0] == factor and line.rstrip().endswith(", ".join(levels))
+
+
 def test_randomize_refuses_unconfirmed_eligibility_and_a_missing_factor(cli: Cli) -> None:
     unconfirmed = cli.enrol("coord_a", "A", "SCR-001", *_strata(*STRATUM))
     out = cli.randomize(unconfirmed, "coord_a")

@@ -1,5 +1,5 @@
 """What every command shares: the Typer app class, loading the protocol, reporting errors,
-printing JSON, and the checks of what comes in from outside (the arguments and stdin)
+printing JSON and tables, and the checks of what comes in from outside (the arguments and stdin)
 before any command runs.
 
 Start-up stays light: this module and every command module import only typer, rich and the
@@ -16,7 +16,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
@@ -46,6 +46,7 @@ __all__ = [
     "install_strict_stdin",
     "load",
     "print_json",
+    "print_table",
     "report",
 ]
 
@@ -178,6 +179,33 @@ def _clean(value: Any) -> Any:
 def print_json(document: Any) -> None:
     """One JSON document on stdout (non-finite floats as null / "inf")."""
     sys.stdout.write(json.dumps(_clean(document), indent=2, allow_nan=False) + "\n")
+
+
+_UNWRAPPED_WIDTH: Final = 100_000  # wider than any row: a piped table is never wrapped
+
+
+def print_table(
+    columns: Sequence[str], rows: Iterable[Sequence[object]], *, right: Sequence[str] = ()
+) -> None:
+    """Rows under a one-line header on stdout (the columns named in ``right`` right-aligned).
+
+    On a terminal the table fits the terminal's width; piped or redirected, each row stays on
+    one line however long it is, so 'grep' sees one row per line. Cells are plain
+    text, never rich markup.
+    """
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in columns:
+        table.add_column(column, justify="right" if column in right else "left", overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(str(cell)) for cell in row))
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=_UNWRAPPED_WIDTH)
+    console.print(table)
 
 
 # --- help text: arguments and options by their metavar, no type labels ---------------------------

@@ -1,4 +1,4 @@
-"""``equitrial randomize SUBJECT`` and ``equitrial randomization list --json``.
+"""``equitrial randomize SUBJECT`` and ``equitrial randomization list [--json]``.
 
 A blinded user sees the sequence number and the kit of an allocation, never its arm; the arm is
 printed (and listed) only for an unblinded role. The service decides what the actor may see;
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from equitrial.cli._common import App, print_json
+from equitrial.cli._common import App, print_json, print_table
 from equitrial.cli.db import database
 from equitrial.cli.users import AS_OPTION, PASSWORD_STDIN_OPTION, login
 
@@ -44,7 +44,11 @@ def list_allocations(
     password_stdin: bool = PASSWORD_STDIN_OPTION,
     as_json: bool = typer.Option(False, "--json", help="One JSON list on stdout."),
 ) -> None:
-    """Every allocation with its arm, for the unblinded roles (the listing is audited)."""
+    """Every allocation with its arm, for the unblinded roles (the listing is audited).
+
+    A table in sequence order: seq (the sequence number), subject, arm, kit, block, stratum;
+    piped or redirected, one allocation per line.
+    """
     from equitrial.services import randomize as randomize_service
 
     with database() as engine:
@@ -64,8 +68,11 @@ def list_allocations(
     if as_json:
         print_json(doc)
         return
-    for d in doc:
-        typer.echo(
-            f"{d['sequence_number']:>5}  {d['subject']:<12} {d['arm']:<6} kit {d['kit']}  "
-            f"block {d['block']}  {d['stratum']}"
-        )
+    print_table(
+        ("seq", "subject", "arm", "kit", "block", "stratum"),
+        [
+            (d["sequence_number"], d["subject"], d["arm"], d["kit"], d["block"], d["stratum"])
+            for d in doc
+        ],
+        right=("seq", "block"),
+    )

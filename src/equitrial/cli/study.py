@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from equitrial.cli._common import App, print_json
+from equitrial.cli._common import App, print_json, print_table
 from equitrial.cli.db import database
 
 __all__ = ["app", "load_study", "show"]
@@ -60,7 +61,10 @@ def load_study(
 def show(
     as_json: bool = typer.Option(False, "--json", help="One JSON document on stdout."),
 ) -> None:
-    """Show the loaded study: code, title, protocol version, arms and stratification."""
+    """Show the loaded study: code, title, protocol version, arms and stratification.
+
+    The arms (arm, role, name) and the stratification factors (factor, levels) as tables.
+    """
     from equitrial.services import study as study_service
     from equitrial.services.auth import system_actor
 
@@ -69,6 +73,17 @@ def show(
     if as_json:
         print_json(doc)
         return
+    _render(doc)
+
+
+def _render(doc: dict[str, Any]) -> None:
     typer.echo(f"{doc['code']} (protocol version {doc['protocol_version']}): {doc['title']}")
-    for factor, levels in doc["stratification"].items():
-        typer.echo(f"  stratum {factor}: {', '.join(levels)}")
+    typer.echo("")
+    arms = [(a.get("code", ""), a.get("role", ""), a.get("name", "")) for a in doc["arms"]]
+    print_table(("arm", "role", "name"), arms)
+    typer.echo("")
+    strata = [(factor, ", ".join(levels)) for factor, levels in doc["stratification"].items()]
+    if strata:
+        print_table(("factor", "levels"), strata)
+    else:
+        typer.echo("no stratification")
