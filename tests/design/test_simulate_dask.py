@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
+from equitrial.design._sim_dask import _batches
 from equitrial.design.simulate import TrialSpec, simulate
 
 
@@ -21,3 +22,14 @@ def test_one_worker_equals_two_dask_worker_processes(tmp_path: Path) -> None:
     two = pq.read_table(dask.parquet_path).to_pandas()
     # exact equality, NaN (an interim not evaluable) equal to NaN
     pd.testing.assert_frame_equal(one, two, check_exact=True)
+
+
+def test_guided_batches_cover_every_task_once_in_order_and_shrink() -> None:
+    for n_tasks, n_workers in [(600, 2), (7, 3), (1, 4), (100, 1)]:
+        batches = _batches(n_tasks, n_workers)
+        assert [i for b in batches for i in b] == list(range(n_tasks))
+        lengths = [len(b) for b in batches]
+        assert lengths == sorted(lengths, reverse=True)
+        assert lengths[-1] == 1
+    # far fewer Dask tasks than simulation tasks on the flagship's 200 chunks x 3 scenarios
+    assert len(_batches(600, 2)) < 60
