@@ -48,6 +48,7 @@ __all__ = [
     "BLINDED_ROLES",
     "COMBINABLE_ROLES",
     "ROLES",
+    "SUPPLY_ROLES",
     "UNBLINDED_ROLES",
     "AccountLockedError",
     "Actor",
@@ -76,6 +77,7 @@ Role = Literal[
     "blinded-statistician",
     "unblinded-statistician",
     "pharmacist",
+    "supply-manager",
 ]
 # the role names are the store's (its check constraint); the Literal above types them
 ROLES: tuple[str, ...] = tuple(m.ROLES)
@@ -83,7 +85,10 @@ UNBLINDED_ROLES: frozenset[str] = frozenset({"unblinded-statistician"})
 """Roles that may see the arm of an allocation (the DSMB's unblinded statistician). Kits are
 dispensed by number, so the pharmacist stays blinded; an investigator learns one subject's arm
 only through the audited emergency unblinding."""
-BLINDED_ROLES: frozenset[str] = frozenset(ROLES) - UNBLINDED_ROLES
+SUPPLY_ROLES: frozenset[str] = frozenset({"supply-manager"})
+"""Roles that see the arm of every kit (the unblinded supply manager of the RTSM), and no
+subject's allocation: they register kits, ship them and resupply sites by arm."""
+BLINDED_ROLES: frozenset[str] = frozenset(ROLES) - UNBLINDED_ROLES - SUPPLY_ROLES
 
 COMBINABLE_ROLES: Mapping[frozenset[str], str] = {
     frozenset({"investigator", "coordinator"}): (
@@ -111,6 +116,8 @@ Every pair not listed is refused. Decisions, role by role:
   trial data, so granting roles and creating, verifying, signing or analysing data are never
   one login's acts; an admin is blinded (it is not the unblinded role).
 - ``investigator`` + ``coordinator``: allowed (the site team; both enter data).
+- ``supply-manager`` combines with nothing: it sees the arm of every kit (unblinded), and an
+  account never holds a blinded and an unblinded role.
 - ``pharmacist`` combines with nothing: the dispensing log is the independent record the doses
   entered by site staff are reconciled with, and sponsor roles have no business at the pharmacy.
 - site roles (``investigator``, ``coordinator``, ``pharmacist``) never combine with
@@ -132,7 +139,7 @@ class SeparationOfDutiesError(ConflictError):
 
 def _why_not(one: str, other: str) -> str:
     pair = {one, other}
-    if pair & UNBLINDED_ROLES:
+    if pair & (UNBLINDED_ROLES | SUPPLY_ROLES):
         return "an account never holds a blinded and an unblinded role"
     if "admin" in pair:
         return "account administration is kept apart from trial data"

@@ -22,10 +22,11 @@ Notes
 Values are stored as text (:func:`audit_text`): ``None`` stays null, booleans are
 ``true``/``false``, floats use ``repr`` (exact round trip), dates ISO 8601, datetimes ISO 8601 in
 UTC, other values canonical JSON. A few columns are written so that a reader of the trail can
-check them but not learn them (:data:`CONCEALED`: an allocation's arm, a password hash, as a keyed
-HMAC, :func:`equitrial.store.keys.commit`), or only by their digest (:data:`DIGESTED`: a data
-cut's snapshot, as ``sha256:<hex>``). Rows written in bulk (an allocation list) are audited one
-audit row per record with ``field`` ``"*"`` and the record's column texts as a JSON object.
+check them but not learn them (:data:`CONCEALED`: the arm of an allocation or of a kit, a
+password hash, as a keyed HMAC, :func:`equitrial.store.keys.commit`), or only by their digest
+(:data:`DIGESTED`: a data cut's snapshot, as ``sha256:<hex>``). Rows written in bulk (an
+allocation list) are audited one audit row per record with ``field`` ``"*"`` and the record's
+column texts as a JSON object.
 """
 
 from __future__ import annotations
@@ -70,7 +71,9 @@ AUDIT_LOCK_KEY: Final = 5_823_170_412_961  # pg_advisory_xact_lock key of the au
 NOT_AUDITED: Final = frozenset({"id", "version", "created_at", "updated_at"})
 """Bookkeeping columns not audited field by field (the surrogate key, the optimistic-locking
 counter, the row's own timestamps; every change of content has its own audited time)."""
-CONCEALED: Final = frozenset({("users", "password_hash"), ("randomization_schedule", "arm_code")})
+CONCEALED: Final = frozenset(
+    {("users", "password_hash"), ("randomization_schedule", "arm_code"), ("kit", "arm_code")}
+)
 """(table, column) pairs audited as a keyed HMAC commitment, never in clear."""
 DIGESTED: Final = frozenset({("data_cut", "snapshot_json")})
 """(table, column) pairs audited by their SHA-256 (large values the trail need not copy)."""

@@ -39,6 +39,13 @@ from equitrial.store.models_core import (
     User,
     VersionedMixin,
 )
+from equitrial.store.models_supply import (
+    KIT_STATUSES,
+    SHIPMENT_STATUSES,
+    Depot,
+    Kit,
+    Shipment,
+)
 from equitrial.store.models_workflow import (
     QUERY_STATUSES,
     AuditAnchor,
@@ -49,9 +56,11 @@ from equitrial.store.models_workflow import (
 )
 
 __all__ = [
+    "KIT_STATUSES",
     "QUERY_STATUSES",
     "RECORD_STATUSES",
     "ROLES",
+    "SHIPMENT_STATUSES",
     "SUBJECT_STATUSES",
     "ADASample",
     "AdverseEvent",
@@ -62,8 +71,10 @@ __all__ = [
     "ConMed",
     "DataCut",
     "Death",
+    "Depot",
     "Disposition",
     "Dose",
+    "Kit",
     "LabResult",
     "Lesion",
     "LesionMeasurement",
@@ -73,6 +84,7 @@ __all__ = [
     "QuestionnaireResponse",
     "RandomizationSchedule",
     "RoleMembership",
+    "Shipment",
     "Signature",
     "Site",
     "Study",

@@ -33,6 +33,7 @@ ROLES: Final = (
     "blinded-statistician",
     "unblinded-statistician",
     "pharmacist",
+    "supply-manager",
 )
 SUBJECT_STATUSES: Final = (
     "screening",
