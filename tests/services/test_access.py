@@ -19,16 +19,18 @@ from equitrial.services import (
     assessments,
     clinical,
     datacut,
+    dispensing,
     queries,
     randomize,
     sites,
     status,
     study,
     subjects,
+    supply,
     unblinding,
     users,
 )
-from equitrial.services.auth import authenticate
+from equitrial.services.auth import actor_for, authenticate
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
@@ -62,6 +64,32 @@ class World:
     query: int
     arm: str
     kit: str
+    shipment: str  # shipped to site A, not yet received
+    site_kit: str  # a kit available at site A
+
+
+def _stock_site_a(trial) -> tuple[str, str]:
+    """A depot with kits, a shipment received at site A and one on its way there."""
+    users.add_user(trial.engine, trial["admin"], "supply", PASSWORD, ["supply-manager"])
+    with transaction(trial.engine, read_only=True) as session:
+        manager = actor_for(
+            session, session.scalars(select(m.User).filter_by(username="supply")).one()
+        )
+    supply.add_depot(trial.engine, manager, "D1", "depot")
+    expiry = DAY + dt.timedelta(days=400)
+    kits = [
+        {"kit_number": f"K{arm}{i}", "lot": "L1", "expiry": expiry, "arm": arm}
+        for arm in ("BIO", "REF")
+        for i in range(4)
+    ]
+    supply.register_kits(trial.engine, manager, "D1", kits)
+    numbers = []
+    for _ in range(2):
+        sent = supply.request_shipment(trial.engine, manager, "D1", "A", {"BIO": 1, "REF": 1}, DAY)
+        numbers.append(sent.values["shipment_number"])
+        supply.ship_shipment(trial.engine, manager, numbers[-1], DAY)
+    supply.receive_shipment(trial.engine, trial["pharmacist"], numbers[0], DAY)
+    return numbers[1], "KBIO0"
 
 
 @pytest.fixture
@@ -79,7 +107,7 @@ def world(trial) -> World:
     (arm,) = [
         r.arm for r in randomize.list_allocations(trial.engine, trial["unblinded-statistician"])
     ]
-    return World(s.id, ae.id, dose.query_ids[0], arm, kit)
+    return World(s.id, ae.id, dose.query_ids[0], arm, kit, *_stock_site_a(trial))
 
 
 CALLS: dict[str, Callable[[Any, Any, World], Any]] = {
@@ -163,6 +191,22 @@ CALLS: dict[str, Callable[[Any, Any, World], Any]] = {
     "users.grant_role": lambda e, a, w: users.grant_role(e, a, "monitor", "data-manager"),
     "users.revoke_role": lambda e, a, w: users.revoke_role(e, a, "monitor", "monitor"),
     "users.set_password": lambda e, a, w: users.set_password(e, a, a.username, PASSWORD),
+    "supply.add_depot": lambda e, a, w: supply.add_depot(e, a, f"D{a.user_id}", "another depot"),
+    "supply.register_kits": lambda e, a, w: supply.register_kits(
+        e, a, "D1", [{"kit_number": f"X{a.user_id}", "lot": "L2", "expiry": DAY, "arm": w.arm}]
+    ),
+    "supply.request_shipment": lambda e, a, w: supply.request_shipment(
+        e, a, "D1", "A", {w.arm: 1}, DAY
+    ),
+    "supply.ship_shipment": lambda e, a, w: supply.ship_shipment(e, a, w.shipment, DAY),
+    "supply.receive_shipment": lambda e, a, w: supply.receive_shipment(e, a, w.shipment, DAY),
+    "dispensing.dispense": lambda e, a, w: dispensing.dispense(e, a, w.subject, DAY),
+    "dispensing.quarantine": lambda e, a, w: dispensing.quarantine(e, a, [w.site_kit], "heat"),
+    "dispensing.release": lambda e, a, w: dispensing.release(e, a, [w.site_kit], "assessed"),
+    "dispensing.expire_kits": lambda e, a, w: dispensing.expire_kits(e, a, DAY),
+    "dispensing.inventory": lambda e, a, w: dispensing.inventory(e, a),
+    "dispensing.resupply": lambda e, a, w: dispensing.resupply(e, a, "D1", DAY),
+    "dispensing.reconcile_kits": lambda e, a, w: dispensing.reconcile_kits(e, a),
 }
 # The emergency unblinding reveals the arm to the subject's investigator by design; it is tested
 # on its own below (reason required, audited, reported to the unblinded roles).
@@ -231,6 +275,7 @@ def test_blinded_actor_cannot_obtain_the_arm_through_any_service(trial, world):
     assert leaks == []
     # the table really exercised the services (not just refusals)
     assert {"randomize.randomize", "subjects.get_subject", "study.show_study"} <= succeeded
+    assert {"dispensing.dispense", "dispensing.inventory", "supply.receive_shipment"} <= succeeded
     with transaction(trial.engine, read_only=True) as session:
         fields = set(session.scalars(select(m.AuditTrail.field)))
     assert "arm_code" not in fields  # the audit trail (read by blinded monitors) holds no arm

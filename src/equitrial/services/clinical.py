@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -99,14 +100,20 @@ def _derive_visit(session: Session, obj: m.Visit) -> CheckContext:
 
 
 def _kit_dispensed_to(session: Session, subject: m.Subject, kit: str) -> bool:
-    """Whether kit ``kit`` was dispensed to ``subject``.
-
-    Today a subject receives the one kit of its allocation slot (the kit shown at
-    randomization); when drug supply dispenses resupply kits, this is the one place that also
-    looks them up in the dispensing records.
-    """
+    """Whether kit ``kit`` was dispensed to ``subject``: the kit of its allocation slot (shown at
+    randomization), or a kit the drug supply dispensed to it
+    (:func:`equitrial.services.dispensing.dispense`)."""
     slot = allocation_service.allocation_of(session, subject.id)
-    return slot is not None and slot.kit_number == kit
+    if slot is not None and slot.kit_number == kit:
+        return True
+    dispensed = session.scalar(
+        select(m.Kit.id).where(
+            m.Kit.kit_number == kit,
+            m.Kit.subject_id == subject.id,
+            m.Kit.kit_status == "dispensed",
+        )
+    )
+    return dispensed is not None
 
 
 def _check_kit(session: Session, obj: m.Dose) -> None:
