@@ -340,6 +340,7 @@ RECORD_MODELS: dict[str, type[m.ClinicalRecordMixin]] = {
         m.ADASample,
         m.QuestionnaireResponse,
         m.ConMed,
+        m.SubsequentTherapy,
         m.Disposition,
         m.Death,
     )

@@ -15,17 +15,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from equitrial.clinical import terminology as ct
 from equitrial.clinical.ctcae import convert_unit, lab_criterion
 from equitrial.errors import EquitrialError, InvalidInputError
 from equitrial.store.models import Base
+from equitrial.store.models_clinical import PK_TIMEPOINTS, THERAPY_TYPES
 from equitrial.store.validation import check_values
 
 __all__ = [
     "CHECKS",
+    "AbsentUnless",
     "Check",
     "CheckContext",
     "Finding",
+    "NotBelow",
     "NotFuture",
+    "OneOf",
     "Order",
     "Range",
     "Required",
@@ -196,11 +201,97 @@ class UnitKnown:
         return None
 
 
-Check = Required | RequiredIf | Range | Order | NotFuture | WithinWindow | UnitKnown
+@dataclass(frozen=True)
+class OneOf:
+    """``field`` must be one of ``values`` (a controlled terminology); a missing value passes."""
+
+    field: str
+    values: tuple[str, ...]
+    severity: Severity = "impossible"
+
+    def __call__(self, values: Mapping[str, Any], ctx: CheckContext) -> Finding | None:
+        value = values.get(self.field)
+        if value is None or value in self.values:
+            return None
+        coded = ", ".join(self.values)
+        msg = f"{self.field} = {value!r} is not a coded value; expected one of {coded}"
+        return Finding(self.field, "terminology", msg, self.severity)
+
+
+@dataclass(frozen=True)
+class AbsentUnless:
+    """``field`` must be empty unless ``when`` holds (a result only after its precondition)."""
+
+    field: str
+    when: Callable[[Mapping[str, Any]], bool]
+    condition: str
+    severity: Severity = "impossible"
+
+    def __call__(self, values: Mapping[str, Any], ctx: CheckContext) -> Finding | None:
+        if not _present(values.get(self.field)) or self.when(values):
+            return None
+        msg = f"{self.field} is given only when {self.condition}"
+        return Finding(self.field, "only-if", msg, self.severity)
+
+
+@dataclass(frozen=True)
+class NotBelow:
+    """``field >= limit_field`` (two numbers of one form); either missing passes."""
+
+    field: str
+    limit_field: str
+    rule: str
+    severity: Severity = "impossible"
+
+    def __call__(self, values: Mapping[str, Any], ctx: CheckContext) -> Finding | None:
+        value, limit = values.get(self.field), values.get(self.limit_field)
+        if value is None or limit is None or value >= limit:
+            return None
+        msg = f"{self.field} ({value!r}) is below {self.limit_field} ({limit!r})"
+        return Finding(self.field, self.rule, msg, self.severity)
+
+
+Check = (
+    Required
+    | NotBelow
+    | RequiredIf
+    | AbsentUnless
+    | Range
+    | Order
+    | NotFuture
+    | WithinWindow
+    | UnitKnown
+    | OneOf
+)
 
 
 def _delayed_or_interrupted(values: Mapping[str, Any]) -> bool:
     return bool(values.get("delayed")) or bool(values.get("interrupted"))
+
+
+def _is(field: str, value: Any) -> Callable[[Mapping[str, Any]], bool]:
+    return lambda values: values.get(field) == value
+
+
+def _not(field: str) -> Callable[[Mapping[str, Any]], bool]:
+    return lambda values: not values.get(field)
+
+
+def _present_field(field: str) -> Callable[[Mapping[str, Any]], bool]:
+    return lambda values: _present(values.get(field))
+
+
+_SCREEN_POSITIVE = _is("screening_result", "POSITIVE")
+_CONFIRMED = _is("confirmatory_result", "POSITIVE")
+
+
+def _neutralizing_allowed(values: Mapping[str, Any]) -> bool:
+    return _CONFIRMED(values) or values.get("neutralizing") == "NOT DONE"
+
+
+PK_MAX_NOMINAL_HOURS = 6 * 7 * 24
+"""The longest dosing interval of the protocol (400 mg Q6W), in hours: a PK sample planned
+later than that after its dose is queried."""
 
 
 CHECKS: dict[str, tuple[Check, ...]] = {
@@ -253,6 +344,76 @@ CHECKS: dict[str, tuple[Check, ...]] = {
     "tumour_assessment": (
         Required("assessment_date"),
         NotFuture("assessment_date"),
+    ),
+    # issue 9: the forms saved through services/forms.py
+    "pk_sample": (
+        Required("collected_at"),
+        NotFuture("collected_at"),
+        Required("timing"),
+        OneOf("timing", PK_TIMEPOINTS),
+        Required("nominal_hours"),
+        Range("nominal_hours", 0),
+        Range("nominal_hours", 0, PK_MAX_NOMINAL_HOURS, severity="implausible"),
+        Range("concentration", 0),
+        Range("lloq", 0, low_open=True),
+        RequiredIf("lloq", _is("blq", True), "the sample is below the limit (blq)"),
+        AbsentUnless("concentration", _not("blq"), "the sample is quantifiable (not blq)"),
+        NotBelow("concentration", "lloq", "below-lloq", severity="implausible"),
+    ),
+    "ada_sample": (
+        Required("collected_at"),
+        NotFuture("collected_at"),
+        OneOf("screening_result", ct.ADA_RESULTS),
+        OneOf("confirmatory_result", ct.ADA_RESULTS),
+        OneOf("neutralizing", ct.NEUTRALIZING_RESULTS),
+        AbsentUnless("confirmatory_result", _SCREEN_POSITIVE, "screening_result is POSITIVE"),
+        AbsentUnless("titre", _CONFIRMED, "confirmatory_result is POSITIVE"),
+        AbsentUnless("neutralizing", _neutralizing_allowed, "confirmatory_result is POSITIVE"),
+        Range("titre", 0, low_open=True),
+        RequiredIf("titre", _CONFIRMED, "the sample is confirmed positive", "implausible"),
+    ),
+    "questionnaire_response": (
+        Required("date"),
+        NotFuture("date"),
+        Required("items_json"),
+    ),
+    "con_med": (
+        Required("name"),
+        Required("indication", severity="implausible"),
+        Required("start", severity="implausible"),
+        NotFuture("start"),
+        NotFuture("end"),
+        Order("start", "end"),
+        AbsentUnless("end", _not("ongoing"), "the medication is not ongoing"),
+        RequiredIf("end", _not("ongoing"), "the medication is not ongoing", "implausible"),
+        Range("dose", 0, low_open=True),
+        RequiredIf("dose_unit", _present_field("dose"), "a dose is given"),
+        OneOf("dose_unit", ct.UNITS),
+        OneOf("route", ct.ROUTES),
+        OneOf("frequency", ct.FREQUENCIES),
+    ),
+    "subsequent_therapy": (
+        Required("name"),
+        Required("therapy_type"),
+        OneOf("therapy_type", THERAPY_TYPES),
+        Required("start_date"),
+        NotFuture("start_date"),
+    ),
+    "disposition": (
+        Required("epoch"),
+        OneOf("epoch", ct.DISPOSITION_EPOCHS),
+        Required("decod"),
+        OneOf("decod", ct.DISPOSITION_REASONS),
+        RequiredIf("reason", _is("decod", "OTHER"), "decod is OTHER"),
+        Required("date"),
+        NotFuture("date"),
+    ),
+    "death": (
+        Required("date"),
+        NotFuture("date"),
+        Required("cause"),
+        OneOf("cause", ct.DEATH_CAUSES),
+        RequiredIf("cause_text", _is("cause", "OTHER"), "cause is OTHER"),
     ),
 }
 """The checks of each form, by form name."""

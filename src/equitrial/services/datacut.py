@@ -47,6 +47,7 @@ DATE_COLUMNS: dict[type[Any], str | None] = {
     m.ADASample: "collected_at",
     m.QuestionnaireResponse: "date",
     m.ConMed: "start",
+    m.SubsequentTherapy: "start_date",
     m.Disposition: "date",
     m.Death: "date",
 }

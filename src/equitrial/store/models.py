@@ -23,6 +23,7 @@ from equitrial.store.models_clinical import (
     LesionMeasurement,
     PKSample,
     QuestionnaireResponse,
+    SubsequentTherapy,
     TumourAssessment,
     Visit,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "Site",
     "Study",
     "Subject",
+    "SubsequentTherapy",
     "TimestampMixin",
     "TumourAssessment",
     "UTCDateTime",

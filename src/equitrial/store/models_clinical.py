@@ -20,6 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from equitrial.store.models_base import Base, ClinicalRecordMixin, enum_column
 
 __all__ = [
+    "PK_TIMEPOINTS",
+    "THERAPY_TYPES",
     "ADASample",
     "AdverseEvent",
     "ConMed",
@@ -31,6 +33,7 @@ __all__ = [
     "LesionMeasurement",
     "PKSample",
     "QuestionnaireResponse",
+    "SubsequentTherapy",
     "TumourAssessment",
     "Visit",
 ]
@@ -150,26 +153,57 @@ class LabResult(ClinicalRecordMixin, Base):
     ctcae_grade: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
+PK_TIMEPOINTS: Final = ("PRE-DOSE", "END OF INFUSION", "POST-DOSE")
+"""Nominal time point labels of a PK sample (SDTM ``PCTPT``; sponsor-defined, not CDISC CT)."""
+
+THERAPY_TYPES: Final = (
+    "IMMUNOTHERAPY",
+    "TARGETED THERAPY",
+    "CHEMOTHERAPY",
+    "RADIOTHERAPY",
+    "SURGERY",
+    "OTHER",
+)
+"""Types of subsequent anticancer therapy (the categories of the CRF; ``CMCAT``-like)."""
+
+
 class PKSample(ClinicalRecordMixin, Base):
-    """A pharmacokinetic sample (concentration null until assayed)."""
+    """A pharmacokinetic sample: nominal and actual time, the dose it follows, the result.
+
+    ``concentration`` and ``lloq`` are in micrograms per millilitre; a result below the lower
+    limit of quantification is ``blq`` with the ``lloq`` and no concentration (SDTM PC:
+    ``PCSTRESC = "<LLOQ"``, ``PCLLOQ``). ``nominal_hours`` is the planned time relative to the
+    dose (``PCTPTNUM``/``PCELTM``; the pre-dose trough is 0).
+    """
 
     __tablename__ = "pk_sample"
 
     subject_id: Mapped[int] = _subject_fk()
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), default=None)
+    dose_id: Mapped[int | None] = mapped_column(ForeignKey("dose.id"), default=None)
     collected_at: Mapped[dt.datetime]
     timing: Mapped[str] = mapped_column(String(32))
+    nominal_hours: Mapped[float | None] = mapped_column(Float, default=None)
     concentration: Mapped[float | None] = mapped_column(Float, default=None)
+    blq: Mapped[bool] = mapped_column(Boolean, default=False)
+    lloq: Mapped[float | None] = mapped_column(Float, default=None)
 
 
 class ADASample(ClinicalRecordMixin, Base):
-    """An anti-drug antibody sample and its result."""
+    """An anti-drug antibody sample and its tiered results (screening, confirmatory, titre, NAb).
+
+    Results are CDISC CT ``POSITIVE`` / ``NEGATIVE`` (``NOT DONE`` also for neutralizing);
+    ``None`` until assayed.
+    """
 
     __tablename__ = "ada_sample"
 
     subject_id: Mapped[int] = _subject_fk()
     collected_at: Mapped[dt.datetime]
-    result: Mapped[str | None] = mapped_column(String(32), default=None)
+    screening_result: Mapped[str | None] = mapped_column(String(16), default=None)
+    confirmatory_result: Mapped[str | None] = mapped_column(String(16), default=None)
+    titre: Mapped[float | None] = mapped_column(Float, default=None)
+    neutralizing: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class QuestionnaireResponse(ClinicalRecordMixin, Base):
@@ -184,32 +218,65 @@ class QuestionnaireResponse(ClinicalRecordMixin, Base):
 
 
 class ConMed(ClinicalRecordMixin, Base):
-    """A concomitant medication."""
+    """A concomitant medication; ``irae_corticosteroid`` is derived, never typed.
+
+    ``dose_unit``, ``route`` and ``frequency`` take CDISC CT values (UNIT, ROUTE, FREQ).
+    """
 
     __tablename__ = "con_med"
 
     subject_id: Mapped[int] = _subject_fk()
     name: Mapped[str] = mapped_column(String(200))
+    indication: Mapped[str | None] = mapped_column(String(200), default=None)
+    dose: Mapped[float | None] = mapped_column(Float, default=None)
+    dose_unit: Mapped[str | None] = mapped_column(String(32), default=None)
+    route: Mapped[str | None] = mapped_column(String(32), default=None)
+    frequency: Mapped[str | None] = mapped_column(String(32), default=None)
     start: Mapped[dt.date | None] = mapped_column(default=None)
     end: Mapped[dt.date | None] = mapped_column(default=None)
+    ongoing: Mapped[bool] = mapped_column(Boolean, default=False)
+    adverse_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("adverse_event.id"), default=None
+    )
+    irae_corticosteroid: Mapped[bool | None] = mapped_column(Boolean, default=None)
+
+
+class SubsequentTherapy(ClinicalRecordMixin, Base):
+    """An anticancer therapy started after study treatment (it censors PFS)."""
+
+    __tablename__ = "subsequent_therapy"
+
+    subject_id: Mapped[int] = _subject_fk()
+    name: Mapped[str] = mapped_column(String(200))
+    therapy_type: Mapped[str] = mapped_column(enum_column("therapy_type", *THERAPY_TYPES))
+    start_date: Mapped[dt.date]
 
 
 class Disposition(ClinicalRecordMixin, Base):
-    """How a subject left (or completed) the study."""
+    """End of treatment or end of study: the epoch, the CDISC reason and the date.
+
+    ``decod`` is the CDISC CT reason (NCOMPLT, ``DSDECOD``); ``reason`` the free text
+    (required for ``OTHER``); ``disposition_status`` (``COMPLETED`` / ``DISCONTINUED``, ADaM
+    ``EOTSTT`` / ``EOSSTT``) is derived from ``decod``.
+    """
 
     __tablename__ = "disposition"
+    __table_args__ = (UniqueConstraint("subject_id", "epoch"),)
 
     subject_id: Mapped[int] = _subject_fk()
+    epoch: Mapped[str] = mapped_column(String(16))
+    decod: Mapped[str] = mapped_column(String(40))
     disposition_status: Mapped[str] = mapped_column(String(32))
     date: Mapped[dt.date]
     reason: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class Death(ClinicalRecordMixin, Base):
-    """A subject's death."""
+    """A subject's death: date and cause (CT value; ``cause_text`` for ``OTHER``)."""
 
     __tablename__ = "death"
 
     subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), unique=True)
     date: Mapped[dt.date]
     cause: Mapped[str | None] = mapped_column(Text, default=None)
+    cause_text: Mapped[str | None] = mapped_column(Text, default=None)

@@ -1,0 +1,205 @@
+"""The save and edit path shared by the case report forms of issue 9 (samples, questionnaires,
+con-meds, subsequent therapy, disposition, death).
+
+:func:`equitrial.services.clinical.update_record` knows only its own five forms (a fixed table
+of models and derivations), so the forms added later are registered here, as :class:`Form`
+entries, and saved and edited by :func:`new_record` and :func:`update_form`, which follow the
+same steps as the clinical forms:
+
+1. refuse derived fields typed by hand and impossible values (:func:`~equitrial.services.
+   checks.enforce`) before touching the database;
+2. one transaction: the actor's role at the subject's site (:func:`~equitrial.services.auth.
+   require`), the study-open check, the subject row locked;
+3. the form's derivation: derived values computed, cross-record rules checked (impossible ->
+   :class:`~equitrial.errors.InvalidInputError` or :class:`~equitrial.errors.ConflictError`,
+   implausible -> a finding);
+4. the insert (or the change, with its reason) and its audit rows; one query per implausible
+   finding.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from equitrial.errors import InvalidInputError
+from equitrial.services._base import (
+    RecordView,
+    audited_insert,
+    check_fields,
+    check_version,
+    ensure_editable,
+    ensure_study_open,
+    get,
+    lock_row,
+    lock_subject,
+    revise_record,
+    subject_of,
+    today,
+    view_of,
+)
+from equitrial.services.auth import Actor, require
+from equitrial.services.checks import CheckContext, Finding, enforce
+from equitrial.services.queries import open_queries_for
+from equitrial.services.subjects import SITE_STAFF, subject_for_write
+from equitrial.store import models as m
+from equitrial.store.db import transaction
+
+__all__ = ["FORMS", "Derivation", "Form", "new_record", "register", "update_form"]
+
+Derivation = Callable[[Session, Any, m.Subject], list[Finding]]
+"""Computes a record's derived values in place, refuses what is impossible across records and
+returns the implausible findings (cross-record rules) of the record."""
+
+
+@dataclass(frozen=True)
+class Form:
+    """A case report form: its table (also the name of its checks), model and derivation.
+
+    Attributes
+    ----------
+    name
+        The table name, the key of its checks in :data:`~equitrial.services.checks.CHECKS`.
+    model
+        The ORM class (a :class:`~equitrial.store.models.ClinicalRecordMixin`).
+    derive
+        The :data:`Derivation` run on every save and edit.
+    derived
+        Fields computed by ``derive``: never typed, never edited.
+    fixed
+        Fields that cannot be edited after the first save (besides subject and status).
+    """
+
+    name: str
+    model: type[Any]
+    derive: Derivation
+    derived: frozenset[str] = field(default_factory=frozenset)
+    fixed: frozenset[str] = field(default_factory=frozenset)
+
+
+FORMS: dict[str, Form] = {}
+"""The forms saved through this module, by table name (filled by :func:`register`)."""
+
+_FORM_MODULES = (
+    "equitrial.services.samples",
+    "equitrial.services.questionnaires",
+    "equitrial.services.conmeds",
+    "equitrial.services.outcomes",
+)
+"""The modules that register forms (imported before an edit looks a form up)."""
+
+
+def register(form: Form) -> Form:
+    """Add ``form`` to :data:`FORMS` (at import of the module that defines it)."""
+    FORMS[form.name] = form
+    return form
+
+
+def _values(obj: Any) -> dict[str, Any]:
+    return {a.key: getattr(obj, a.key) for a in sa_inspect(type(obj)).column_attrs}
+
+
+def _checked(session: Session, form: Form, obj: Any, subject: m.Subject) -> list[Finding]:
+    implausible = enforce(form.name, _values(obj), CheckContext(today()))
+    return implausible + form.derive(session, obj, subject)
+
+
+def new_record(
+    engine: Engine, actor: Actor, form: Form, subject: int | str, fields: Mapping[str, Any]
+) -> RecordView:
+    """Save a new record of ``form`` for ``subject`` (site staff of its site), audited.
+
+    Raises
+    ------
+    PermissionDeniedError
+        The actor is not investigator or coordinator at the subject's site.
+    StudyLockedError
+        The study database is locked.
+    InvalidInputError
+        A derived field typed, an impossible value (nothing is written).
+    ConflictError
+        A record that may exist once exists already.
+    """
+    typed = sorted(set(fields) & form.derived)
+    if typed:
+        raise InvalidInputError(f"{typed[0]} is derived, not entered", field=typed[0])
+    enforce(form.name, fields, CheckContext(today()))  # refuse the obvious before the database
+    with transaction(engine) as session:
+        row = subject_for_write(session, actor, subject, SITE_STAFF)
+        lock_subject(session, row)
+        obj = form.model(subject_id=row.id, **fields)
+        with session.no_autoflush:
+            implausible = _checked(session, form, obj, row)
+        audited_insert(session, actor, obj)
+        return view_of(obj, open_queries_for(session, actor, obj, implausible))
+
+
+def _editable(form_name: str, changes: Mapping[str, Any]) -> Form:
+    for module in _FORM_MODULES:
+        importlib.import_module(module)
+    form = FORMS.get(form_name)
+    if form is None:
+        raise InvalidInputError(
+            f"unknown form {form_name!r}; expected one of {', '.join(sorted(FORMS))}",
+            field="form",
+        )
+    check_fields(form.model, changes)
+    typed = sorted(set(changes) & (form.derived | form.fixed | {"subject_id", "status"}))
+    if typed:
+        raise InvalidInputError(f"{typed[0]} cannot be edited", field=typed[0])
+    return form
+
+
+def update_form(
+    engine: Engine,
+    actor: Actor,
+    form: str,
+    record_id: int,
+    changes: Mapping[str, Any],
+    *,
+    reason: str,
+    expected_version: int | None = None,
+) -> RecordView:
+    """Change a saved record of a form of :data:`FORMS` (site staff of the subject).
+
+    The same contract as :func:`equitrial.services.clinical.update_record`: a reason is
+    required and audited with each changed field; derived values are recomputed and the checks
+    run again; a verified or signed record goes back to "entered"; the record is read under a
+    row lock and an edit of a stale ``expected_version`` is refused.
+
+    Raises
+    ------
+    LockedRecordError
+        The record is frozen or locked, or the study is locked.
+    ConflictError
+        The record changed since ``expected_version`` was read; a cross-record conflict.
+    InvalidInputError
+        No reason, an unknown, derived or fixed field, an impossible value.
+    """
+    if not (reason and reason.strip()):
+        raise InvalidInputError(
+            f"{form} {record_id}: a reason is required for any change after first entry",
+            field="reason",
+        )
+    spec = _editable(form, changes)
+    with transaction(engine) as session:
+        obj = get(session, spec.model, record_id, form)
+        subject = subject_of(session, obj)
+        require(actor, roles=SITE_STAFF, site=subject.site_id)
+        ensure_study_open(session, subject.study_id)
+        lock_subject(session, subject)
+        lock_row(session, obj)
+        ensure_editable(obj, form)
+        check_version(obj, expected_version, form)
+        with session.no_autoflush:
+            for name, value in changes.items():
+                setattr(obj, name, value)
+            implausible = _checked(session, spec, obj, subject)
+            revise_record(session, actor, obj, changes, reason=reason)
+        return view_of(obj, open_queries_for(session, actor, obj, implausible))
