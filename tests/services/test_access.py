@@ -18,10 +18,15 @@ from equitrial.errors import EquitrialError, InvalidInputError, PermissionDenied
 from equitrial.services import (
     assessments,
     clinical,
+    conmeds,
     datacut,
     dispensing,
+    forms,
+    outcomes,
     queries,
+    questionnaires,
     randomize,
+    samples,
     sites,
     status,
     study,
@@ -37,6 +42,7 @@ from equitrial.store.db import transaction
 PASSWORD = "correct horse battery"
 STRATA = {"braf_v600": "mutant", "ecog_ps": "1", "m_stage_ldh": "M1c or elevated LDH"}
 DAY = dt.date(2024, 3, 1)
+AT = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
 NOT_USE_CASES = {"design", "simulation"}  # statistics services: no database, no subjects
 
 
@@ -207,6 +213,50 @@ CALLS: dict[str, Callable[[Any, Any, World], Any]] = {
     "dispensing.inventory": lambda e, a, w: dispensing.inventory(e, a),
     "dispensing.resupply": lambda e, a, w: dispensing.resupply(e, a, "D1", DAY),
     "dispensing.reconcile_kits": lambda e, a, w: dispensing.reconcile_kits(e, a),
+    "samples.record_pk_sample": lambda e, a, w: samples.record_pk_sample(
+        e,
+        a,
+        w.subject,
+        timing="PRE-DOSE",
+        nominal_hours=0.0,
+        collected_at=AT,
+        concentration=25.0,
+    ),
+    "samples.record_ada_sample": lambda e, a, w: samples.record_ada_sample(
+        e, a, w.subject, collected_at=AT, screening_result="NEGATIVE"
+    ),
+    "questionnaires.record_qlq_c30": lambda e, a, w: questionnaires.record_qlq_c30(
+        e, a, w.subject, date=DAY, items={i: 1 if i <= 28 else 6 for i in range(1, 31)}
+    ),
+    "conmeds.record_con_med": lambda e, a, w: conmeds.record_con_med(
+        e,
+        a,
+        w.subject,
+        name="prednisolone",
+        route="ORAL",
+        start=DAY,
+        ongoing=True,
+        adverse_event_id=w.ae,
+    ),
+    "conmeds.record_subsequent_therapy": lambda e, a, w: conmeds.record_subsequent_therapy(
+        e, a, w.subject, name="ipilimumab", therapy_type="IMMUNOTHERAPY", start_date=DAY
+    ),
+    "outcomes.record_disposition": lambda e, a, w: outcomes.record_disposition(
+        e, a, w.subject, epoch="TREATMENT", decod="ADVERSE EVENT", date=DAY
+    ),
+    "outcomes.record_death": lambda e, a, w: outcomes.record_death(
+        e, a, w.subject, date=DAY, cause="PROGRESSIVE DISEASE"
+    ),
+    "forms.new_record": lambda e, a, w: forms.new_record(
+        e,
+        a,
+        forms.FORMS["subsequent_therapy"],
+        w.subject,
+        {"name": "dabrafenib", "therapy_type": "TARGETED THERAPY", "start_date": DAY},
+    ),
+    "forms.update_form": lambda e, a, w: forms.update_form(
+        e, a, "subsequent_therapy", 1, {"name": "trametinib"}, reason="source says trametinib"
+    ),
 }
 # The emergency unblinding reveals the arm to the subject's investigator by design; it is tested
 # on its own below (reason required, audited, reported to the unblinded roles).

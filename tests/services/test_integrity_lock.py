@@ -26,23 +26,32 @@ from equitrial.errors import ConflictError
 from equitrial.services import (
     assessments,
     clinical,
+    conmeds,
     datacut,
+    dispensing,
+    forms,
+    outcomes,
     queries,
+    questionnaires,
     randomize,
+    samples,
     sites,
     status,
     study,
     subjects,
+    supply,
     unblinding,
     users,
 )
 from equitrial.services._base import StudyLockedError
+from equitrial.services.auth import actor_for
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
 PASSWORD = "correct horse battery"
 STRATA = {"braf_v600": "mutant", "ecog_ps": "0", "m_stage_ldh": "M0-M1b, normal LDH"}
 DAY = dt.date(2024, 3, 1)
+AT = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
 PROTOCOL = Path(__file__).parents[2] / "examples" / "melanoma-pembrolizumab" / "protocol.toml"
 DATA_ACTIONS = ("insert", "update", "delete")
 NOT_USE_CASES = {"design", "simulation"}
@@ -238,6 +247,9 @@ def world(trial, tmp_path):
         assessment_date=DAY,
         measurements=[{"lesion_code": "T1", "diameter_mm": 50.0}],
     )
+    therapy = conmeds.record_subsequent_therapy(
+        e, coordinator, s.id, name="ipilimumab", therapy_type="IMMUNOTHERAPY", start_date=DAY
+    )
     amended = tmp_path / "protocol-1.1.toml"
     amended.write_text(PROTOCOL.read_text().replace('version = "1.0"', 'version = "1.1"', 1))
     return {
@@ -249,8 +261,38 @@ def world(trial, tmp_path):
         "answered_too": answered_too.id,
         "screening": screening.id,
         "amended": amended,
+        "therapy": therapy.id,
+        **_supply(trial),
         **records,
     }
+
+
+def _supply(trial):
+    """A supply manager, a depot with kits, site A stocked, a shipment requested and one shipped."""
+    e = trial.engine
+    users.add_user(e, trial["admin"], "supply", PASSWORD, ["supply-manager"])
+    with transaction(e, read_only=True) as session:
+        manager = actor_for(
+            session, session.scalars(select(m.User).filter_by(username="supply")).one()
+        )
+    supply.add_depot(e, manager, "D1", "depot")
+    expiry = DAY + dt.timedelta(days=400)
+    kits = [
+        {"kit_number": f"K{arm}{i}", "lot": "L1", "expiry": expiry, "arm": arm}
+        for arm in ("BIO", "REF")
+        for i in range(8)
+    ]
+    supply.register_kits(e, manager, "D1", kits)
+    numbers = [
+        supply.request_shipment(e, manager, "D1", "A", {"BIO": 2, "REF": 2}, DAY).values[
+            "shipment_number"
+        ]
+        for _ in range(3)
+    ]
+    for number in numbers[:2]:
+        supply.ship_shipment(e, manager, number, DAY)
+    supply.receive_shipment(e, trial["pharmacist"], numbers[0], DAY)
+    return {"supply": manager, "requested": numbers[2], "shipped": numbers[1], "site_kit": "KREF0"}
 
 
 REFUSED = {
@@ -346,6 +388,93 @@ REFUSED = {
     "subjects.correct_strata": lambda t, w: subjects.correct_strata(
         t.engine, t["coordinator"], w["screening"], {"ecog_ps": "1"}, reason="misread"
     ),
+    "samples.record_pk_sample": lambda t, w: samples.record_pk_sample(
+        t.engine,
+        t["coordinator"],
+        w["subject"],
+        timing="PRE-DOSE",
+        nominal_hours=0.0,
+        collected_at=AT,
+        concentration=25.0,
+    ),
+    "samples.record_ada_sample": lambda t, w: samples.record_ada_sample(
+        t.engine, t["coordinator"], w["subject"], collected_at=AT, screening_result="NEGATIVE"
+    ),
+    "questionnaires.record_qlq_c30": lambda t, w: questionnaires.record_qlq_c30(
+        t.engine,
+        t["coordinator"],
+        w["subject"],
+        date=DAY,
+        items={i: 1 if i <= 28 else 6 for i in range(1, 31)},
+    ),
+    "conmeds.record_con_med": lambda t, w: conmeds.record_con_med(
+        t.engine, t["coordinator"], w["subject"], name="paracetamol", start=DAY, ongoing=True
+    ),
+    "conmeds.record_subsequent_therapy": lambda t, w: conmeds.record_subsequent_therapy(
+        t.engine,
+        t["coordinator"],
+        w["subject"],
+        name="dabrafenib",
+        therapy_type="TARGETED THERAPY",
+        start_date=DAY,
+    ),
+    "forms.new_record": lambda t, w: forms.new_record(
+        t.engine,
+        t["coordinator"],
+        forms.FORMS["subsequent_therapy"],
+        w["subject"],
+        {"name": "trametinib", "therapy_type": "TARGETED THERAPY", "start_date": DAY},
+    ),
+    "forms.update_form": lambda t, w: forms.update_form(
+        t.engine,
+        t["coordinator"],
+        "subsequent_therapy",
+        w["therapy"],
+        {"name": "nivolumab"},
+        reason="source says nivolumab",
+    ),
+    "outcomes.record_disposition": lambda t, w: outcomes.record_disposition(
+        t.engine,
+        t["investigator"],
+        w["subject"],
+        epoch="TREATMENT",
+        decod="ADVERSE EVENT",
+        date=DAY,
+    ),
+    "outcomes.record_death": lambda t, w: outcomes.record_death(
+        t.engine,
+        t["investigator"],
+        w["subject"],
+        date=dt.date.today(),
+        cause="PROGRESSIVE DISEASE",
+    ),
+    "supply.add_depot": lambda t, w: supply.add_depot(t.engine, w["supply"], "D2", "depot 2"),
+    "supply.register_kits": lambda t, w: supply.register_kits(
+        t.engine,
+        w["supply"],
+        "D1",
+        [{"kit_number": "KX1", "lot": "L2", "expiry": DAY + dt.timedelta(days=400), "arm": "BIO"}],
+    ),
+    "supply.request_shipment": lambda t, w: supply.request_shipment(
+        t.engine, w["supply"], "D1", "B", {"BIO": 1}, DAY
+    ),
+    "supply.ship_shipment": lambda t, w: supply.ship_shipment(
+        t.engine, w["supply"], w["requested"], DAY
+    ),
+    "supply.receive_shipment": lambda t, w: supply.receive_shipment(
+        t.engine, t["pharmacist"], w["shipped"], DAY
+    ),
+    "dispensing.quarantine": lambda t, w: dispensing.quarantine(
+        t.engine, t["pharmacist"], [w["site_kit"]], "temperature excursion"
+    ),
+    "dispensing.release": lambda t, w: dispensing.release(
+        t.engine, w["supply"], [w["site_kit"]], "excursion assessed"
+    ),
+    "dispensing.dispense": lambda t, w: dispensing.dispense(
+        t.engine, t["pharmacist"], w["subject"], DAY
+    ),
+    "dispensing.expire_kits": lambda t, w: dispensing.expire_kits(t.engine, w["supply"], DAY),
+    "dispensing.resupply": lambda t, w: dispensing.resupply(t.engine, w["supply"], "D1", DAY),
     "status.lock_database": lambda t, w: status.lock_database(
         t.engine, t["data-manager"], reason="again"
     ),
@@ -390,6 +519,9 @@ ALLOWED = {
         t.engine, t["admin"], "inspector", PASSWORD + "!"
     ),
     "sites.add_site": lambda t, w: sites.add_site(t.engine, t["admin"], "C", "Site C"),
+    # reading the drug supply changes nothing
+    "dispensing.inventory": lambda t, w: dispensing.inventory(t.engine, t["monitor"]),
+    "dispensing.reconcile_kits": lambda t, w: dispensing.reconcile_kits(t.engine, t["monitor"]),
 }
 """Use cases that stay allowed after the lock, and why."""
 

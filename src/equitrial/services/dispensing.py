@@ -171,6 +171,7 @@ def expire_kits(engine: Engine, actor: Actor, as_of: dt.date) -> int:
     """Mark every kit past its expiry on ``as_of`` expired (supply manager); returns how many."""
     require(actor, roles=SUPPLY_ROLES)
     with transaction(engine) as session:
+        ensure_study_open(session, current_study(session).id)
         stale = session.scalars(
             select(m.Kit)
             .where(m.Kit.expiry < as_of)

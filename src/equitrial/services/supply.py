@@ -22,7 +22,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from equitrial.errors import ConflictError, InvalidInputError, NotFoundError
-from equitrial.services._base import RecordView, audited_insert, audited_update, view_of
+from equitrial.services._base import (
+    RecordView,
+    audited_insert,
+    audited_update,
+    ensure_study_open,
+    view_of,
+)
 from equitrial.services.auth import SUPPLY_ROLES, Actor, require
 from equitrial.services.sites import SITE_CODE, site_by_code
 from equitrial.services.study import current_study, study_protocol
@@ -78,6 +84,7 @@ def add_depot(engine: Engine, actor: Actor, code: str, name: str) -> RecordView:
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         raise InvalidInputError("depot name: 1 to 200 characters", field="name")
     with transaction(engine) as session:
+        ensure_study_open(session, current_study(session).id)
         return view_of(audited_insert(session, actor, m.Depot(code=code, name=name)))
 
 
@@ -133,6 +140,7 @@ def register_kits(
     require(actor, roles=SUPPLY_ROLES)
     with transaction(engine) as session:
         study = current_study(session)
+        ensure_study_open(session, study.id)
         protocol = study_protocol(study)
         arms = frozenset(a.code for a in protocol.arms)
         rows = [_checked_kit(row, arms, i) for i, row in enumerate(kits)]
@@ -223,7 +231,9 @@ def reserve_shipment(
     do_not_dispense_days: int,
 ) -> m.Shipment:
     """:func:`request_shipment` inside the caller's transaction (resupply uses it too)."""
-    arms = {a.code for a in study_protocol(current_study(session)).arms}
+    study = current_study(session)
+    ensure_study_open(session, study.id)
+    arms = {a.code for a in study_protocol(study).arms}
     for arm, n in quantities.items():
         if arm not in arms:
             raise InvalidInputError(f"unknown arm {arm!r}", field="quantities", value=arm)
@@ -267,6 +277,7 @@ def reserve_shipment(
 
 
 def _shipment(session: Session, number: str) -> m.Shipment:
+    ensure_study_open(session, current_study(session).id)
     found = session.scalar(
         select(m.Shipment).where(m.Shipment.shipment_number == number).with_for_update()
     )
