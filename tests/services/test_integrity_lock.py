@@ -27,8 +27,10 @@ from equitrial.services import (
     assessments,
     clinical,
     datacut,
+    exposure,
     queries,
     randomize,
+    schedule,
     sites,
     status,
     study,
@@ -346,6 +348,14 @@ REFUSED = {
     "subjects.correct_strata": lambda t, w: subjects.correct_strata(
         t.engine, t["coordinator"], w["screening"], {"ecog_ps": "1"}, reason="misread"
     ),
+    "schedule.switch_regimen": lambda t, w: schedule.switch_regimen(
+        t.engine,
+        t["investigator"],
+        w["subject"],
+        "Q6W",
+        effective=dt.datetime.now(dt.UTC).date(),
+        reason="patient preference",
+    ),
     "status.lock_database": lambda t, w: status.lock_database(
         t.engine, t["data-manager"], reason="again"
     ),
@@ -390,6 +400,10 @@ ALLOWED = {
         t.engine, t["admin"], "inspector", PASSWORD + "!"
     ),
     "sites.add_site": lambda t, w: sites.add_site(t.engine, t["admin"], "C", "Site C"),
+    "schedule.overdue_report": lambda t, w: schedule.overdue_report(
+        t.engine, t["monitor"], DAY + dt.timedelta(days=30)
+    ),
+    "exposure.subject_exposure": lambda t, w: exposure.subject_exposure(t.engine, t["monitor"]),
 }
 """Use cases that stay allowed after the lock, and why."""
 

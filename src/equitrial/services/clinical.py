@@ -37,6 +37,7 @@ from equitrial.services._base import (
     today,
     view_of,
 )
+from equitrial.services._dose_regimen import dose_context
 from equitrial.services.auth import Actor, require
 from equitrial.services.checks import CheckContext, enforce
 from equitrial.services.queries import open_queries_for
@@ -82,6 +83,9 @@ _MODELS: dict[str, type[Any]] = {
 
 
 def _window(visit: m.Visit) -> tuple[dt.date, dt.date] | None:
+    """The visit's stored window (planned visits), else +/- :data:`VISIT_WINDOW_DAYS`."""
+    if visit.window_start is not None and visit.window_end is not None:
+        return visit.window_start, visit.window_end
     if visit.planned_date is None:
         return None
     half = dt.timedelta(days=VISIT_WINDOW_DAYS)
@@ -139,14 +143,15 @@ def _check_kit(session: Session, obj: m.Dose) -> None:
 
 def _derive_dose(session: Session, obj: m.Dose) -> CheckContext:
     _check_kit(session, obj)
+    subject = get(session, m.Subject, obj.subject_id, "subject")
     if obj.visit_id is None:
-        return CheckContext(today())
+        return dose_context(session, subject, obj, today(), None)
     visit = get(session, m.Visit, obj.visit_id, "visit")
     if visit.subject_id != obj.subject_id:
         raise InvalidInputError(
             f"visit {visit.id} belongs to another subject", field="visit_id", value=obj.visit_id
         )
-    return CheckContext(today(), _window(visit))
+    return dose_context(session, subject, obj, today(), _window(visit))
 
 
 def _derive_ae(session: Session, obj: m.AdverseEvent) -> CheckContext:
@@ -255,9 +260,19 @@ def record_dose(
     delayed: bool = False,
     interrupted: bool = False,
     reason: str | None = None,
+    regimen: str | None = None,
+    lot: str | None = None,
+    infusion_start: dt.datetime | None = None,
+    infusion_stop: dt.datetime | None = None,
 ) -> RecordView:
     """Record a dose; a delay or interruption needs its reason, a date outside the visit window
     opens a query.
+
+    The dose must fit one of the protocol's regimens (within ``treatment.dose_tolerance_percent``)
+    unless the infusion was interrupted: then a partial dose is saved and opens a query. A dose
+    under another regimen than the subject's regimen on that date opens a query. ``regimen``
+    left empty is the regimen the dose fits (the subject's own when it fits it). The infusion
+    stops after it starts.
 
     Kit accountability: the subject must be randomized and ``kit_number`` must name a kit
     dispensed to it (today the kit of its allocation, shown at randomization). The AEs of the
@@ -269,7 +284,9 @@ def record_dose(
         The subject is not randomized.
     InvalidInputError
         No kit number, or a kit not dispensed to this subject (the message never names the
-        subject's kit or arm); an impossible value.
+        subject's kit or arm); a dose that fits no regimen and was not interrupted
+        (``field="dose_mg"``); an unknown regimen; an infusion stop not after its start; an
+        impossible value.
     """
     fields = {
         "cycle": cycle,
@@ -280,6 +297,10 @@ def record_dose(
         "delayed": delayed,
         "interrupted": interrupted,
         "reason": reason,
+        "regimen": regimen,
+        "lot": lot,
+        "infusion_start": infusion_start,
+        "infusion_stop": infusion_stop,
     }
     return _new_record(engine, actor, "dose", subject, fields)
 
