@@ -20,6 +20,7 @@ from equitrial.services import (
     clinical,
     datacut,
     exposure,
+    overdue,
     queries,
     randomize,
     schedule,
@@ -170,7 +171,7 @@ CALLS: dict[str, Callable[[Any, Any, World], Any]] = {
     "schedule.switch_regimen": lambda e, a, w: schedule.switch_regimen(
         e, a, w.subject, "Q6W", effective=dt.datetime.now(dt.UTC).date(), reason="preference"
     ),
-    "schedule.overdue_report": lambda e, a, w: schedule.overdue_report(e, a, DAY),
+    "overdue.overdue_report": lambda e, a, w: overdue.overdue_report(e, a, DAY),
     "exposure.subject_exposure": lambda e, a, w: exposure.subject_exposure(e, a),
     "users.add_user": lambda e, a, w: users.add_user(
         e, a, f"new-{a.user_id}", PASSWORD, ["monitor"]

@@ -28,6 +28,7 @@ from equitrial.services import (
     clinical,
     datacut,
     exposure,
+    overdue,
     queries,
     randomize,
     schedule,
@@ -400,7 +401,7 @@ ALLOWED = {
         t.engine, t["admin"], "inspector", PASSWORD + "!"
     ),
     "sites.add_site": lambda t, w: sites.add_site(t.engine, t["admin"], "C", "Site C"),
-    "schedule.overdue_report": lambda t, w: schedule.overdue_report(
+    "overdue.overdue_report": lambda t, w: overdue.overdue_report(
         t.engine, t["monitor"], DAY + dt.timedelta(days=30)
     ),
     "exposure.subject_exposure": lambda t, w: exposure.subject_exposure(t.engine, t["monitor"]),

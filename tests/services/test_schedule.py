@@ -15,7 +15,16 @@ import pytest
 from sqlalchemy import func, select
 
 from equitrial.errors import ConflictError, InvalidInputError, PermissionDeniedError
-from equitrial.services import clinical, randomize, schedule, sites, study, subjects, users
+from equitrial.services import (
+    clinical,
+    overdue,
+    randomize,
+    schedule,
+    sites,
+    study,
+    subjects,
+    users,
+)
 from equitrial.services.auth import actor_for, system_actor
 from equitrial.store import models as m
 from equitrial.store.db import transaction
@@ -203,51 +212,57 @@ def test_switch_refused_when_the_protocol_does_not_allow_it(engine, tmp_path):
 
 
 def _report(trial, who, as_of, **kw):
-    rows = schedule.overdue_report(trial.engine, trial[who], as_of, **kw)
+    rows = overdue.overdue_report(trial.engine, trial[who], as_of, **kw)
     return [
-        (r.site, r.subject, r.visit, r.planned_date, r.window_end, r.days_overdue) for r in rows
+        (r.site, r.subject, r.visit, r.planned_date, r.window_end, r.days_overdue, r.missing)
+        for r in rows
     ]
 
 
 def test_overdue_report_per_site_with_role_scoping(trial):
     done, alloc = _subject(trial, "S-10")
+    kit = alloc.kit
     late, _ = _subject(trial, "S-11")
     other, _ = _subject(trial, "S-20", site="B")
-    codes = {}
     with transaction(trial.engine, read_only=True) as session:
-        for sid in (done, late, other):
-            codes[sid] = session.get(m.Subject, sid).subject_code
+        code = {sid: session.get(m.Subject, sid).subject_code for sid in (done, late, other)}
     visits = {v[1]: v[0] for v in _visits(trial.engine, done)}
+    coordinator = trial["coordinator"]
+    # week 0: a dose not linked to the visit but dated in its window (day offsets -3 to 3)
+    clinical.record_dose(
+        trial.engine, coordinator, done, cycle=1, date=_d(2), dose_mg=200.0, kit_number=kit
+    )
+    # week 3: the visit took place, its dose form is missing
+    clinical.update_record(
+        trial.engine, coordinator, "visit", visits["day 22"], {"actual_date": _d(22)}, reason="done"
+    )
+    # week 6: a dose linked to the visit
     clinical.record_dose(
         trial.engine,
-        trial["coordinator"],
+        coordinator,
         done,
-        cycle=1,
-        date=D,
+        cycle=3,
+        date=_d(42),
         dose_mg=200.0,
-        kit_number=alloc.kit,
-        visit_id=visits["day 1"],
+        kit_number=kit,
+        visit_id=visits["day 43"],
     )
-    clinical.update_record(
-        trial.engine,
-        trial["coordinator"],
-        "visit",
-        visits["day 22"],
-        {"actual_date": _d(22)},
-        reason="visit done",
-    )
-    # as of day offset 24 (the last day of the week-3 window): only week 0 is overdue
-    week0 = lambda sid, site: (site, codes[sid], "day 1", D, _d(3), 21)  # noqa: E731
-    assert _report(trial, "monitor", _d(24)) == [week0(late, "A"), week0(other, "B")]
-    as_of = _d(25)
-    a_rows = [
-        (("A", codes[late], "day 1", D, _d(3), 22)),
-        (("A", codes[late], "day 22", _d(21), _d(24), 1)),
+    # as of day offset 24, the last day of the week-3 window: only week 0 is overdue
+    assert _report(trial, "monitor", _d(24)) == [
+        ("A", code[late], "day 1", D, _d(3), 21, "visit"),
+        ("B", code[other], "day 1", D, _d(3), 21, "visit"),
     ]
-    b_rows = [
-        ("B", codes[other], "day 1", D, _d(3), 22),
-        ("B", codes[other], "day 22", _d(21), _d(24), 1),
-    ]
+
+    def nothing_recorded(site, sid):
+        return [
+            (site, code[sid], "day 1", D, _d(3), 43, "visit"),
+            (site, code[sid], "day 22", _d(21), _d(24), 22, "visit"),
+            (site, code[sid], "day 43", _d(42), _d(45), 1, "visit"),
+        ]
+
+    as_of = _d(46)
+    a_rows = [("A", code[done], "day 22", _d(21), _d(24), 22, "dose"), *nothing_recorded("A", late)]
+    b_rows = nothing_recorded("B", other)
     assert _report(trial, "coordinator", as_of) == a_rows
     assert _report(trial, "investigator", as_of) == a_rows
     assert _report(trial, "coordinator@B", as_of) == b_rows
@@ -256,6 +271,6 @@ def test_overdue_report_per_site_with_role_scoping(trial):
     assert _report(trial, "data-manager", as_of, site="B") == b_rows
     for who in ("pharmacist", "blinded-statistician", "admin"):
         with pytest.raises(PermissionDeniedError):
-            schedule.overdue_report(trial.engine, trial[who], as_of)
+            overdue.overdue_report(trial.engine, trial[who], as_of)
     with pytest.raises(PermissionDeniedError):
-        schedule.overdue_report(trial.engine, trial["coordinator"], as_of, site="B")
+        overdue.overdue_report(trial.engine, trial["coordinator"], as_of, site="B")

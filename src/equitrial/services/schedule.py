@@ -1,18 +1,16 @@
-"""Use cases of the visit schedule: plan at randomization, switch regimen, overdue visits.
+"""Use cases of the visit schedule: plan at randomization, switch regimen.
 
 At randomization (in the same transaction, :func:`plan_at_randomization`) the protocol's schedule
 becomes the subject's planned ``visit`` rows, with their windows, for the regimen chosen, and the
 regimen is written to the subject's regimen history (``regimen_period``). A switch
 (:func:`switch_regimen`) appends to that history and re-plans the visits on or after the switch
-that hold no data yet; visits before it, and visits with data, stay. The overdue report
-(:func:`overdue_report`) lists the planned visits whose window closed without data, per site.
-Every write is audited.
+that hold no data yet; visits before it, and visits with data, stay. Every write is audited.
+The report of overdue visits and missing forms is :mod:`equitrial.services.overdue`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,24 +18,20 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from equitrial.clinical.calendar import PlannedVisit, overdue_visits
 from equitrial.errors import ConflictError, InvalidInputError, NotFoundError
 from equitrial.protocol import Protocol, Regimen
 from equitrial.services._base import audited_insert, ensure_editable, lock_subject
 from equitrial.services._visit_plan import PlannedRow, plan_rows
-from equitrial.services.auth import Actor, require
+from equitrial.services.auth import Actor
 from equitrial.services.study import study_protocol
-from equitrial.services.subjects import SITE_STAFF, subject_for_write
+from equitrial.services.subjects import subject_for_write
 from equitrial.store import audit
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
 __all__ = [
-    "REPORT_ROLES",
     "SWITCH_ROLES",
-    "OverdueVisit",
     "RegimenSwitch",
-    "overdue_report",
     "plan_at_randomization",
     "regimen_history",
     "regimen_on",
@@ -46,9 +40,6 @@ __all__ = [
 
 SWITCH_ROLES = frozenset({"investigator"})
 """Who switches a subject's regimen: an investigator of the subject's site (a medical decision)."""
-REPORT_ROLES = SITE_STAFF | {"monitor", "data-manager"}
-"""Who reads the overdue report: site staff for their sites, monitors and data managers for the
-sites of their memberships (a membership without a site: every site)."""
 
 
 @dataclass(frozen=True)
@@ -60,19 +51,6 @@ class RegimenSwitch:
     effective: dt.date
     removed: int
     added: int
-
-
-@dataclass(frozen=True)
-class OverdueVisit:
-    """A planned visit whose window closed without data (no actual date, no dose)."""
-
-    site: str
-    subject: str
-    visit: str
-    planned_date: dt.date
-    window_end: dt.date
-    days_overdue: int
-    assessments: str
 
 
 def _regimen(protocol: Protocol, code: str | None) -> Regimen:
@@ -300,88 +278,3 @@ def switch_regimen(
         plan = plan_rows(protocol, new, history[0].start_date, regimen_start=effective)
         removed, added = _replan(session, actor, row, plan, effective, why)
         return RegimenSwitch(row.subject_code, new.code, effective, removed, added)
-
-
-def overdue_report(
-    engine: Engine, actor: Actor, as_of: dt.date, *, site: str | None = None
-) -> list[OverdueVisit]:
-    """Planned visits of randomized subjects whose window closed before ``as_of`` without data.
-
-    Site staff see the sites where they hold their role, monitors and data managers the sites of
-    their memberships (every site for a study-wide one): one role check, :data:`REPORT_ROLES`.
-
-    Parameters
-    ----------
-    as_of
-        The date of the report: a visit is overdue when ``window_end < as_of``
-        (:func:`equitrial.clinical.calendar.overdue_visits`).
-    site
-        A site code to restrict the report to (one the actor may see).
-
-    Returns
-    -------
-    list of OverdueVisit
-        Site, subject, visit, planned date, window end, days overdue (``as_of - window_end``)
-        and the assessments due; by site, subject and planned date.
-
-    Raises
-    ------
-    PermissionDeniedError
-        None of :data:`REPORT_ROLES` (at ``site``, when given).
-    """
-    with transaction(engine, read_only=True) as session:
-        visible = actor.sites_with(REPORT_ROLES)
-        site_id = None
-        if site is not None:
-            site_row = session.scalar(select(m.Site).where(m.Site.code == site))
-            if site_row is None:
-                raise NotFoundError(f"no site {site!r}", field="site", value=site)
-            site_id = site_row.id
-        if site_id is not None or visible is not None:
-            require(actor, roles=REPORT_ROLES, site=site_id)
-        query = (
-            select(m.Visit, m.Subject.subject_code, m.Site.code)
-            .join(m.Subject, m.Subject.id == m.Visit.subject_id)
-            .join(m.Site, m.Site.id == m.Subject.site_id)
-            .where(m.Visit.planned.is_(True), m.Subject.status == "randomized")
-            .where(m.Visit.window_end < as_of)
-        )
-        if visible is not None:
-            query = query.where(m.Subject.site_id.in_(visible))
-        if site_id is not None:
-            query = query.where(m.Subject.site_id == site_id)
-        rows = [(visit, code, site_code) for visit, code, site_code in session.execute(query)]
-        return _overdue_rows(session, rows, as_of)
-
-
-def _overdue_rows(
-    session: Session, rows: Sequence[tuple[m.Visit, str, str]], as_of: dt.date
-) -> list[OverdueVisit]:
-    by_subject: dict[tuple[str, str], list[m.Visit]] = defaultdict(list)
-    for visit, code, site_code in rows:
-        by_subject[(site_code, code)].append(visit)
-    ids = [visit.id for visits in by_subject.values() for visit in visits]
-    linked = select(m.Dose.visit_id).where(m.Dose.visit_id.in_(ids))
-    dosed = set(session.scalars(linked)) if ids else set()
-    result = []
-    for (site_code, code), visits in sorted(by_subject.items()):
-        planned = [
-            PlannedVisit(v.name, "schedule", v.planned_date, 0, v.window_start, v.window_end)
-            for v in visits
-            if v.planned_date is not None and v.window_start and v.window_end
-        ]
-        done = {v.name for v in visits if v.actual_date is not None or v.id in dosed}
-        kinds = {v.name: v.assessments or "" for v in visits}
-        for late in sorted(overdue_visits(planned, done, as_of), key=lambda v: v.target_date):
-            result.append(
-                OverdueVisit(
-                    site_code,
-                    code,
-                    late.name,
-                    late.target_date,
-                    late.window_end,
-                    (as_of - late.window_end).days,
-                    kinds[late.name],
-                )
-            )
-    return result
