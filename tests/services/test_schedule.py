@@ -274,3 +274,32 @@ def test_overdue_report_per_site_with_role_scoping(trial):
             overdue.overdue_report(trial.engine, trial[who], as_of)
     with pytest.raises(PermissionDeniedError):
         overdue.overdue_report(trial.engine, trial["coordinator"], as_of, site="B")
+
+
+def test_recording_a_planned_visit_completes_it(trial):
+    sid, _ = _subject(trial, "S-30")
+    before = {v[1]: v for v in _visits(trial.engine, sid)}
+    coordinator = trial["coordinator"]
+    with pytest.raises(InvalidInputError) as error:
+        clinical.record_visit(
+            trial.engine, coordinator, sid, "day 22", planned_date=_d(22), actual_date=_d(25)
+        )
+    assert error.value.field == "planned_date"
+    view = clinical.record_visit(
+        trial.engine, coordinator, sid, "day 22", planned_date=_d(21), actual_date=_d(25)
+    )
+    assert view.id == before["day 22"][0]
+    assert (view.values["actual_date"], view.values["window_status"]) == (_d(25), "out of window")
+    assert len(_visits(trial.engine, sid)) == len(before)  # no second row
+    with pytest.raises(ConflictError, match="recorded already"):
+        clinical.record_visit(
+            trial.engine, coordinator, sid, "day 22", planned_date=_d(21), actual_date=_d(24)
+        )
+    inside = clinical.record_visit(
+        trial.engine, coordinator, sid, "day 43", planned_date=_d(42), actual_date=_d(39)
+    )
+    assert inside.values["window_status"] == "in window"  # the stored window: offsets 39 to 45
+    with pytest.raises(PermissionDeniedError):
+        clinical.record_visit(
+            trial.engine, trial["coordinator@B"], sid, "day 64", planned_date=_d(63)
+        )

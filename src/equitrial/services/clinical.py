@@ -41,7 +41,8 @@ from equitrial.services._dose_regimen import dose_context
 from equitrial.services.auth import Actor, require
 from equitrial.services.checks import CheckContext, enforce
 from equitrial.services.queries import open_queries_for
-from equitrial.services.subjects import SITE_STAFF, subject_for_write
+from equitrial.services.schedule import planned_visit
+from equitrial.services.subjects import SITE_STAFF, resolve_subject, subject_for_write
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
@@ -242,9 +243,42 @@ def record_visit(
     planned_date: dt.date,
     actual_date: dt.date | None = None,
 ) -> RecordView:
-    """Record a visit; its window status (+/- :data:`VISIT_WINDOW_DAYS`) is derived."""
-    fields = {"name": name, "planned_date": planned_date, "actual_date": actual_date}
-    return _new_record(engine, actor, "visit", subject, fields)
+    """Record a visit; its window status is derived (the stored window of a planned visit, else
+    +/- :data:`VISIT_WINDOW_DAYS` around ``planned_date``).
+
+    A visit planned at randomization under this name is completed, not duplicated: its actual
+    date is set (audited, reason "visit recorded"); ``planned_date`` must be its planned date.
+
+    Raises
+    ------
+    InvalidInputError
+        ``planned_date`` is not the planned visit's date; an impossible value.
+    ConflictError
+        The planned visit has its actual date already (change it with :func:`update_record`).
+    """
+    with transaction(engine, read_only=True) as session:
+        row = resolve_subject(session, subject)
+        require(actor, roles=SITE_STAFF, site=row.site_id)
+        planned = planned_visit(session, row.id, name)
+        found = None if planned is None else (planned.id, planned.planned_date, planned.actual_date)
+    if found is None:
+        fields = {"name": name, "planned_date": planned_date, "actual_date": actual_date}
+        return _new_record(engine, actor, "visit", subject, fields)
+    visit_id, planned_on, done_on = found
+    if planned_date != planned_on:
+        raise InvalidInputError(
+            f"visit {name!r} is planned for {planned_on}, not {planned_date}",
+            field="planned_date",
+            value=planned_date,
+        )
+    if done_on is not None:
+        raise ConflictError(
+            f"visit {name!r} was recorded already ({done_on}); change it with a reason",
+            field="name",
+            value=name,
+        )
+    changes = {"actual_date": actual_date}
+    return update_record(engine, actor, "visit", visit_id, changes, reason="visit recorded")
 
 
 def record_dose(

@@ -33,6 +33,7 @@ __all__ = [
     "SWITCH_ROLES",
     "RegimenSwitch",
     "plan_at_randomization",
+    "planned_visit",
     "regimen_history",
     "regimen_on",
     "switch_regimen",
@@ -85,6 +86,15 @@ def regimen_on(session: Session, subject_id: int, on: dt.date | None = None) -> 
         return history[-1].regimen
     current = [p for p in history if p.start_date <= on]
     return (current[-1] if current else history[0]).regimen
+
+
+def planned_visit(session: Session, subject_id: int, name: str) -> m.Visit | None:
+    """The subject's planned visit named ``name`` (``None``: no such planned visit)."""
+    return session.scalar(
+        select(m.Visit).where(
+            m.Visit.subject_id == subject_id, m.Visit.name == name, m.Visit.planned.is_(True)
+        )
+    )
 
 
 def _insert_visits(
