@@ -21,12 +21,15 @@ from equitrial.services import (
     conmeds,
     datacut,
     dispensing,
+    exposure,
     forms,
     outcomes,
+    overdue,
     queries,
     questionnaires,
     randomize,
     samples,
+    schedule,
     sites,
     status,
     study,
@@ -108,7 +111,15 @@ def world(trial) -> World:
         trial.engine, trial["coordinator"], s.id, term="Colitis", grade=2, start_date=DAY
     )
     dose = clinical.record_dose(
-        trial.engine, trial["coordinator"], s.id, cycle=1, date=DAY, dose_mg=30.0, kit_number=kit
+        trial.engine,
+        trial["coordinator"],
+        s.id,
+        cycle=1,
+        date=DAY,
+        dose_mg=30.0,  # a partial dose (interrupted infusion) opens the query
+        kit_number=kit,
+        interrupted=True,
+        reason="infusion reaction",
     )
     (arm,) = [
         r.arm for r in randomize.list_allocations(trial.engine, trial["unblinded-statistician"])
@@ -191,6 +202,11 @@ CALLS: dict[str, Callable[[Any, Any, World], Any]] = {
     "subjects.get_subject": lambda e, a, w: subjects.get_subject(e, a, w.subject),
     "subjects.list_subjects": lambda e, a, w: subjects.list_subjects(e, a),
     "unblinding.unblinding_report": lambda e, a, w: unblinding.unblinding_report(e, a),
+    "schedule.switch_regimen": lambda e, a, w: schedule.switch_regimen(
+        e, a, w.subject, "Q6W", effective=dt.datetime.now(dt.UTC).date(), reason="preference"
+    ),
+    "overdue.overdue_report": lambda e, a, w: overdue.overdue_report(e, a, DAY),
+    "exposure.subject_exposure": lambda e, a, w: exposure.subject_exposure(e, a),
     "users.add_user": lambda e, a, w: users.add_user(
         e, a, f"new-{a.user_id}", PASSWORD, ["monitor"]
     ),

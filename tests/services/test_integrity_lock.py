@@ -29,12 +29,15 @@ from equitrial.services import (
     conmeds,
     datacut,
     dispensing,
+    exposure,
     forms,
     outcomes,
+    overdue,
     queries,
     questionnaires,
     randomize,
     samples,
+    schedule,
     sites,
     status,
     study,
@@ -475,6 +478,14 @@ REFUSED = {
     ),
     "dispensing.expire_kits": lambda t, w: dispensing.expire_kits(t.engine, w["supply"], DAY),
     "dispensing.resupply": lambda t, w: dispensing.resupply(t.engine, w["supply"], "D1", DAY),
+    "schedule.switch_regimen": lambda t, w: schedule.switch_regimen(
+        t.engine,
+        t["investigator"],
+        w["subject"],
+        "Q6W",
+        effective=dt.datetime.now(dt.UTC).date(),
+        reason="patient preference",
+    ),
     "status.lock_database": lambda t, w: status.lock_database(
         t.engine, t["data-manager"], reason="again"
     ),
@@ -522,6 +533,10 @@ ALLOWED = {
     # reading the drug supply changes nothing
     "dispensing.inventory": lambda t, w: dispensing.inventory(t.engine, t["monitor"]),
     "dispensing.reconcile_kits": lambda t, w: dispensing.reconcile_kits(t.engine, t["monitor"]),
+    "overdue.overdue_report": lambda t, w: overdue.overdue_report(
+        t.engine, t["monitor"], DAY + dt.timedelta(days=30)
+    ),
+    "exposure.subject_exposure": lambda t, w: exposure.subject_exposure(t.engine, t["monitor"]),
 }
 """Use cases that stay allowed after the lock, and why."""
 

@@ -149,11 +149,13 @@ def test_implausible_dose_is_saved_and_opens_a_query_with_a_thread(trial, subjec
         date=DAY,
         dose_mg=20.0,
         kit_number=kit,
+        interrupted=True,  # a dose that fits no regimen is accepted only from an interruption
+        reason="infusion reaction",
     )
     assert dose.values["dose_mg"] == 20.0 and len(dose.query_ids) == 1
     (query_id,) = dose.query_ids
     thread = queries.query_thread(trial.engine, trial["monitor"], query_id)
-    assert (thread.field, thread.rule, thread.status) == ("dose_mg", "range", "open")
+    assert (thread.field, thread.rule, thread.status) == ("dose_mg", "partial-dose", "open")
     with pytest.raises(PermissionDeniedError):
         queries.answer_query(trial.engine, trial["coordinator@B"], query_id, "not mine")
     with pytest.raises(ConflictError, match="answered"):

@@ -2,9 +2,10 @@
 
 A trial is described by a ``protocol.toml`` (see ``examples/melanoma-pembrolizumab/``) with the
 tables ``[study]``, ``[[arms]]``, ``[randomization]``, ``[stratification]``, ``[enrolment]``
-(optional), ``[[schedule]]``, ``[[endpoints]]``, ``[hypothesis]``, ``[[interim_analyses]]`` and
-``[assumptions]``. Sizes are bounded (``MAX_*``: factors, levels, strata, block sizes, sample
-size, file size) and checked before anything is built from the protocol.
+(optional), ``[treatment]`` (optional: the allowed dose regimens), ``[[schedule]]``,
+``[[endpoints]]``, ``[hypothesis]``, ``[[interim_analyses]]`` and ``[assumptions]``. Sizes are
+bounded (``MAX_*``: factors, levels, strata, block sizes, sample size, file size) and checked
+before anything is built from the protocol.
 :func:`load_protocol` reads a file, :func:`parse_protocol` a TOML text and
 :func:`protocol_from_dict` a dict; each returns a frozen :class:`Protocol` or raises
 :class:`ProtocolError` (an :class:`~equitrial.errors.InvalidInputError`) listing every problem
@@ -53,6 +54,7 @@ from equitrial.protocol._study import (
     Randomization,
     Study,
 )
+from equitrial.protocol._treatment import Regimen, Treatment
 
 __all__ = [
     "APPROVED_REGIMENS",
@@ -84,9 +86,11 @@ __all__ = [
     "ProtocolError",
     "ProtocolIssue",
     "Randomization",
+    "Regimen",
     "ScheduleItem",
     "Study",
     "SurvivalModel",
+    "Treatment",
     "load_protocol",
     "parse_protocol",
     "protocol_from_dict",

@@ -20,6 +20,7 @@ from equitrial.protocol._enrolment import Enrolment
 from equitrial.protocol._limits import stratification_size_issues
 from equitrial.protocol._schedule import AssessmentKind, ScheduleItem
 from equitrial.protocol._study import APPROVED_REGIMENS, Arm, Minimization, Randomization, Study
+from equitrial.protocol._treatment import Regimen, Treatment
 from equitrial.stats.equivalence import Margin
 
 __all__ = ["Protocol"]
@@ -36,7 +37,8 @@ class Protocol(Model):
 
     Tables: ``[study]``, ``[[arms]]``, ``[randomization]``, ``[stratification]`` (factor name ->
     list of levels), ``[enrolment]`` (optional: the form of screening numbers, :class:`Enrolment`),
-    ``[[schedule]]``, ``[[endpoints]]``, ``[hypothesis]``, ``[[interim_analyses]]`` and
+    ``[treatment]`` (optional: the allowed regimens, :class:`Treatment`), ``[[schedule]]``,
+    ``[[endpoints]]``, ``[hypothesis]``, ``[[interim_analyses]]`` and
     ``[assumptions]``. Read one with
     :func:`equitrial.protocol.load_protocol`; see ``examples/melanoma-pembrolizumab/protocol.toml``.
 
@@ -60,6 +62,7 @@ class Protocol(Model):
     randomization: Randomization
     stratification: dict[str, StrTuple] = Field(default_factory=dict)
     enrolment: Enrolment = Field(default_factory=Enrolment)
+    treatment: Treatment = Field(default_factory=Treatment)
     schedule: Schedule = ()
     endpoints: Endpoints
     hypothesis: Hypothesis
@@ -71,6 +74,7 @@ class Protocol(Model):
         issues = [
             *_arm_issues(self),
             *_stratification_issues(self),
+            *_treatment_issues(self),
             *check_unique((s.name for s in self.schedule), ("schedule",), "name", "name"),
             *_endpoint_issues(self),
             *_interim_issues(self),
@@ -103,6 +107,51 @@ class Protocol(Model):
                 return arm
         codes = ", ".join(a.code for a in self.arms)
         raise NotFoundError(f"no arm {code!r}; arms are {codes}", field="code", value=code)
+
+    @property
+    def regimens(self) -> tuple[Regimen, ...]:
+        """The allowed regimens: ``[[treatment.regimens]]``, or the test arm's dose as the one
+        regimen (code ``"Q<interval>W"``) when the table lists none."""
+        if self.treatment.regimens:
+            return self.treatment.regimens
+        dose = self.test_arm.dose
+        code = f"Q{dose.interval_weeks:g}W".replace(".", "_")
+        return (
+            Regimen(
+                code=code,
+                dose_mg=dose.dose_mg,
+                interval_weeks=dose.interval_weeks,
+                max_cycles=dose.max_cycles,
+            ),
+        )
+
+    @property
+    def default_regimen(self) -> Regimen:
+        """The regimen a subject starts on unless another is chosen at randomization."""
+        code = self.treatment.default_regimen
+        return self.regimen(code) if code is not None else self.regimens[0]
+
+    def regimen(self, code: str) -> Regimen:
+        """The regimen with this code; :class:`~equitrial.errors.NotFoundError` if none."""
+        for regimen in self.regimens:
+            if regimen.code == code:
+                return regimen
+        codes = ", ".join(r.code for r in self.regimens)
+        raise NotFoundError(
+            f"no regimen {code!r}; regimens are {codes}", field="regimen", value=code
+        )
+
+    @property
+    def max_treatment_weeks(self) -> float:
+        """Maximum duration of treatment in weeks from the first infusion: ``treatment.max_weeks``,
+        else the test arm's ``max_weeks``, else its ``max_cycles`` times its interval."""
+        if self.treatment.max_weeks is not None:
+            return self.treatment.max_weeks
+        dose = self.test_arm.dose
+        if dose.max_weeks is not None:
+            return dose.max_weeks
+        assert dose.max_cycles is not None  # the Dose validator needs one of the two
+        return dose.max_cycles * dose.interval_weeks
 
     def margin(self) -> Margin:
         """The primary hypothesis' margin (``upper=math.inf`` for non-inferiority)."""
@@ -170,6 +219,26 @@ def _regimen_issues(p: Protocol) -> list[Issue]:
             key, value = "interval_weeks", dose.interval_weeks
         msg = f"{dose.regimen} is not an approved {p.study.molecule} regimen; expected {names}"
         issues.append(Issue(("arms", i, "dose", key), value, msg))
+    return issues
+
+
+def _treatment_issues(p: Protocol) -> list[Issue]:
+    """Listed regimens must be approved for the molecule (as the arms' doses)."""
+    t = p.treatment
+    if not t.regimens:
+        if t.default_regimen is not None and t.default_regimen != p.regimens[0].code:
+            msg = f"is not a regimen code; expected {p.regimens[0].code} (the arms' regimen)"
+            return [Issue(("treatment", "default_regimen"), t.default_regimen, msg)]
+        return []
+    issues = []
+    approved = APPROVED_REGIMENS.get(p.study.molecule.lower())
+    if approved is not None:
+        names = " or ".join(f"{d:g} mg Q{w:g}W" for d, w in approved)
+        for i, r in enumerate(t.regimens):
+            if (r.dose_mg, r.interval_weeks) not in approved:
+                key = "interval_weeks" if r.dose_mg in {d for d, _ in approved} else "dose_mg"
+                msg = f"{r.label} is not an approved {p.study.molecule} regimen; expected {names}"
+                issues.append(Issue(("treatment", "regimens", i, key), getattr(r, key), msg))
     return issues
 
 

@@ -44,6 +44,10 @@ class ScheduleItem(Model):
     anchor : {"randomization", "end-of-treatment"}
         What week 0 is: randomization (on-treatment assessments) or the end of treatment
         (follow-up).
+    window_days
+        Half-width of the assessment's visit window, in days (absent: ``treatment.window_days``).
+        Entries of kind ``"dosing"`` follow the subject's regimen (``[treatment]``): their
+        weeks are the regimen's infusion weeks, their window ``treatment.window_days``.
     """
 
     name: Annotated[str, Field(min_length=1)]
@@ -54,6 +58,7 @@ class ScheduleItem(Model):
     weeks: FloatTuple | None = None
     timing: Literal["any", "pre-dose", "end-of-infusion"] = "any"
     anchor: Literal["randomization", "end-of-treatment"] = "randomization"
+    window_days: int | None = Field(default=None, ge=0, le=180)
 
     @model_validator(mode="after")
     def _one_form(self) -> ScheduleItem:

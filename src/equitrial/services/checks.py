@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from equitrial.clinical import terminology as ct
 from equitrial.clinical.ctcae import convert_unit, lab_criterion
+from equitrial.clinical.dosing import DosingRegimen, dose_fits, fitting_regimens
 from equitrial.errors import EquitrialError, InvalidInputError
 from equitrial.store.models import Base
 from equitrial.store.models_clinical import PK_TIMEPOINTS, THERAPY_TYPES
@@ -27,12 +28,15 @@ __all__ = [
     "AbsentUnless",
     "Check",
     "CheckContext",
+    "CurrentRegimen",
+    "DoseFitsRegimen",
     "Finding",
     "NotBelow",
     "NotFuture",
     "OneOf",
     "Order",
     "Range",
+    "RegimenKnown",
     "Required",
     "RequiredIf",
     "Severity",
@@ -57,10 +61,15 @@ class Finding:
 
 @dataclass(frozen=True)
 class CheckContext:
-    """What cross-form checks need: today's date and the visit window of the record, if any."""
+    """What cross-form checks need: today's date and the visit window of the record, if any;
+    for a dose, the protocol's regimens by code, the subject's regimen on the dose date and the
+    dose tolerance (percent of a regimen's dose). Without regimens the regimen checks pass."""
 
     today: dt.date
     window: tuple[dt.date, dt.date] | None = None
+    regimens: Mapping[str, DosingRegimen] = field(default_factory=dict)
+    current_regimen: str | None = None
+    dose_tolerance_percent: float = 0.0
 
 
 def _as_date(value: Any) -> dt.date:
@@ -126,19 +135,22 @@ class Range:
 
 @dataclass(frozen=True)
 class Order:
-    """``earlier <= later`` (dates or numbers); either missing passes. Reported on ``later``."""
+    """``earlier <= later`` (``strict``: ``earlier < later``), dates or numbers; either missing
+    passes. Reported on ``later``."""
 
     earlier: str
     later: str
     severity: Severity = "impossible"
+    strict: bool = False
 
     def __call__(self, values: Mapping[str, Any], ctx: CheckContext) -> Finding | None:
         first, last = values.get(self.earlier), values.get(self.later)
-        if first is None or last is None or last >= first:
+        if first is None or last is None or last > first or (last == first and not self.strict):
             return None
+        word, sign = ("not after", ">") if self.strict else ("before", ">=")
         msg = (
-            f"{self.later} ({last}) is before {self.earlier} ({first}); "
-            f"expected {self.later} >= {self.earlier}"
+            f"{self.later} ({last}) is {word} {self.earlier} ({first}); "
+            f"expected {self.later} {sign} {self.earlier}"
         )
         return Finding(self.later, "order", msg, self.severity)
 
@@ -251,6 +263,78 @@ class NotBelow:
         return Finding(self.field, self.rule, msg, self.severity)
 
 
+class RegimenKnown:
+    """A dose's ``regimen`` must be one of the protocol's regimens (when they are known)."""
+
+    field: str = "regimen"
+    severity: Severity = "impossible"
+
+    def __call__(self, values: Mapping[str, Any], ctx: CheckContext) -> Finding | None:
+        code = values.get(self.field)
+        if not ctx.regimens or code is None or code in ctx.regimens:
+            return None
+        msg = (
+            f"regimen {code!r} is not a protocol regimen; expected one of {', '.join(ctx.regimens)}"
+        )
+        return Finding(self.field, "regimen-known", msg, self.severity)
+
+
+@dataclass(frozen=True)
+class DoseFitsRegimen:
+    """A dose must fit a protocol regimen unless the infusion was interrupted.
+
+    Impossible: a dose that fits no regimen (within the tolerance) and was not interrupted.
+    Implausible: an interrupted dose below its regimen's dose (a partial dose), or a dose that
+    fits another regimen than the one recorded with it.
+    """
+
+    field: str = "dose_mg"
+
+    def __call__(self, values: Mapping[str, Any], ctx: CheckContext) -> Finding | None:
+        dose, code = values.get(self.field), values.get("regimen")
+        if not ctx.regimens or not isinstance(dose, int | float) or code not in ctx.regimens:
+            return None
+        regimen, tolerance = ctx.regimens[str(code)], ctx.dose_tolerance_percent
+        fits = fitting_regimens(dose, list(ctx.regimens.values()), tolerance)
+        if dose_fits(dose, regimen, tolerance):
+            return None
+        if values.get("interrupted"):
+            if dose >= regimen.dose_mg:
+                return None
+            msg = (
+                f"dose_mg = {dose:g} is a partial dose of {code} ({regimen.dose_mg:g} mg): "
+                "the infusion was interrupted; confirm the dose given"
+            )
+            return Finding(self.field, "partial-dose", msg, "implausible")
+        if not fits:
+            names = ", ".join(f"{r.code} {r.dose_mg:g} mg" for r in ctx.regimens.values())
+            msg = (
+                f"dose_mg = {dose:g} fits no regimen ({names}, within {tolerance:g} %); only an "
+                "interrupted infusion may give another dose"
+            )
+            return Finding(self.field, "regimen-dose", msg, "impossible")
+        msg = f"dose_mg = {dose:g} is the dose of {fits[0].code}, not of {code}"
+        return Finding(self.field, "regimen-dose", msg, "implausible")
+
+
+@dataclass(frozen=True)
+class CurrentRegimen:
+    """A dose under another regimen than the subject's current one opens a query."""
+
+    field: str = "regimen"
+    severity: Severity = "implausible"
+
+    def __call__(self, values: Mapping[str, Any], ctx: CheckContext) -> Finding | None:
+        code = values.get(self.field)
+        if ctx.current_regimen is None or code is None or code == ctx.current_regimen:
+            return None
+        msg = (
+            f"regimen {code} is not the subject's regimen on this date ({ctx.current_regimen}); "
+            "a switch is recorded by the investigator (switch_regimen)"
+        )
+        return Finding(self.field, "other-regimen", msg, self.severity)
+
+
 Check = (
     Required
     | NotBelow
@@ -262,6 +346,9 @@ Check = (
     | WithinWindow
     | UnitKnown
     | OneOf
+    | RegimenKnown
+    | DoseFitsRegimen
+    | CurrentRegimen
 )
 
 
@@ -312,9 +399,13 @@ CHECKS: dict[str, tuple[Check, ...]] = {
         NotFuture("date"),
         Range("cycle", 1, 1000),
         Range("dose_mg", 0, 2000, low_open=True),
-        # the protocol doses are 200 mg Q3W and 400 mg Q6W: anything else is queried
-        Range("dose_mg", 100, 440, severity="implausible"),
+        # the protocol's regimens (e.g. 200 mg Q3W, 400 mg Q6W): another dose only when the
+        # infusion was interrupted (then queried), another regimen than the subject's queried
+        RegimenKnown(),
+        DoseFitsRegimen(),
+        CurrentRegimen(),
         RequiredIf("reason", _delayed_or_interrupted, "the dose is delayed or interrupted"),
+        Order("infusion_start", "infusion_stop", strict=True),
         WithinWindow("date"),
     ),
     "adverse_event": (

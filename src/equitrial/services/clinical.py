@@ -38,10 +38,12 @@ from equitrial.services._base import (
     today,
     view_of,
 )
+from equitrial.services._dose_regimen import dose_context
 from equitrial.services.auth import Actor, require
 from equitrial.services.checks import CheckContext, enforce
 from equitrial.services.queries import open_queries_for
-from equitrial.services.subjects import SITE_STAFF, subject_for_write
+from equitrial.services.schedule import planned_visit
+from equitrial.services.subjects import SITE_STAFF, resolve_subject, subject_for_write
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
@@ -83,6 +85,9 @@ _MODELS: dict[str, type[Any]] = {
 
 
 def _window(visit: m.Visit) -> tuple[dt.date, dt.date] | None:
+    """The visit's stored window (planned visits), else +/- :data:`VISIT_WINDOW_DAYS`."""
+    if visit.window_start is not None and visit.window_end is not None:
+        return visit.window_start, visit.window_end
     if visit.planned_date is None:
         return None
     half = dt.timedelta(days=VISIT_WINDOW_DAYS)
@@ -146,14 +151,15 @@ def _check_kit(session: Session, obj: m.Dose) -> None:
 
 def _derive_dose(session: Session, obj: m.Dose) -> CheckContext:
     _check_kit(session, obj)
+    subject = get(session, m.Subject, obj.subject_id, "subject")
     if obj.visit_id is None:
-        return CheckContext(today())
+        return dose_context(session, subject, obj, today(), None)
     visit = get(session, m.Visit, obj.visit_id, "visit")
     if visit.subject_id != obj.subject_id:
         raise InvalidInputError(
             f"visit {visit.id} belongs to another subject", field="visit_id", value=obj.visit_id
         )
-    return CheckContext(today(), _window(visit))
+    return dose_context(session, subject, obj, today(), _window(visit))
 
 
 def _derive_ae(session: Session, obj: m.AdverseEvent) -> CheckContext:
@@ -244,9 +250,42 @@ def record_visit(
     planned_date: dt.date,
     actual_date: dt.date | None = None,
 ) -> RecordView:
-    """Record a visit; its window status (+/- :data:`VISIT_WINDOW_DAYS`) is derived."""
-    fields = {"name": name, "planned_date": planned_date, "actual_date": actual_date}
-    return _new_record(engine, actor, "visit", subject, fields)
+    """Record a visit; its window status is derived (the stored window of a planned visit, else
+    +/- :data:`VISIT_WINDOW_DAYS` around ``planned_date``).
+
+    A visit planned at randomization under this name is completed, not duplicated: its actual
+    date is set (audited, reason "visit recorded"); ``planned_date`` must be its planned date.
+
+    Raises
+    ------
+    InvalidInputError
+        ``planned_date`` is not the planned visit's date; an impossible value.
+    ConflictError
+        The planned visit has its actual date already (change it with :func:`update_record`).
+    """
+    with transaction(engine, read_only=True) as session:
+        row = resolve_subject(session, subject)
+        require(actor, roles=SITE_STAFF, site=row.site_id)
+        planned = planned_visit(session, row.id, name)
+        found = None if planned is None else (planned.id, planned.planned_date, planned.actual_date)
+    if found is None:
+        fields = {"name": name, "planned_date": planned_date, "actual_date": actual_date}
+        return _new_record(engine, actor, "visit", subject, fields)
+    visit_id, planned_on, done_on = found
+    if planned_date != planned_on:
+        raise InvalidInputError(
+            f"visit {name!r} is planned for {planned_on}, not {planned_date}",
+            field="planned_date",
+            value=planned_date,
+        )
+    if done_on is not None:
+        raise ConflictError(
+            f"visit {name!r} was recorded already ({done_on}); change it with a reason",
+            field="name",
+            value=name,
+        )
+    changes = {"actual_date": actual_date}
+    return update_record(engine, actor, "visit", visit_id, changes, reason="visit recorded")
 
 
 def record_dose(
@@ -262,9 +301,19 @@ def record_dose(
     delayed: bool = False,
     interrupted: bool = False,
     reason: str | None = None,
+    regimen: str | None = None,
+    lot: str | None = None,
+    infusion_start: dt.datetime | None = None,
+    infusion_stop: dt.datetime | None = None,
 ) -> RecordView:
     """Record a dose; a delay or interruption needs its reason, a date outside the visit window
     opens a query.
+
+    The dose must fit one of the protocol's regimens (within ``treatment.dose_tolerance_percent``)
+    unless the infusion was interrupted: then a partial dose is saved and opens a query. A dose
+    under another regimen than the subject's regimen on that date opens a query. ``regimen``
+    left empty is the regimen the dose fits (the subject's own when it fits it). The infusion
+    stops after it starts.
 
     Kit accountability: the subject must be randomized and ``kit_number`` must name a kit
     dispensed to it (today the kit of its allocation, shown at randomization). The AEs of the
@@ -276,7 +325,9 @@ def record_dose(
         The subject is not randomized.
     InvalidInputError
         No kit number, or a kit not dispensed to this subject (the message never names the
-        subject's kit or arm); an impossible value.
+        subject's kit or arm); a dose that fits no regimen and was not interrupted
+        (``field="dose_mg"``); an unknown regimen; an infusion stop not after its start; an
+        impossible value.
     """
     fields = {
         "cycle": cycle,
@@ -287,6 +338,10 @@ def record_dose(
         "delayed": delayed,
         "interrupted": interrupted,
         "reason": reason,
+        "regimen": regimen,
+        "lot": lot,
+        "infusion_start": infusion_start,
+        "infusion_stop": infusion_stop,
     }
     return _new_record(engine, actor, "dose", subject, fields)
 

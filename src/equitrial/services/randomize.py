@@ -9,6 +9,7 @@ monitors read it).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +20,9 @@ from sqlalchemy.orm import Session
 from equitrial.protocol import Minimization
 from equitrial.randomization import service as allocation_service
 from equitrial.services._allocation_list import write_list
-from equitrial.services._base import audited_update
+from equitrial.services._base import audited_update, today
 from equitrial.services.auth import UNBLINDED_ROLES, Actor, is_unblinded, require
+from equitrial.services.schedule import plan_at_randomization, regimen_on
 from equitrial.services.study import current_study, study_protocol
 from equitrial.services.subjects import SITE_STAFF, subject_for_write
 from equitrial.store import audit
@@ -34,7 +36,8 @@ __all__ = ["Allocation", "AllocationRow", "generate_list", "list_allocations", "
 class Allocation:
     """The result of randomizing one subject.
 
-    ``arm`` is ``None`` unless the actor holds an unblinded role.
+    ``arm`` is ``None`` unless the actor holds an unblinded role; ``regimen`` is the dosing
+    regimen the subject starts on (both arms use the same regimens, so it reveals no arm).
     """
 
     subject_id: int
@@ -44,6 +47,7 @@ class Allocation:
     kit: str
     arm: str | None
     new: bool
+    regimen: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready; the ``arm`` key is present only when the arm is shown."""
@@ -53,14 +57,33 @@ class Allocation:
             "stratum": self.stratum,
             "sequence_number": self.sequence_number,
             "kit": self.kit,
+            "regimen": self.regimen,
         }
         if self.arm is not None:
             doc["arm"] = self.arm
         return doc
 
 
-def randomize(engine: Engine, actor: Actor, subject: int | str) -> Allocation:
+def randomize(
+    engine: Engine,
+    actor: Actor,
+    subject: int | str,
+    *,
+    regimen: str | None = None,
+    day1: dt.date | None = None,
+) -> Allocation:
     """Randomize an eligible subject (investigator or coordinator of its site).
+
+    In the same transaction the subject's regimen is recorded and the protocol's schedule
+    becomes its planned visits (:func:`equitrial.services.schedule.plan_at_randomization`).
+
+    Parameters
+    ----------
+    regimen
+        Code of the dosing regimen the subject starts on (``"Q3W"``, ``"Q6W"``); ``None``: the
+        protocol's default regimen.
+    day1
+        Day 1 (week 0) of the visit schedule; ``None``: today (UTC).
 
     Returns
     -------
@@ -71,7 +94,8 @@ def randomize(engine: Engine, actor: Actor, subject: int | str) -> Allocation:
     Raises
     ------
     ConflictError, InvalidInputError
-        From the allocation service: not eligible, a stratification factor missing, no free slot.
+        From the allocation service: not eligible, a stratification factor missing, no free slot;
+        a regimen the protocol does not list (``field="regimen"``).
     PermissionDeniedError, NotFoundError, StudyLockedError
     """
     with transaction(engine) as session:
@@ -84,6 +108,7 @@ def randomize(engine: Engine, actor: Actor, subject: int | str) -> Allocation:
         if not already:
             _audit_claim(session, actor, slot, row)
             audited_update(session, actor, row, {"status": "randomized"}, reason="randomized")
+            plan_at_randomization(session, actor, row, regimen, day1 or today())
         return Allocation(
             subject_id=row.id,
             subject=row.subject_code,
@@ -92,6 +117,7 @@ def randomize(engine: Engine, actor: Actor, subject: int | str) -> Allocation:
             kit=slot.kit_number,
             arm=slot.arm_code if is_unblinded(actor) else None,
             new=not already,
+            regimen=regimen_on(session, row.id),
         )
 
 

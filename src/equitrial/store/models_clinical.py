@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Final
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from equitrial.store.models_base import Base, ClinicalRecordMixin, enum_column
@@ -47,7 +47,12 @@ def _subject_fk() -> Mapped[int]:
 
 
 class Visit(ClinicalRecordMixin, Base):
-    """A scheduled visit: planned and actual date, and whether it fell in its window."""
+    """A visit: planned and actual date, its window, and whether it fell in its window.
+
+    ``planned`` visits are written from the protocol's schedule at randomization (and re-planned
+    at a regimen switch), with their window (``window_start`` to ``window_end``, inclusive) and
+    the kinds of assessment due (``assessments``, comma-separated: ``"dosing,labs"``).
+    """
 
     __tablename__ = "visit"
     __table_args__ = (UniqueConstraint("subject_id", "name"),)
@@ -57,10 +62,15 @@ class Visit(ClinicalRecordMixin, Base):
     planned_date: Mapped[dt.date | None] = mapped_column(default=None)
     actual_date: Mapped[dt.date | None] = mapped_column(default=None)
     window_status: Mapped[str | None] = mapped_column(String(32), default=None)
+    window_start: Mapped[dt.date | None] = mapped_column(default=None)
+    window_end: Mapped[dt.date | None] = mapped_column(default=None)
+    planned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    assessments: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 class Dose(ClinicalRecordMixin, Base):
-    """One administration of study drug (cycle, date, mg, kit; delayed/interrupted + reason)."""
+    """One administration of study drug: cycle, date, mg, regimen (``"Q3W"``), kit and lot,
+    infusion start and stop, delayed/interrupted + reason."""
 
     __tablename__ = "dose"
 
@@ -73,6 +83,10 @@ class Dose(ClinicalRecordMixin, Base):
     delayed: Mapped[bool] = mapped_column(Boolean, default=False)
     interrupted: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str | None] = mapped_column(Text, default=None)
+    regimen: Mapped[str | None] = mapped_column(String(16), default=None)
+    lot: Mapped[str | None] = mapped_column(String(32), default=None)
+    infusion_start: Mapped[dt.datetime | None] = mapped_column(default=None)
+    infusion_stop: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class Lesion(ClinicalRecordMixin, Base):

@@ -15,6 +15,7 @@ __all__ = [
     "SUBJECT_STATUSES",
     "DataCut",
     "RandomizationSchedule",
+    "RegimenPeriod",
     "RoleMembership",
     "Site",
     "Study",
@@ -154,6 +155,21 @@ class RandomizationSchedule(TimestampMixin, Base):
         ForeignKey("subject.id"), unique=True, default=None
     )
     allocated_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class RegimenPeriod(TimestampMixin, Base):
+    """A subject's dosing regimen from ``start_date`` on: one row at randomization, one per switch.
+
+    Append-only: the subject's regimen on a date is the row with the latest ``start_date`` on or
+    before it (ties: the latest row), so the history of switches stays readable.
+    """
+
+    __tablename__ = "regimen_period"
+
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    regimen: Mapped[str] = mapped_column(String(16))
+    start_date: Mapped[dt.date]
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class Unblinding(TimestampMixin, Base):
