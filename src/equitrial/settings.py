@@ -53,7 +53,7 @@ class Settings(BaseSettings):
         Failed logins in a row that lock an account, and for how long.
     """
 
-    model_config = SettingsConfigDict(env_prefix="EQUITRIAL_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="EQUITRIAL_", extra="ignore", frozen=True)
 
     database_url: str = DEFAULT_DATABASE_URL
     audit_key_file: Path | None = None
@@ -72,10 +72,22 @@ class Settings(BaseSettings):
         return self.audit_anchor_file or self.key_file.with_name("audit-anchors.jsonl")
 
 
-def get_settings() -> Settings:
-    """Read and validate the settings from the environment now.
+_LAST: list[tuple[tuple[tuple[str, str], ...], Settings]] = []
+"""The last read: (the ``EQUITRIAL_*`` environment it was read from, the settings)."""
 
-    Not cached: tests and the CLI change ``EQUITRIAL_DATABASE_URL`` between calls.
+
+def _environment() -> tuple[tuple[str, str], ...]:
+    """The ``EQUITRIAL_*`` variables (any case, as pydantic-settings matches them), sorted."""
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k[:10].upper() == "EQUITRIAL_"))
+
+
+def get_settings() -> Settings:
+    """The settings of the environment as it is now.
+
+    Read again whenever an ``EQUITRIAL_*`` variable changed since the last call (tests and the
+    CLI change ``EQUITRIAL_DATABASE_URL`` between calls); otherwise the validated object of the
+    last read is returned (it is frozen), since reading it costs a pydantic validation and the
+    audit trail asks for it on every write.
 
     Raises
     ------
@@ -83,6 +95,9 @@ def get_settings() -> Settings:
         If ``EQUITRIAL_DATABASE_URL`` names a database other than SQLite or PostgreSQL, or a
         setting has a value out of range.
     """
+    environment = _environment()
+    if _LAST and _LAST[0][0] == environment:
+        return _LAST[0][1]
     try:
         settings = Settings()
     except ValueError as error:  # pydantic's ValidationError
@@ -100,4 +115,5 @@ def get_settings() -> Settings:
             value=settings.database_url,
             expected="a sqlite or postgresql SQLAlchemy URL",
         )
+    _LAST[:] = [(environment, settings)]
     return settings

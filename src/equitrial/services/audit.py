@@ -5,10 +5,14 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from equitrial.settings import get_settings
 from equitrial.store.db import transaction
 from equitrial.store.integrity import IntegrityReport, check_integrity
 
-__all__ = ["IntegrityReport", "verify_audit_trail"]
+__all__ = ["SHOWN", "IntegrityReport", "verification_lines", "verify_audit_trail"]
+
+SHOWN = 50
+"""Findings listed by :func:`verification_lines` (the count of the rest is given)."""
 
 
 def verify_audit_trail(engine: Engine) -> IntegrityReport:
@@ -26,3 +30,35 @@ def verify_audit_trail(engine: Engine) -> IntegrityReport:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
         return check_integrity(session)
+
+
+def verification_lines(report: IntegrityReport) -> list[str]:
+    """What a verification found, in words: the chain's rows and final hash, the signed anchors
+    (in the database and in the external log), the tables reconciled, and the findings (at most
+    :data:`SHOWN`); the last line says whether everything holds. ``equitrial audit verify``
+    prints these lines and ``equitrial demo`` writes them to ``audit-verify.txt``."""
+    chain, anchors, data = report.chain, report.anchors, report.reconciliation
+    if chain.ok:
+        lines = [
+            f"audit trail intact: {chain.rows} rows",
+            f"final hash: {chain.final_hash or 'none (empty trail)'}",
+        ]
+    else:
+        lines = [f"audit trail broken: {chain.message}"]
+    lines.append(
+        f"signatures: {anchors.signed} signed anchors in the database, {anchors.external} in "
+        f"{get_settings().anchor_file}; rows 1..{anchors.signed_rows} covered"
+    )
+    lines.append(
+        f"data: {data.tables} tables, {data.rows} rows, {data.values} values reconciled "
+        "with the audit trail"
+    )
+    findings = report.findings
+    if findings:
+        lines.append(f"{len(findings)} finding(s):")
+        lines.extend(f"  {finding}" for finding in findings[:SHOWN])
+        if len(findings) > SHOWN:
+            lines.append(f"  ... and {len(findings) - SHOWN} more")
+    else:
+        lines.append("audit verify: everything holds")
+    return lines

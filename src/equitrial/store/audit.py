@@ -88,6 +88,7 @@ the update of a slot's ``subject_id``)."""
 WHOLE_ROW: Final = "*"
 """``field`` of an audit row that records a whole record as a JSON object (bulk inserts)."""
 _INSERTED_KEY: Final = "equitrial_inserted_unaudited"
+_HEAD_KEY: Final = "equitrial_audit_head"
 APPENDED_KEY: Final = "equitrial_audit_appended"
 """``session.info`` key set when a transaction appended audit rows (its head is then signed)."""
 
@@ -136,7 +137,18 @@ def audit_text(table: str, record_id: Any, column: str, value: Any) -> str | Non
 
 
 def _lock_chain(session: Session) -> tuple[int, str]:
-    """Take the chain lock (PostgreSQL) and return the last row's id and hash (0, genesis)."""
+    """Take the chain lock (PostgreSQL) and return the last row's id and hash (0, genesis).
+
+    Once per transaction: the lock is held to its end (and SQLite's ``BEGIN IMMEDIATE``
+    serializes writers), so no other transaction appends meanwhile and the head this
+    transaction appended last, kept in ``session.info`` by :func:`_remember_head`, is the
+    chain's head. The entry names the transaction it belongs to, so it is never used in
+    another one.
+    """
+    current = session.get_transaction()
+    known = session.info.get(_HEAD_KEY)
+    if known is not None and known[0] is current:
+        return known[1], known[2]
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
     session.info[APPENDED_KEY] = True
@@ -144,6 +156,16 @@ def _lock_chain(session: Session) -> tuple[int, str]:
         select(AuditTrail.id, AuditTrail.row_hash).order_by(AuditTrail.id.desc()).limit(1)
     ).first()
     return (0, GENESIS_HASH) if last is None else (int(last.id), str(last.row_hash))
+
+
+def _remember_head(session: Session, row_id: int, row_hash: str) -> None:
+    session.info[_HEAD_KEY] = (session.get_transaction(), row_id, row_hash)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_head(session: Session) -> None:
+    session.info.pop(_HEAD_KEY, None)
 
 
 def append(
@@ -180,7 +202,8 @@ def append(
     Returns
     -------
     AuditTrail
-        The flushed row, with its ``id`` and ``row_hash``.
+        The row, added to the session (flushed with the next flush), with its ``id`` and
+        ``row_hash``.
 
     Raises
     ------
@@ -210,7 +233,7 @@ def append(
     )
     row.row_hash = compute_row_hash(row)
     session.add(row)
-    session.flush()
+    _remember_head(session, row.id, row.row_hash)
     return row
 
 
@@ -270,6 +293,7 @@ def append_rows(
         row["row_hash"] = previous = compute_row_hash(row)
         rows.append(row)
     session.execute(insert(AuditTrail), rows)
+    _remember_head(session, rows[-1]["id"], rows[-1]["row_hash"])
     return len(rows)
 
 
