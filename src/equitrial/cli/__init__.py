@@ -17,6 +17,7 @@ from equitrial import __version__
 from equitrial.cli import audit as _audit
 from equitrial.cli import backup as _backup
 from equitrial.cli import db as _db
+from equitrial.cli import demo as _demo
 from equitrial.cli import design as _design
 from equitrial.cli import randomize as _randomize
 from equitrial.cli import simulate as _simulate
@@ -62,6 +63,7 @@ def info() -> None:
 
 app.command("design")(_design.design)
 app.command("simulate")(_simulate.simulate)
+app.command("demo")(_demo.demo)
 app.add_typer(_db.app, name="db")
 app.add_typer(_study.app, name="study")
 app.add_typer(_users.app, name="user")

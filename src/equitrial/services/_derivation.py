@@ -47,6 +47,7 @@ __all__ = [
     "DERIVATION_PREFIX",
     "derivation_actor",
     "first_dose_date",
+    "has_earlier_lab",
     "is_derivation",
     "lab_grade",
     "reader_lesions",
@@ -145,6 +146,17 @@ def lab_grade(session: Session, lab: m.LabResult) -> int | None:
     first = session.execute(earlier.order_by(m.LabResult.collected_at).limit(1)).first()
     baseline = first[0] if first is not None and first[1] == lab.unit else None
     return grade_lab(lab.test, lab.value, lab.unit, lln=lab.lln, uln=lab.uln, baseline=baseline)
+
+
+def has_earlier_lab(session: Session, lab: m.LabResult) -> bool:
+    """Whether the subject has a result of the same test collected before ``lab``."""
+    earlier = select(m.LabResult.id).where(
+        m.LabResult.subject_id == lab.subject_id,
+        m.LabResult.test == lab.test,
+        m.LabResult.collected_at < lab.collected_at,
+        m.LabResult.id != lab.id,
+    )
+    return session.scalar(earlier.limit(1)) is not None
 
 
 def regrade_labs(

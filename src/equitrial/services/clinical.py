@@ -206,6 +206,10 @@ def _rederive_dependants(
     if form == "dose":
         derivation.rederive_adverse_events(session, actor, subject.id, cause=cause)
     elif form == "lab_result":
+        if before is None and derivation.has_earlier_lab(session, obj):
+            # the baseline of a result is the earliest earlier one of its test: a new result
+            # after the first changes no other result's baseline, so no other grade
+            return
         tests = {obj.test, (before or {}).get("test", obj.test)}
         derivation.regrade_labs(session, actor, subject.id, tests, cause=cause, skip=obj.id)
     elif form == "lesion_measurement":

@@ -26,11 +26,11 @@ from sqlalchemy.orm import Session
 
 from equitrial.clinical.corticosteroids import is_systemic_corticosteroid
 from equitrial.errors import ConflictError, InvalidInputError
-from equitrial.randomization import service as allocation_service
 from equitrial.services._base import RecordView, get
 from equitrial.services.auth import Actor
 from equitrial.services.checks import Finding
 from equitrial.services.forms import Form, new_record, register
+from equitrial.services.schedule import day_one
 from equitrial.store import models as m
 
 __all__ = ["CON_MED_FORM", "SUBSEQUENT_THERAPY_FORM", "record_con_med", "record_subsequent_therapy"]
@@ -65,15 +65,14 @@ def _derive_con_med(session: Session, obj: m.ConMed, subject: m.Subject) -> list
 def _derive_therapy(
     session: Session, obj: m.SubsequentTherapy, subject: m.Subject
 ) -> list[Finding]:
-    slot = allocation_service.allocation_of(session, subject.id)
-    if slot is None or slot.allocated_at is None:
+    randomized = day_one(session, subject.id)
+    if randomized is None:
         raise ConflictError(
             f"subject {subject.subject_code} is not randomized; a subsequent anticancer "
             "therapy follows study treatment",
             field="subject",
             value=subject.subject_code,
         )
-    randomized = slot.allocated_at.astimezone(dt.UTC).date()
     if obj.start_date is None or obj.start_date >= randomized:
         return []
     message = f"start_date ({obj.start_date}) is before randomization ({randomized})"

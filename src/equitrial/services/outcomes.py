@@ -28,11 +28,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from equitrial.errors import ConflictError, InvalidInputError
-from equitrial.randomization import service as allocation_service
 from equitrial.services._base import RecordView
 from equitrial.services.auth import Actor
 from equitrial.services.checks import Finding
 from equitrial.services.forms import Form, new_record, register
+from equitrial.services.schedule import day_one
 from equitrial.store import models as m
 
 __all__ = ["DEATH_FORM", "DISPOSITION_FORM", "record_death", "record_disposition"]
@@ -113,9 +113,8 @@ def _derive_death(session: Session, obj: m.Death, subject: m.Subject) -> list[Fi
             field="death",
         )
     _not_before_consent(obj.date, subject, "subject's")
-    slot = allocation_service.allocation_of(session, subject.id)
-    if slot is not None and slot.allocated_at is not None:
-        randomized = slot.allocated_at.astimezone(dt.UTC).date()
+    randomized = day_one(session, subject.id)
+    if randomized is not None:
         if obj.date < randomized:
             raise InvalidInputError(
                 f"date ({obj.date}) is before randomization ({randomized})",

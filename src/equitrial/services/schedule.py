@@ -74,6 +74,18 @@ def regimen_history(session: Session, subject_id: int) -> list[m.RegimenPeriod]:
     )
 
 
+def day_one(session: Session, subject_id: int) -> dt.date | None:
+    """Day 1 of the subject's schedule, its randomization date as a clinical date (the start of
+    its first regimen period, set at randomization); ``None`` before randomization.
+
+    Clinical dates are checked against this date, not against the allocation's timestamp
+    (``allocated_at``, when the system randomized): a site may randomize on a day and enter
+    its data on later days, and the virtual trial enters a whole past study today.
+    """
+    history = regimen_history(session, subject_id)
+    return history[0].start_date if history else None
+
+
 def regimen_on(session: Session, subject_id: int, on: dt.date | None = None) -> str | None:
     """The subject's regimen on ``on`` (``None``: its latest); ``None`` before any period.
 

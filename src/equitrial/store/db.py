@@ -62,13 +62,19 @@ def is_sqlite(engine_or_url: Engine | URL | str) -> bool:
     return make_url(engine_or_url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
+def make_engine(url: str | URL | None = None, *, durable: bool = True, **kwargs: Any) -> Engine:
     """Create the engine of the clinical database.
 
     Parameters
     ----------
     url
         SQLAlchemy URL; ``None`` reads the settings (``EQUITRIAL_DATABASE_URL``).
+    durable
+        SQLite only: ``True`` (every real study) keeps SQLite's ``synchronous=FULL``, each
+        commit on disk before it returns. ``False`` sets ``synchronous=NORMAL``: under WAL a
+        commit survives the process being killed and the database stays consistent, but the
+        last commits may be lost if the machine itself fails. Only for a database that can be
+        made again (the virtual trial of ``equitrial demo``).
     **kwargs
         Passed to :func:`sqlalchemy.create_engine` (``poolclass=...`` in tests, say).
 
@@ -85,11 +91,11 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     parsed = normalize_url(url)
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
-        _install_sqlite_hooks(engine)
+        _install_sqlite_hooks(engine, durable)
     return engine
 
 
-def _install_sqlite_hooks(engine: Engine) -> None:
+def _install_sqlite_hooks(engine: Engine, durable: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Switch pysqlite's implicit BEGIN off; SQLAlchemy's "begin" event below emits ours.
@@ -99,6 +105,8 @@ def _install_sqlite_hooks(engine: Engine) -> None:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            if not durable:
+                cursor.execute("PRAGMA synchronous=NORMAL")
         finally:
             cursor.close()
 

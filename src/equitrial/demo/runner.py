@@ -1,0 +1,309 @@
+"""The virtual trial's clock: every site's entries, the drug supply and the central lab, in date
+order, through the services.
+
+:class:`Trial` keeps a queue of dated entries. Screening puts each patient's enrolment,
+eligibility and randomization on it; randomization draws the patient's course
+(:func:`equitrial.demo.flow.follow_patient`) and puts the rest of its entries on it. The supply
+manager resupplies the sites every Monday from what their coming visits need, shipments arrive
+two days after they leave, expired kits are withdrawn on the first of each month, and the
+central laboratory sends each site's results of the month in one transfer. Queries the edit
+checks open are answered by the site (with the correction when one is needed) and closed by
+the data manager.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from equitrial.demo.disease import survival_inverse
+from equitrial.demo.flow import PatientTruth, follow_patient
+from equitrial.demo.patients import ScreenedPatient
+from equitrial.demo.study import DEPOT, DemoStudy
+from equitrial.errors import ConflictError, InvalidInputError
+from equitrial.services import clinical, dispensing, forms, queries, randomize, subjects, supply
+from equitrial.services.sites import list_sites
+
+__all__ = ["Advance", "Progress", "Trial"]
+
+Advance = Callable[[int], None]
+Progress = Callable[[str, int], Advance]
+"""``progress(phase, total)`` starts a phase of ``total`` steps and returns ``advance(n)``."""
+
+_ORDER_SUPPLY, _ORDER_SCREEN, _ORDER_LABS = 0, 4, 9
+
+
+class Trial:
+    """The queue of dated entries of the demo trial, and what it counted."""
+
+    def __init__(self, demo: DemoStudy, end: dt.date, *, true_ratio: float | None) -> None:
+        protocol = demo.protocol
+        self.demo = demo
+        self.engine = demo.engine
+        self.protocol = protocol
+        self.end = end
+        self.true_ratio = true_ratio
+        self.pfs_inverse = survival_inverse(protocol.assumptions.pfs.survival)
+        self.os_inverse = survival_inverse(protocol.assumptions.os.survival)
+        self.scan_weeks = list(protocol.schedule_weeks("tumour-imaging", 52.0 * 6))
+        self.eoi_weeks = sorted(
+            w
+            for item in protocol.schedule
+            if item.kind == "pk" and item.timing == "end-of-infusion"
+            for w in item.times(protocol.max_treatment_weeks)
+        )
+        reference = next(a.code for a in protocol.arms if a.role == "reference")
+        self.reference_rate = protocol.assumptions.response_rate[reference]
+        self.truth: dict[str, PatientTruth] = {}
+        self.arms: dict[str, str] = {}
+        self.counts: Counter[str] = Counter()
+        self.labs: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        self._queue: list[tuple[dt.date, int, int, Callable[[], Any]]] = []
+        self._seq = itertools.count()
+        self._today = dt.date.min
+        codes = {spec.code: i for i, spec in enumerate(demo.sites)}
+        self.site_index = {
+            v.id: codes[v.values["code"]] for v in list_sites(demo.engine, demo.actors["admin"])
+        }
+
+    # -- the queue ---------------------------------------------------------------------------
+
+    def at(self, day: dt.date, order: int, entry: Callable[[], Any]) -> None:
+        """Queue ``entry`` on ``day`` (``order`` within the day); a day already past (the
+        baseline scan, queued at randomization) is entered next."""
+        heapq.heappush(self._queue, (day, order, next(self._seq), entry))
+
+    def run(self, advance: Advance, start: dt.date) -> None:
+        """Enter everything queued, in date order (entries queue further entries), then send
+        the central lab's last results; ``advance`` moves by the days passed."""
+        shown = start
+        while self._queue:
+            day, _, _, entry = heapq.heappop(self._queue)
+            self._today = max(self._today, day)
+            if self._today > shown:
+                advance((self._today - shown).days)
+                shown = self._today
+            entry()
+        for site in range(len(self.demo.sites)):
+            self._transfer(site, self.end + dt.timedelta(days=1))
+
+    def pending(self) -> int:
+        return len(self._queue)
+
+    # -- what a site does --------------------------------------------------------------------
+
+    def call(
+        self,
+        kind: str,
+        site: int,
+        use_case: Callable[..., Any],
+        *args: Any,
+        who: str = "nurse",
+        **kwargs: Any,
+    ) -> Any:
+        """Run a use case as the site's user ``who`` (``nurse``, ``inv``, ``pharm``); count it and the queries it opened."""
+        actor = self.demo.site_actor(who, site)
+        result = use_case(self.engine, actor, *args, **kwargs)
+        self.counts[kind] += 1
+        opened = getattr(result, "query_ids", ())
+        self.counts["queries opened"] += len(opened)
+        return result
+
+    def mistake(self, site: int, use_case: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """An entry with a slip the edit checks must refuse (then the site enters it again)."""
+        try:
+            use_case(self.engine, self.demo.site_actor("nurse", site), *args, **kwargs)
+        except InvalidInputError:
+            self.counts["entries refused by edit checks"] += 1
+            return
+        raise ConflictError(f"demo: a wrong entry was not refused by {use_case.__name__}")
+
+    def follow_queries(
+        self, site: int, view: Any, answer: str, fix: tuple[str, dict[str, Any]] | None = None
+    ) -> None:
+        """The site answers each query ``view`` opened three days later (correcting the record
+        first when ``fix`` says how), and the data manager closes it five days after that."""
+        for query_id in getattr(view, "query_ids", ()):
+            today = self._today
+
+            def respond(query_id: int = query_id) -> None:
+                if fix is not None:
+                    self.call(
+                        "correction",
+                        site,
+                        forms.update_form,
+                        fix[0],
+                        view.id,
+                        fix[1],
+                        reason=answer,
+                    )
+                self.call("query answered", site, queries.answer_query, query_id, answer)
+
+            def close(query_id: int = query_id) -> None:
+                queries.close_query(
+                    self.engine, self.demo.actors["dm"], query_id, "answer accepted"
+                )
+                self.counts["query closed"] += 1
+
+            self.at(today + dt.timedelta(days=3), 8, respond)
+            self.at(today + dt.timedelta(days=8), 8, close)
+
+    def dispense(self, site: int, code: str, on: dt.date, kits: int) -> list[Any] | None:
+        """The site pharmacist dispenses the kits of the dose; ``None`` if the site has none."""
+        try:
+            return self.call(
+                "kits dispensed", site, dispensing.dispense, code, on, kits=kits, who="pharm"
+            )
+        except ConflictError:
+            self.counts["doses missed for want of a kit"] += 1
+            return None
+
+    def lab(self, site: int, row: dict[str, Any]) -> None:
+        """A sample sent to the central laboratory (in the next monthly transfer)."""
+        self.labs[site].append(row)
+
+    # -- screening ---------------------------------------------------------------------------
+
+    def screen(self, patients: list[ScreenedPatient]) -> None:
+        """Queue each patient's enrolment, eligibility and randomization or screen failure."""
+        for p in patients:
+            self.at(p.consent_date, _ORDER_SCREEN, lambda p=p: self._enrol(p))
+
+    def _enrol(self, p: ScreenedPatient) -> None:
+        spec = self.demo.sites[p.site]
+        view = self.call(
+            "enrolment",
+            p.site,
+            subjects.enrol,
+            spec.code,
+            str(p.number),
+            consent_date=p.consent_date,
+            sex=p.sex,
+            birth_year=p.consent_date.year - p.age,
+            strata=p.strata,
+        )
+        code = view.subject_code
+        if p.randomization_date is None:
+            day = p.consent_date + dt.timedelta(days=10)
+            self.at(
+                day,
+                _ORDER_SCREEN,
+                lambda: self.call(
+                    "eligibility", p.site, subjects.confirm_eligibility, code, False, who="inv"
+                ),
+            )
+            return
+        self.at(
+            p.randomization_date - dt.timedelta(days=1),
+            _ORDER_SCREEN,
+            lambda: self.call(
+                "eligibility", p.site, subjects.confirm_eligibility, code, True, who="inv"
+            ),
+        )
+        self.at(p.randomization_date, _ORDER_SCREEN, lambda: self._randomize(p, code))
+
+    def _randomize(self, p: ScreenedPatient, code: str) -> None:
+        allocation = self.call(
+            "randomization",
+            p.site,
+            randomize.randomize,
+            code,
+            regimen=p.regimen,
+            day1=p.randomization_date,
+        )
+        rate = self.reference_rate
+        if self.true_ratio is not None:
+            # nature knows the arm: read from the unblinded list by the DSMB statistician
+            if code not in self.arms:
+                rows = randomize.list_allocations(self.engine, self.demo.actors["dsmb-stat"])
+                self.arms.update({r.subject: r.arm for r in rows})
+            test = next(a.code for a in self.protocol.arms if a.role == "test")
+            if self.arms[code] == test:
+                rate = min(rate * self.true_ratio, 1.0)
+        follow_patient(self, p, code, allocation.kit, rate)
+
+    # -- drug supply and the central lab ---------------------------------------------------------
+
+    def supply_chain(self, start: dt.date, rng: np.random.Generator) -> None:
+        """Queue the supply manager's work: a first shipment to each site when it opens, then a
+        resupply every Monday, and the expiry check on the first of each month."""
+        manager = self.demo.actors["supply"]
+        arms = [a.code for a in self.protocol.arms]
+        for index, spec in enumerate(self.demo.sites):
+            self.at(
+                spec.activated,
+                _ORDER_SUPPLY,
+                lambda i=index, s=spec: self._ship(
+                    lambda: [
+                        supply.request_shipment(
+                            self.engine,
+                            manager,
+                            DEPOT,
+                            s.code,
+                            {arm: 4 for arm in arms},
+                            s.activated,
+                            reason="initial supply",
+                        )
+                    ],
+                    s.activated,
+                ),
+            )
+        monday = start + dt.timedelta(days=7 - start.weekday())
+        while monday <= self.end:
+            self.at(
+                monday,
+                _ORDER_SUPPLY,
+                lambda d=monday: self._ship(
+                    lambda: dispensing.resupply(self.engine, manager, DEPOT, d, horizon_days=21), d
+                ),
+            )
+            monday += dt.timedelta(days=7)
+        month = dt.date(start.year, start.month, 1)
+        while month <= self.end:
+            month = (month + dt.timedelta(days=32)).replace(day=1)
+            if month <= self.end:
+                self.at(month, _ORDER_SUPPLY, lambda d=month: self._expire(d))
+                for index in range(len(self.demo.sites)):
+                    self.at(month, _ORDER_LABS, lambda i=index, d=month: self._transfer(i, d))
+
+    def _ship(self, request: Callable[[], list[Any]], on: dt.date) -> None:
+        manager = self.demo.actors["supply"]
+        for view in request():
+            number = view.values["shipment_number"]
+            site = self.site_index[view.values["site_id"]]
+            shipped = on + dt.timedelta(days=1)
+            self.at(
+                shipped,
+                _ORDER_SUPPLY,
+                lambda n=number, d=shipped: supply.ship_shipment(self.engine, manager, n, d),
+            )
+            arrived = shipped + dt.timedelta(days=2)
+            self.at(
+                arrived,
+                _ORDER_SUPPLY,
+                lambda n=number, d=arrived, i=site: self.call(
+                    "shipments received", i, supply.receive_shipment, n, d, who="pharm"
+                ),
+            )
+            self.counts["shipments"] += 1
+
+    def _expire(self, on: dt.date) -> None:
+        self.counts["kits expired"] += dispensing.expire_kits(
+            self.engine, self.demo.actors["supply"], on
+        )
+
+    def _transfer(self, site: int, month: dt.date) -> None:
+        rows = [r for r in self.labs[site] if r["collected_at"].date() < month]
+        if not rows:
+            return
+        self.labs[site] = [r for r in self.labs[site] if r["collected_at"].date() >= month]
+        for row in rows:
+            fields = {k: v for k, v in row.items() if k != "subject"}
+            self.call("lab_result", site, clinical.record_lab, row["subject"], **fields)
+        self.counts["lab transfers"] += 1
