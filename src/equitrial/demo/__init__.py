@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from equitrial.demo.flow import PatientTruth
 from equitrial.demo.patients import make_patients, make_sites, study_start
 from equitrial.demo.runner import Advance, Progress, Trial
 from equitrial.demo.study import open_study, stock_depot
@@ -52,6 +53,9 @@ class DemoSummary:
         Whether the audit trail verified, and the verification's lines.
     seconds
         Wall-clock seconds of each phase.
+    truth
+        What the demo drew for each randomized patient (by subject code), to check the stored
+        data against.
     """
 
     database: Path
@@ -64,6 +68,7 @@ class DemoSummary:
     audit_ok: bool
     audit_lines: list[str]
     seconds: dict[str, float] = field(default_factory=dict)
+    truth: dict[str, PatientTruth] = field(default_factory=dict, repr=False)
 
 
 def _quiet(phase: str, total: int) -> Advance:
@@ -150,7 +155,7 @@ def run_demo(
     advance(2)
     seconds["set-up"] = time.perf_counter() - clock
     trial = Trial(demo, today - dt.timedelta(days=1), true_ratio=true_ratio)
-    trial.supply_chain(start, rng)
+    trial.supply_chain(start)
     trial.screen(screened)
     clock = time.perf_counter()
     trial.run(

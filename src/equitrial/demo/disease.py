@@ -98,16 +98,21 @@ def survival_inverse(survival: Callable[[np.ndarray], np.ndarray]) -> Callable[[
 
 
 def _lesions(rng: np.random.Generator) -> list[LesionSpec]:
+    """1 to 5 measurable targets (at most 2 per organ; non-nodal >= 10 mm, nodes >= 15 mm short
+    axis, RECIST 1.1) and 0 to 2 non-targets."""
     count = int(rng.choice([1, 2, 3, 4, 5], p=[0.15, 0.3, 0.3, 0.15, 0.1]))
-    out = []
-    for i in range(count):
+    per_organ: dict[str, int] = {}
+    out: list[LesionSpec] = []
+    while len(out) < count:
         organ, nodal = _ORGANS[int(rng.integers(len(_ORGANS)))]
-        size = (
-            rng.uniform(16, 40)
-            if nodal
-            else float(np.clip(rng.lognormal(math.log(24), 0.45), 11, 95))
-        )
-        out.append(LesionSpec(f"T{i + 1}", organ, nodal, "target", round(float(size))))
+        if per_organ.get(organ, 0) == 2:
+            continue
+        per_organ[organ] = per_organ.get(organ, 0) + 1
+        if nodal:
+            size = rng.uniform(18, 40)
+        else:
+            size = float(np.clip(rng.lognormal(math.log(24), 0.45), 13, 95))
+        out.append(LesionSpec(f"T{len(out) + 1}", organ, nodal, "target", round(float(size))))
     for i in range(int(rng.choice([0, 1, 2], p=[0.4, 0.4, 0.2]))):
         organ, nodal = _ORGANS[int(rng.integers(len(_ORGANS)))]
         out.append(LesionSpec(f"NT{i + 1}", organ, nodal, "non-target", 0.0))
@@ -120,7 +125,7 @@ def _change(
     """The true fractional change of the target sum from baseline at ``week`` (before any
     progression)."""
     if pseudo:
-        return 0.28 if week < 12 else -0.35
+        return 0.45 if week < 12 else -0.2
     if responder:
         return depth * min(1.0, week / t_resp)
     return sd
@@ -143,6 +148,78 @@ def _read(lesion: LesionSpec, change: float, rng: np.random.Generator) -> dict[s
     return {"lesion_code": lesion.code, "status": "measured", "diameter_mm": round(size)}
 
 
+@dataclass(frozen=True)
+class _Latent:
+    """The patient's hidden course: response, its depth and time, stable-disease change,
+    pseudo-progression, and the weeks to progression and to death (``inf``: none)."""
+
+    responder: bool
+    depth: float
+    t_resp: float
+    sd: float
+    pseudo: bool
+    pfs_weeks: float
+    os_weeks: float
+
+    def change(self, week: float) -> float:
+        """The true fractional change of the target sum at ``week`` before any progression."""
+        return _change(week, responder=self.responder, depth=self.depth, t_resp=self.t_resp,
+                       sd=self.sd, pseudo=self.pseudo)  # fmt: skip
+
+
+def _latent(
+    rng: np.random.Generator,
+    response_rate: float,
+    pfs_inverse: Callable[[float], float],
+    os_inverse: Callable[[float], float],
+) -> _Latent:
+    z_pfs = rng.standard_normal()
+    z_resp = _RHO_RESPONSE_PFS * z_pfs + math.sqrt(1 - _RHO_RESPONSE_PFS**2) * rng.standard_normal()
+    z_os = _RHO_PFS_OS * z_pfs + math.sqrt(1 - _RHO_PFS_OS**2) * rng.standard_normal()
+    responder = bool(z_resp > norm.ppf(1.0 - response_rate))
+    pfs_weeks = pfs_inverse(float(norm.sf(z_pfs))) * 30.4375 / 7
+    os_weeks = os_inverse(float(norm.sf(z_os))) * 30.4375 / 7
+    depth = float(rng.uniform(-1.0, -0.42)) if responder else 0.0
+    t_resp = float(rng.choice([9.0, 18.0], p=[0.7, 0.3]))
+    pseudo = not responder and rng.random() < _PSEUDO_PROGRESSION
+    sd = float(rng.uniform(-0.20, 0.12))
+    if responder:
+        pfs_weeks = max(pfs_weeks, t_resp + 12.0)  # a response is seen before progression
+    if pseudo:
+        pfs_weeks = max(pfs_weeks, 30.0)
+    return _Latent(responder, depth, t_resp, sd, pseudo, pfs_weeks, os_weeks)
+
+
+def _progressing(
+    rng: np.random.Generator, nadir: float, change: float
+) -> tuple[float, tuple[LesionSpec, ...]]:
+    """A progression: a new lesion (always after a complete response), or growth of the
+    target sum by 25 to 60 % over its nadir."""
+    if nadir <= -0.9 or rng.random() < 0.35:
+        organ, nodal = _ORGANS[int(rng.integers(len(_ORGANS)))]
+        return change, (LesionSpec("N1", organ, nodal, "new", 0.0),)
+    return (1.0 + nadir) * rng.uniform(1.25, 1.6) - 1.0, ()
+
+
+def _reads(
+    rng: np.random.Generator,
+    lesions: list[LesionSpec],
+    change: float,
+    new: tuple[LesionSpec, ...],
+    disagree: bool,
+) -> dict[str, list[dict[str, object]]]:
+    reads = {r: [_read(x, change, rng) for x in lesions] for r in ("investigator", "central")}
+    for x in new:
+        for r in reads:
+            reads[r].append({"lesion_code": x.code, "status": "present"})
+    if disagree:  # the investigator sees unequivocal growth of a non-target lesion; central not
+        for item in reads["investigator"]:
+            if str(item["lesion_code"]).startswith("NT"):
+                item["status"] = "unequivocal progression"
+                break
+    return reads
+
+
 def draw_course(
     rng: np.random.Generator,
     *,
@@ -159,66 +236,44 @@ def draw_course(
     The response is decided with probability ``response_rate`` (the patient's arm) and
     becomes visible at week 9 or 18, inside the primary endpoint's 24 weeks.
     """
-    z_pfs = rng.standard_normal()
-    z_resp = _RHO_RESPONSE_PFS * z_pfs + math.sqrt(1 - _RHO_RESPONSE_PFS**2) * rng.standard_normal()
-    z_os = _RHO_PFS_OS * z_pfs + math.sqrt(1 - _RHO_PFS_OS**2) * rng.standard_normal()
-    responder = bool(z_resp > norm.ppf(1.0 - response_rate))
-    pfs_weeks = pfs_inverse(float(norm.sf(z_pfs))) * 30.4375 / 7
-    os_weeks = os_inverse(float(norm.sf(z_os))) * 30.4375 / 7
-    depth = float(rng.uniform(-1.0, -0.42)) if responder else 0.0
-    t_resp = float(rng.choice([9.0, 18.0], p=[0.7, 0.3]))
-    pseudo = not responder and rng.random() < _PSEUDO_PROGRESSION
-    sd = float(rng.uniform(-0.20, 0.12))
-    if responder:
-        pfs_weeks = max(pfs_weeks, t_resp + 12.0)  # a response is seen before progression
-    if pseudo:
-        pfs_weeks = max(pfs_weeks, 30.0)
+    hidden = _latent(rng, response_rate, pfs_inverse, os_inverse)
     lesions = _lesions(rng)
     baseline = day1 - dt.timedelta(days=int(rng.integers(3, 15)))
-    scans = [
-        Scan(
-            baseline,
-            {r: [_read(x, 0.0, rng) for x in lesions] for r in ("investigator", "central")},
-        )
-    ]
-    death = day1 + dt.timedelta(days=round(os_weeks * 7)) if math.isfinite(os_weeks) else None
-    if death is not None and death > end:
-        death = None
+    scans = [Scan(baseline, _reads(rng, lesions, 0.0, (), False))]
+    death = None
+    if math.isfinite(hidden.os_weeks):
+        death = day1 + dt.timedelta(days=round(hidden.os_weeks * 7))
+        death = None if death > end else death
     progression = stop = None
     nadir = 0.0
     for week in scan_weeks:
         date = day1 + dt.timedelta(days=round(week * 7) + int(rng.integers(-3, 4)))
         if date > end or (death is not None and date >= death):
             break
-        change = _change(
-            week, responder=responder, depth=depth, t_resp=t_resp, sd=sd, pseudo=pseudo
-        )
+        change = hidden.change(week)
         new: tuple[LesionSpec, ...] = ()
-        progressed = week >= pfs_weeks or (pseudo and week < 12)
-        if progressed and not (pseudo and week < 12):
-            if nadir <= -0.9 or rng.random() < 0.35:
-                organ, nodal = _ORGANS[int(rng.integers(len(_ORGANS)))]
-                new = (LesionSpec("N1", organ, nodal, "new", 0.0),)
-            else:
-                change = (1.0 + nadir) * rng.uniform(1.25, 1.6) - 1.0
+        early_pseudo = hidden.pseudo and week < 12
+        progressed = week >= hidden.pfs_weeks or early_pseudo
+        if progressed and not early_pseudo:
+            change, new = _progressing(rng, nadir, change)
         nadir = min(nadir, change)
-        reads = {r: [_read(x, change, rng) for x in lesions] for r in ("investigator", "central")}
-        for x in new:
-            for r in reads:
-                reads[r].append({"lesion_code": x.code, "status": "present"})
-        if not progressed and rng.random() < _DISAGREEMENT:
-            # the investigator sees unequivocal growth of a non-target lesion; central does not
-            for item in reads["investigator"]:
-                if str(item["lesion_code"]).startswith("NT"):
-                    item["status"] = "unequivocal progression"
-                    break
-        scans.append(Scan(date, reads, new))
+        disagree = not progressed and rng.random() < _DISAGREEMENT
+        scans.append(Scan(date, _reads(rng, lesions, change, new, disagree), new))
         if progressed:
             progression = progression or date
-            if not pseudo or week >= 12:
+            if not early_pseudo:
                 stop = date
                 break
     cause = None
     if death is not None:
         cause = "PROGRESSIVE DISEASE" if progression is not None or rng.random() < 0.8 else "OTHER"
-    return Course(tuple(lesions), tuple(scans), responder, pseudo, progression, stop, death, cause)
+    return Course(
+        tuple(lesions),
+        tuple(scans),
+        hidden.responder,
+        hidden.pseudo,
+        progression,
+        stop,
+        death,
+        cause,
+    )

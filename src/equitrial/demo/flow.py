@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from equitrial.demo.care import schedule_adverse_events, schedule_ending
 from equitrial.demo.disease import Course, draw_course
 from equitrial.demo.exposure import (
     AdaStatus,
@@ -36,8 +38,6 @@ from equitrial.services import (
     _visit_plan,
     assessments,
     clinical,
-    conmeds,
-    outcomes,
     questionnaires,
     samples,
 )
@@ -127,8 +127,8 @@ def follow_patient(
     site = p.site
     _schedule_scans(trial, code, site, course)
     _schedule_visits(trial, p, code, site, kit, truth, stop, rng)
-    _schedule_events(trial, code, site, events, stop, rng)
-    _schedule_ending(trial, p, code, site, truth, stop, reason, rng)
+    schedule_adverse_events(trial, code, site, events, stop, rng)
+    schedule_ending(trial, p, code, site, truth, stop, reason, rng)
     return truth
 
 
@@ -175,10 +175,8 @@ def _schedule_scans(trial: Trial, code: str, site: int, course: Course) -> None:
 
     trial.at(course.scans[0].date, _ORDER_LATER, baseline)
     for scan in course.scans[1:]:
-        trial.at(
-            scan.date + dt.timedelta(days=2), _ORDER_LATER, lambda s=scan: read(s, "investigator")
-        )
-        trial.at(scan.date + dt.timedelta(days=12), _ORDER_LATER, lambda s=scan: read(s, "central"))
+        trial.at(scan.date + dt.timedelta(days=2), _ORDER_LATER, read, scan, "investigator")
+        trial.at(scan.date + dt.timedelta(days=12), _ORDER_LATER, read, scan, "central")
 
 
 def _visit_rows(trial: Trial, p: ScreenedPatient, day1: dt.date) -> list[tuple[str, Any]]:
@@ -198,6 +196,22 @@ def _visit_rows(trial: Trial, p: ScreenedPatient, day1: dt.date) -> list[tuple[s
     ]
 
 
+@dataclass
+class _Visits:
+    """What a patient's visits share: who, where, the drawn truth, and the running state."""
+
+    trial: Trial
+    code: str
+    site: int
+    day1: dt.date
+    truth: PatientTruth
+    rng: np.random.Generator
+    labs: dict[str, float]
+    regimen: str
+    kit: str
+    cycle: int = 0
+
+
 def _schedule_visits(
     trial: Trial,
     p: ScreenedPatient,
@@ -210,19 +224,13 @@ def _schedule_visits(
 ) -> None:
     day1 = p.randomization_date
     assert day1 is not None
-    regimens = {r.code: r for r in trial.protocol.regimens}
     health = float(rng.beta(7, 3))
-    baseline_labs = lab_baseline(rng)
-    state: dict[str, Any] = {"cycle": 0, "kit": kit, "regimen": p.regimen}
+    ctx = _Visits(trial, code, site, day1, truth, rng, lab_baseline(rng), p.regimen, kit)
     for regimen, row in _visit_rows(trial, p, day1):
-        if row.planned_date > stop or row.planned_date > trial.end:
-            break
         late = rng.random() < 0.02
         shift = int(rng.integers(5, 7)) if late else int(rng.integers(-1, 2))
-        actual = min(max(row.planned_date + dt.timedelta(days=shift), day1), trial.end)
-        if row.planned_date == day1:
-            actual = day1
-        if actual >= stop and row.planned_date != day1:
+        actual = day1 if row.planned_date == day1 else row.planned_date + dt.timedelta(days=shift)
+        if row.planned_date > min(stop, trial.end) or (actual >= stop and actual != day1):
             break
         withheld = any(
             e.withholds_dose and e.onset <= actual and (e.end is None or actual <= e.end)
@@ -230,81 +238,53 @@ def _schedule_visits(
         )
         progressed = truth.course.progression is not None and actual > truth.course.progression
         quality = health - (0.25 if progressed else 0.0) - (0.1 if withheld else 0.0)
+        trial.at(
+            actual,
+            _ORDER_VISIT,
+            _visit,
+            ctx,
+            row,
+            actual,
+            regimen,
+            withheld,
+            quality,
+        )
 
-        def visit(
-            row: Any = row,
-            actual: dt.date = actual,
-            regimen: str = regimen,
-            withheld: bool = withheld,
-            quality: float = quality,
-        ) -> None:
-            if regimen != state["regimen"]:
-                trial.call(
-                    "regimen_switch",
-                    site,
-                    schedule_service.switch_regimen,
-                    code,
-                    regimen,
-                    effective=row.planned_date,
-                    reason="fewer infusion visits (patient's choice)",
-                    who="inv",
-                )
-                state["regimen"] = regimen
-            v = trial.call(
-                "visit",
-                site,
-                clinical.record_visit,
-                code,
-                row.name,
-                planned_date=row.planned_date,
-                actual_date=actual,
-            )
-            kinds = row.assessments
-            if "labs" in kinds:
-                taken = _at(actual, 8)
-                for test, value in lab_panel(rng, baseline_labs, actual, truth.events):
-                    trial.lab(
-                        site,
-                        {
-                            "subject": code,
-                            "test": test.term,
-                            "value": value,
-                            "unit": test.unit,
-                            "collected_at": taken,
-                            "lln": test.lln,
-                            "uln": test.uln,
-                        },
-                    )
-            if "questionnaire" in kinds:
-                answers = qlq_answers(rng, float(np.clip(quality, 0.02, 0.98)))
-                trial.call(
-                    "questionnaire",
-                    site,
-                    questionnaires.record_qlq_c30,
-                    code,
-                    date=actual,
-                    items=answers,
-                )
-            day = float((actual - day1).days)
-            if "ada" in kinds:
-                s, c, t, n = truth.ada.result(day)
-                trial.call(
-                    "ada_sample",
-                    site,
-                    samples.record_ada_sample,
-                    code,
-                    collected_at=_at(actual, 8, 30),
-                    screening_result=s,
-                    confirmatory_result=c,
-                    titre=t,
-                    neutralizing=n,
-                )
-            if "pk" in kinds:
-                _pk(trial, site, code, truth, day, actual, regimen, rng, visit_id=v.id)
-            if "dosing" in kinds and not withheld:
-                _dose(trial, site, code, truth, state, regimens[regimen], actual, day, v.id, rng)
 
-        trial.at(actual, _ORDER_VISIT, visit)
+def _visit(
+    ctx: _Visits, row: Any, actual: dt.date, regimen: str, withheld: bool, quality: float
+) -> None:
+    """The site's entries at one visit: the visit, labs (to the central lab), QLQ-C30, ADA,
+    PK, then the kit and the dose; a switch of regimen first when it starts here."""
+    trial, site, code = ctx.trial, ctx.site, ctx.code
+    if regimen != ctx.regimen:
+        trial.call("regimen_switch", site, schedule_service.switch_regimen, code, regimen,
+                   effective=row.planned_date, reason="fewer infusion visits (patient's choice)",
+                   who="inv")  # fmt: skip
+        ctx.regimen = regimen
+    v = trial.call("visit", site, clinical.record_visit, code, row.name,
+                   planned_date=row.planned_date, actual_date=actual)  # fmt: skip
+    kinds = row.assessments
+    if "labs" in kinds:
+        taken = _at(actual, 8)
+        for test, value in lab_panel(ctx.rng, ctx.labs, actual, ctx.truth.events):
+            trial.lab(site, {"subject": code, "test": test.term, "value": value,
+                             "unit": test.unit, "collected_at": taken, "lln": test.lln,
+                             "uln": test.uln})  # fmt: skip
+    if "questionnaire" in kinds:
+        answers = qlq_answers(ctx.rng, float(np.clip(quality, 0.02, 0.98)))
+        trial.call("questionnaire", site, questionnaires.record_qlq_c30, code, date=actual,
+                   items=answers)  # fmt: skip
+    day = float((actual - ctx.day1).days)
+    if "ada" in kinds:
+        s, c, t, n = ctx.truth.ada.result(day)
+        trial.call("ada_sample", site, samples.record_ada_sample, code,
+                   collected_at=_at(actual, 8, 30), screening_result=s, confirmatory_result=c,
+                   titre=t, neutralizing=n)  # fmt: skip
+    if "pk" in kinds:
+        _pk(trial, site, code, ctx.truth, day, actual, regimen, ctx.rng, visit_id=v.id)
+    if "dosing" in kinds and not withheld:
+        _dose(ctx, {r.code: r for r in trial.protocol.regimens}[regimen], actual, day, v.id)
 
 
 def _pk(
@@ -338,243 +318,32 @@ def _pk(
     )
 
 
-def _dose(
-    trial: Trial,
-    site: int,
-    code: str,
-    truth: PatientTruth,
-    state: dict[str, Any],
-    regimen: Any,
-    actual: dt.date,
-    day: float,
-    visit_id: int,
-    rng: np.random.Generator,
-) -> None:
+def _dose(ctx: _Visits, regimen: Any, actual: dt.date, day: float, visit_id: int) -> None:
+    """The pharmacist dispenses the dose's kits (the first dose: the kit of randomization), the
+    nurse records the infusion; end-of-infusion PK where the protocol plans it."""
+    trial, site, code, truth, rng = ctx.trial, ctx.site, ctx.code, ctx.truth, ctx.rng
     kits = max(1, round(regimen.dose_mg / 200.0))
-    if state["cycle"] == 0:
-        kit_number, lot = state["kit"], None
+    if ctx.cycle == 0:
+        kit_number, lot = ctx.kit, None
     else:
         dispensed = trial.dispense(site, code, actual, kits)
         if dispensed is None:
             return
         kit_number, lot = dispensed[0].kit_number, dispensed[0].lot
-    state["cycle"] += 1
-    fields = {
-        "cycle": state["cycle"],
-        "date": actual,
-        "dose_mg": float(regimen.dose_mg),
-        "kit_number": kit_number,
-        "visit_id": visit_id,
-        "regimen": regimen.code,
-        "lot": lot,
-        "infusion_start": _at(actual, 9, 30),
-        "infusion_stop": _at(actual, 10, 0),
-    }
+    ctx.cycle += 1
+    fields = {"cycle": ctx.cycle, "date": actual, "dose_mg": float(regimen.dose_mg),
+              "kit_number": kit_number, "visit_id": visit_id, "regimen": regimen.code,
+              "lot": lot, "infusion_start": _at(actual, 9, 30),
+              "infusion_stop": _at(actual, 10, 0)}  # fmt: skip
     if rng.random() < 0.02:  # a typing slip: the dose without its last zero, refused
-        trial.mistake(
-            site, clinical.record_dose, code, **{**fields, "dose_mg": regimen.dose_mg / 10}
-        )
+        slip = {**fields, "dose_mg": regimen.dose_mg / 10}
+        trial.mistake(site, clinical.record_dose, code, **slip)
     dose = trial.call("dose", site, clinical.record_dose, code, **fields)
     trial.follow_queries(site, dose, "visit delayed by the patient (travel); dose given")
     truth.doses.append((day, float(regimen.dose_mg)))
     if any(abs(day - 7 * week) <= 3 for week in trial.eoi_weeks):
-        taken = _at(actual, 10, 15)
         true = concentration(truth.pk, truth.doses, day + 0.01)
-        trial.call(
-            "pk_sample",
-            site,
-            samples.record_pk_sample,
-            code,
-            timing="END OF INFUSION",
-            nominal_hours=0.5,
-            collected_at=taken,
-            dose_id=dose.id,
-            concentration=round(true * float(rng.lognormal(0.0, truth.pk.model.residual_cv)), 2),
-        )
-
-
-_STEROID = {
-    "name": "PREDNISONE",
-    "dose": 1.0,
-    "dose_unit": "mg/kg",
-    "route": "ORAL",
-    "frequency": "QD",
-}
-
-
-def _schedule_events(
-    trial: Trial,
-    code: str,
-    site: int,
-    events: list[AdverseEventSpec],
-    stop: dt.date,
-    rng: np.random.Generator,
-) -> None:
-    for e in events:
-        state: dict[str, int] = {}
-        action = (
-            "DRUG WITHDRAWN"
-            if e.ends_treatment
-            else "DRUG INTERRUPTED"
-            if e.withholds_dose and e.onset < stop
-            else "DOSE NOT CHANGED"
-        )
-
-        def report(
-            e: AdverseEventSpec = e, action: str = action, state: dict[str, int] = state
-        ) -> None:
-            view = trial.call(
-                "adverse_event",
-                site,
-                clinical.report_adverse_event,
-                code,
-                term=e.term,
-                grade=e.grade,
-                start_date=e.onset,
-                serious=e.serious,
-                serious_criteria="HOSPITALIZATION" if e.serious else None,
-                related="RELATED" if e.immune else "NOT RELATED",
-                action_taken=action,
-                outcome="NOT RECOVERED/NOT RESOLVED",
-            )
-            state["id"] = view.id
-            if e.steroids:
-                start = e.onset + dt.timedelta(days=1)
-                end = min(start + dt.timedelta(days=28), trial.end)
-                slip = rng.random() < 0.1  # the indication forgotten: a query, then corrected
-                med = trial.call(
-                    "con_med",
-                    site,
-                    conmeds.record_con_med,
-                    code,
-                    **_STEROID,
-                    indication=None if slip else e.term,
-                    start=start,
-                    end=end,
-                    adverse_event_id=view.id,
-                )
-                trial.follow_queries(
-                    site, med, "indication added", fix=("con_med", {"indication": e.term})
-                )
-
-        trial.at(e.onset + dt.timedelta(days=2), _ORDER_LATER, report)
-        if e.end is not None:
-
-            def resolve(e: AdverseEventSpec = e, state: dict[str, int] = state) -> None:
-                trial.call(
-                    "adverse_event_update",
-                    site,
-                    clinical.update_record,
-                    "adverse_event",
-                    state["id"],
-                    {"end_date": e.end, "outcome": "RECOVERED/RESOLVED"},
-                    reason="event resolved",
-                )
-
-            trial.at(
-                max(e.end, e.onset + dt.timedelta(days=2)) + dt.timedelta(days=3),
-                _ORDER_LATER,
-                resolve,
-            )
-
-
-def _schedule_ending(
-    trial: Trial,
-    p: ScreenedPatient,
-    code: str,
-    site: int,
-    truth: PatientTruth,
-    stop: dt.date,
-    reason: str | None,
-    rng: np.random.Generator,
-) -> None:
-    course = truth.course
-    if reason is not None:
-        trial.at(
-            stop + dt.timedelta(days=3),
-            _ORDER_LATER,
-            lambda: trial.call(
-                "disposition",
-                site,
-                outcomes.record_disposition,
-                code,
-                epoch="TREATMENT",
-                decod=reason,
-                date=stop,
-            ),
-        )
-    if reason == "WITHDRAWAL BY SUBJECT":
-        trial.at(
-            stop + dt.timedelta(days=4),
-            _ORDER_LATER,
-            lambda: trial.call(
-                "disposition",
-                site,
-                outcomes.record_disposition,
-                code,
-                epoch="STUDY",
-                decod=reason,
-                date=stop,
-            ),
-        )
-        return
-    if course.progression is not None and rng.random() < 0.6:
-        start = course.progression + dt.timedelta(days=int(rng.integers(21, 60)))
-        if start <= trial.end and (course.death is None or start < course.death):
-            mutant = p.braf == "MUTANT"
-            trial.at(
-                start + dt.timedelta(days=5),
-                _ORDER_LATER,
-                lambda: trial.call(
-                    "subsequent_therapy",
-                    site,
-                    conmeds.record_subsequent_therapy,
-                    code,
-                    name="DABRAFENIB + TRAMETINIB" if mutant else "IPILIMUMAB + NIVOLUMAB",
-                    therapy_type="TARGETED THERAPY" if mutant else "IMMUNOTHERAPY",
-                    start_date=start,
-                ),
-            )
-    if reason is not None:
-        contact, k = stop + dt.timedelta(weeks=12), 1
-        while contact <= trial.end and (course.death is None or contact < course.death):
-            trial.at(
-                contact,
-                _ORDER_VISIT,
-                lambda c=contact, k=k: trial.call(
-                    "visit",
-                    site,
-                    clinical.record_visit,
-                    code,
-                    f"survival follow-up {k}",
-                    planned_date=c,
-                    actual_date=c,
-                ),
-            )
-            contact, k = contact + dt.timedelta(weeks=12), k + 1
-    if course.death is not None:
-        death = course.death
-        trial.at(
-            death + dt.timedelta(days=5),
-            _ORDER_LATER,
-            lambda: (
-                trial.call(
-                    "death",
-                    site,
-                    outcomes.record_death,
-                    code,
-                    date=death,
-                    cause=course.death_cause or "UNKNOWN",
-                    cause_text="cardiovascular" if course.death_cause == "OTHER" else None,
-                ),
-                trial.call(
-                    "disposition",
-                    site,
-                    outcomes.record_disposition,
-                    code,
-                    epoch="STUDY",
-                    decod="DEATH",
-                    date=death,
-                ),
-            ),
-        )
+        measured = true * float(rng.lognormal(0.0, truth.pk.model.residual_cv))
+        trial.call("pk_sample", site, samples.record_pk_sample, code, timing="END OF INFUSION",
+                   nominal_hours=0.5, collected_at=_at(actual, 10, 15), dose_id=dose.id,
+                   concentration=round(measured, 2))  # fmt: skip

@@ -14,13 +14,12 @@ the data manager.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import heapq
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
-
-import numpy as np
 
 from equitrial.demo.disease import survival_inverse
 from equitrial.demo.flow import PatientTruth, follow_patient
@@ -74,10 +73,13 @@ class Trial:
 
     # -- the queue ---------------------------------------------------------------------------
 
-    def at(self, day: dt.date, order: int, entry: Callable[[], Any]) -> None:
-        """Queue ``entry`` on ``day`` (``order`` within the day); a day already past (the
-        baseline scan, queued at randomization) is entered next."""
-        heapq.heappush(self._queue, (day, order, next(self._seq), entry))
+    def at(
+        self, day: dt.date, order: int, entry: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> None:
+        """Queue ``entry(*args, **kwargs)`` on ``day`` (``order`` within the day); a day already
+        past (the baseline scan, queued at randomization) is entered next."""
+        call: Callable[[], Any] = functools.partial(entry, *args, **kwargs)
+        heapq.heappush(self._queue, (day, order, next(self._seq), call))
 
     def run(self, advance: Advance, start: dt.date) -> None:
         """Enter everything queued, in date order (entries queue further entries), then send
@@ -107,7 +109,8 @@ class Trial:
         who: str = "nurse",
         **kwargs: Any,
     ) -> Any:
-        """Run a use case as the site's user ``who`` (``nurse``, ``inv``, ``pharm``); count it and the queries it opened."""
+        """Run a use case as the site's user ``who`` (``nurse``, ``inv``, ``pharm``); count it
+        and the queries it opened."""
         actor = self.demo.site_actor(who, site)
         result = use_case(self.engine, actor, *args, **kwargs)
         self.counts[kind] += 1
@@ -157,12 +160,13 @@ class Trial:
     def dispense(self, site: int, code: str, on: dt.date, kits: int) -> list[Any] | None:
         """The site pharmacist dispenses the kits of the dose; ``None`` if the site has none."""
         try:
-            return self.call(
+            given: list[Any] = self.call(
                 "kits dispensed", site, dispensing.dispense, code, on, kits=kits, who="pharm"
             )
         except ConflictError:
             self.counts["doses missed for want of a kit"] += 1
             return None
+        return given
 
     def lab(self, site: int, row: dict[str, Any]) -> None:
         """A sample sent to the central laboratory (in the next monthly transfer)."""
@@ -173,40 +177,24 @@ class Trial:
     def screen(self, patients: list[ScreenedPatient]) -> None:
         """Queue each patient's enrolment, eligibility and randomization or screen failure."""
         for p in patients:
-            self.at(p.consent_date, _ORDER_SCREEN, lambda p=p: self._enrol(p))
+            self.at(p.consent_date, _ORDER_SCREEN, self._enrol, p)
 
     def _enrol(self, p: ScreenedPatient) -> None:
         spec = self.demo.sites[p.site]
-        view = self.call(
-            "enrolment",
-            p.site,
-            subjects.enrol,
-            spec.code,
-            str(p.number),
-            consent_date=p.consent_date,
-            sex=p.sex,
-            birth_year=p.consent_date.year - p.age,
-            strata=p.strata,
-        )
+        view = self.call("enrolment", p.site, subjects.enrol, spec.code, str(p.number),
+                         consent_date=p.consent_date, sex=p.sex,
+                         birth_year=p.consent_date.year - p.age, strata=p.strata)  # fmt: skip
         code = view.subject_code
+        decide = subjects.confirm_eligibility
         if p.randomization_date is None:
             day = p.consent_date + dt.timedelta(days=10)
-            self.at(
-                day,
-                _ORDER_SCREEN,
-                lambda: self.call(
-                    "eligibility", p.site, subjects.confirm_eligibility, code, False, who="inv"
-                ),
-            )
+            self.at(day, _ORDER_SCREEN, self.call, "eligibility", p.site, decide, code, False,
+                    who="inv")  # fmt: skip
             return
-        self.at(
-            p.randomization_date - dt.timedelta(days=1),
-            _ORDER_SCREEN,
-            lambda: self.call(
-                "eligibility", p.site, subjects.confirm_eligibility, code, True, who="inv"
-            ),
-        )
-        self.at(p.randomization_date, _ORDER_SCREEN, lambda: self._randomize(p, code))
+        day = p.randomization_date - dt.timedelta(days=1)
+        self.at(day, _ORDER_SCREEN, self.call, "eligibility", p.site, decide, code, True,
+                who="inv")  # fmt: skip
+        self.at(p.randomization_date, _ORDER_SCREEN, self._randomize, p, code)
 
     def _randomize(self, p: ScreenedPatient, code: str) -> None:
         allocation = self.call(
@@ -230,67 +218,44 @@ class Trial:
 
     # -- drug supply and the central lab ---------------------------------------------------------
 
-    def supply_chain(self, start: dt.date, rng: np.random.Generator) -> None:
+    def supply_chain(self, start: dt.date) -> None:
         """Queue the supply manager's work: a first shipment to each site when it opens, then a
-        resupply every Monday, and the expiry check on the first of each month."""
-        manager = self.demo.actors["supply"]
-        arms = [a.code for a in self.protocol.arms]
-        for index, spec in enumerate(self.demo.sites):
-            self.at(
-                spec.activated,
-                _ORDER_SUPPLY,
-                lambda i=index, s=spec: self._ship(
-                    lambda: [
-                        supply.request_shipment(
-                            self.engine,
-                            manager,
-                            DEPOT,
-                            s.code,
-                            {arm: 4 for arm in arms},
-                            s.activated,
-                            reason="initial supply",
-                        )
-                    ],
-                    s.activated,
-                ),
-            )
+        resupply every other Monday, the expiry check and the central lab's transfers on the
+        first of each month."""
+        for spec in self.demo.sites:
+            self.at(spec.activated, _ORDER_SUPPLY, self._ship, spec.activated, spec.code)
         monday = start + dt.timedelta(days=7 - start.weekday())
         while monday <= self.end:
-            self.at(
-                monday,
-                _ORDER_SUPPLY,
-                lambda d=monday: self._ship(
-                    lambda: dispensing.resupply(self.engine, manager, DEPOT, d, horizon_days=21), d
-                ),
-            )
-            monday += dt.timedelta(days=7)
+            self.at(monday, _ORDER_SUPPLY, self._ship, monday, None)
+            monday += dt.timedelta(days=14)
         month = dt.date(start.year, start.month, 1)
         while month <= self.end:
             month = (month + dt.timedelta(days=32)).replace(day=1)
             if month <= self.end:
-                self.at(month, _ORDER_SUPPLY, lambda d=month: self._expire(d))
+                self.at(month, _ORDER_SUPPLY, self._expire, month)
                 for index in range(len(self.demo.sites)):
-                    self.at(month, _ORDER_LABS, lambda i=index, d=month: self._transfer(i, d))
+                    self.at(month, _ORDER_LABS, self._transfer, index, month)
 
-    def _ship(self, request: Callable[[], list[Any]], on: dt.date) -> None:
+    def _ship(self, on: dt.date, first_to: str | None) -> None:
+        """The first shipment to site ``first_to`` (4 kits of each arm), or the resupply of
+        every site that needs kits over the next five weeks; each shipment leaves the next day
+        and arrives two days later."""
         manager = self.demo.actors["supply"]
-        for view in request():
+        if first_to is not None:
+            arms = {a.code: 4 for a in self.protocol.arms}
+            views = [supply.request_shipment(self.engine, manager, DEPOT, first_to, arms, on,
+                                             reason="initial supply")]  # fmt: skip
+        else:
+            views = dispensing.resupply(self.engine, manager, DEPOT, on, horizon_days=35)
+        for view in views:
             number = view.values["shipment_number"]
             site = self.site_index[view.values["site_id"]]
             shipped = on + dt.timedelta(days=1)
-            self.at(
-                shipped,
-                _ORDER_SUPPLY,
-                lambda n=number, d=shipped: supply.ship_shipment(self.engine, manager, n, d),
-            )
+            self.at(shipped, _ORDER_SUPPLY, supply.ship_shipment, self.engine, manager, number,
+                    shipped)  # fmt: skip
             arrived = shipped + dt.timedelta(days=2)
-            self.at(
-                arrived,
-                _ORDER_SUPPLY,
-                lambda n=number, d=arrived, i=site: self.call(
-                    "shipments received", i, supply.receive_shipment, n, d, who="pharm"
-                ),
-            )
+            self.at(arrived, _ORDER_SUPPLY, self.call, "shipments received", site,
+                    supply.receive_shipment, number, arrived, who="pharm")  # fmt: skip
             self.counts["shipments"] += 1
 
     def _expire(self, on: dt.date) -> None:

@@ -149,5 +149,5 @@ def stock_depot(
                         "arm": arm,
                     }
                 )
-    kits.sort(key=lambda k: k["kit_number"])
+    kits.sort(key=lambda k: str(k["kit_number"]))
     return supply.register_kits(demo.engine, manager, DEPOT, kits)
