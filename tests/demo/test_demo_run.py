@@ -98,11 +98,13 @@ def test_demo_users_log_in_with_the_demo_password(demo: DemoSummary) -> None:
         engine.dispose()
 
 
-def test_the_demo_refuses_an_existing_database_and_bad_input(
-    demo: DemoSummary, tmp_path: Path
-) -> None:
-    with pytest.raises(ConflictError):
-        run_demo(demo.database.parent, patients=2, protocol=PROTOCOL, today=TODAY)
+def test_the_demo_refuses_another_database_and_bad_input(tmp_path: Path) -> None:
+    other = tmp_path / "study"
+    other.mkdir()
+    (other / "equitrial.db").write_bytes(b"a real study")
+    with pytest.raises(ConflictError):  # a database that is not an earlier demo's
+        run_demo(other, patients=2, protocol=PROTOCOL, today=TODAY)
+    assert (other / "equitrial.db").read_bytes() == b"a real study"
     with pytest.raises(InvalidInputError) as bad:
         run_demo(tmp_path, patients=0, protocol=PROTOCOL)
     assert bad.value.field == "patients"
@@ -132,3 +134,13 @@ def test_cli_demo_writes_the_contract_files_and_audit_verify_passes(tmp_path: Pa
                  EQUITRIAL_DATABASE_URL=f"sqlite:///{out / 'equitrial.db'}")  # fmt: skip
     assert check.returncode == 0, check.stdout + check.stderr
     assert f"final hash: {final.group(1)}" in check.stdout
+
+
+def test_an_earlier_demo_in_the_directory_is_replaced(tmp_path: Path) -> None:
+    from equitrial.demo.study import _clear_previous_demo
+
+    for name in ("equitrial.db", "equitrial.db-wal", "audit-verify.txt", "users.json"):
+        (tmp_path / name).write_text("earlier demo")
+    (tmp_path / "notes.txt").write_text("mine")
+    _clear_previous_demo(tmp_path, tmp_path / "equitrial.db")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

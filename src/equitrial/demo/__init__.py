@@ -122,7 +122,7 @@ def run_demo(
     InvalidInputError
         A patient count out of range, a ratio not positive, no protocol file.
     ConflictError
-        ``out/equitrial.db`` exists.
+        ``out/equitrial.db`` exists and is not an earlier demo's (whose files are replaced).
     """
     if isinstance(patients, bool) or not isinstance(patients, int) or not 1 <= patients <= 5000:
         raise InvalidInputError(

@@ -77,10 +77,7 @@ def open_study(
     ``equitrial db upgrade`` does), so that ``equitrial audit verify`` checks the demo database
     with it."""
     path = out / "equitrial.db"
-    if path.exists():
-        raise ConflictError(
-            f"{path} exists; give another --out directory", field="out", value=str(out)
-        )
+    _clear_previous_demo(out, path)
     out.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{path}"
     keys.create_key()
@@ -104,6 +101,25 @@ def open_study(
         for user in session.scalars(select(m.User)):
             demo.actors[user.username] = actor_for(session, user)
     return demo
+
+
+DEMO_FILES = ("equitrial.db", "equitrial.db-wal", "equitrial.db-shm", "audit-verify.txt",
+              "users.json", "passwords.json")  # fmt: skip
+"""What a demo writes in its directory (SQLite's WAL files included)."""
+
+
+def _clear_previous_demo(out: Path, path: Path) -> None:
+    """Remove the files of an earlier demo in ``out``; refuse any other ``equitrial.db``."""
+    if not path.exists():
+        return
+    if not ((out / "users.json").is_file() and (out / "audit-verify.txt").is_file()):
+        raise ConflictError(
+            f"{path} exists and is not an earlier demo's; give another --out directory",
+            field="out",
+            value=str(out),
+        )
+    for name in DEMO_FILES:
+        (out / name).unlink(missing_ok=True)
 
 
 def _add(

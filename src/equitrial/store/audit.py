@@ -35,9 +35,9 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, cast
 
-from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy import Table, event, insert, inspect, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.state import InstanceState
 
@@ -46,7 +46,7 @@ from equitrial.errors import InvalidInputError
 from equitrial.store import keys
 from equitrial.store.chain import GENESIS_HASH, AuditVerification, compute_row_hash, verify
 from equitrial.store.models import AuditTrail, utcnow
-from equitrial.store.validation import check_row
+from equitrial.store.validation import check_row, check_values
 
 __all__ = [
     "CONCEALED",
@@ -89,6 +89,7 @@ WHOLE_ROW: Final = "*"
 """``field`` of an audit row that records a whole record as a JSON object (bulk inserts)."""
 _INSERTED_KEY: Final = "equitrial_inserted_unaudited"
 _HEAD_KEY: Final = "equitrial_audit_head"
+_AUDIT_TABLE: Final = cast(Table, AuditTrail.__table__)
 APPENDED_KEY: Final = "equitrial_audit_appended"
 """``session.info`` key set when a transaction appended audit rows (its head is then signed)."""
 
@@ -168,6 +169,61 @@ def _forget_head(session: Session) -> None:
     session.info.pop(_HEAD_KEY, None)
 
 
+def _entry(
+    actor_username: str,
+    user_id: int | None,
+    action: str,
+    table_name: str | None,
+    record_id: int | str | None,
+    field: str | None,
+    old: Any,
+    new: Any,
+    reason: str | None,
+) -> dict[str, Any]:
+    """An audit row's values, checked, without its place in the chain (``id``, hashes).
+
+    Raises
+    ------
+    InvalidInputError
+        No actor or action; a value too long for its column (the reason, say) or with NUL.
+    """
+    if not actor_username or not action:
+        raise InvalidInputError(
+            "an audit row needs an actor username and an action",
+            field="actor_username" if not actor_username else "action",
+        )
+    entry = {
+        "at": utcnow(),
+        "user_id": user_id,
+        "username": actor_username,
+        "action": action,
+        "table_name": table_name,
+        "record_id": to_text(record_id),
+        "field": field,
+        "old_value": to_text(old),
+        "new_value": to_text(new),
+        "reason": reason,
+        "software_version": __version__,
+    }
+    # checked like every row written (text lengths, no NUL): a Core insert skips the ORM's
+    # before-flush check
+    return check_values(_AUDIT_TABLE, entry)
+
+
+def _chain_in(session: Session, entries: list[dict[str, Any]]) -> list[AuditTrail]:
+    """Link ``entries`` to the head of the chain and insert them in one statement; returns
+    them as (transient) :class:`AuditTrail` objects with ``id``, ``prev_hash`` and
+    ``row_hash``."""
+    last_id, previous = _lock_chain(session)
+    for offset, row in enumerate(entries, start=1):
+        row["id"] = last_id + offset
+        row["prev_hash"] = previous
+        row["row_hash"] = previous = compute_row_hash(row)
+    session.execute(insert(AuditTrail), entries)
+    _remember_head(session, entries[-1]["id"], entries[-1]["row_hash"])
+    return [AuditTrail(**row) for row in entries]
+
+
 def append(
     session: Session,
     *,
@@ -202,39 +258,18 @@ def append(
     Returns
     -------
     AuditTrail
-        The row, added to the session (flushed with the next flush), with its ``id`` and
-        ``row_hash``.
+        The row as written (inserted with a Core statement; the object is not in the session),
+        with its ``id`` and ``row_hash``.
 
     Raises
     ------
     InvalidInputError
         An empty ``actor_username`` or ``action``.
     """
-    if not actor_username or not action:
-        raise InvalidInputError(
-            "an audit row needs an actor username and an action",
-            field="actor_username" if not actor_username else "action",
-        )
-    last_id, last_hash = _lock_chain(session)
-    row = AuditTrail(
-        id=last_id + 1,
-        at=utcnow(),
-        user_id=user_id,
-        username=actor_username,
-        action=action,
-        table_name=table_name,
-        record_id=to_text(record_id),
-        field=field,
-        old_value=to_text(old),
-        new_value=to_text(new),
-        reason=reason,
-        software_version=__version__,
-        prev_hash=last_hash,
+    entry = _entry(
+        actor_username, user_id, action, table_name, record_id, field, old, new, reason
     )
-    row.row_hash = compute_row_hash(row)
-    session.add(row)
-    _remember_head(session, row.id, row.row_hash)
-    return row
+    return _chain_in(session, [entry])[0]
 
 
 def append_rows(
@@ -415,24 +450,25 @@ def record_update(
     reason: str | None,
     action: str = "update",
 ) -> list[AuditTrail]:
-    """Audit a change made with a Core statement: one row per ``field: (old, new)``.
+    """Audit a change made with a Core statement: one row per ``field: (old, new)``, all
+    inserted in one statement.
 
     For the rare write that cannot go through the ORM unit of work (the claim of an allocation
     slot is an ``UPDATE ... WHERE subject_id IS NULL`` that must touch exactly one row). Values
     are written as :func:`audit_text` gives them.
     """
-    return [
-        append(
-            session,
-            actor_username=actor.username,
-            user_id=actor.user_id,
-            action=action,
-            table_name=table,
-            record_id=record_id,
-            field=name,
-            old=audit_text(table, record_id, name, old),
-            new=audit_text(table, record_id, name, new),
-            reason=reason,
+    entries = [
+        _entry(
+            actor.username,
+            actor.user_id,
+            action,
+            table,
+            record_id,
+            name,
+            audit_text(table, record_id, name, old),
+            audit_text(table, record_id, name, new),
+            reason,
         )
         for name, (old, new) in changes.items()
     ]
+    return _chain_in(session, entries) if entries else []
