@@ -43,6 +43,7 @@ SUBJECT_STATUSES: Final = (
     "randomized",
     "completed",
     "withdrawn",
+    "screen failed",
 )
 
 
@@ -70,12 +71,16 @@ class Study(TimestampMixin, Base):
 
 
 class Site(TimestampMixin, Base):
-    """An investigational site."""
+    """An investigational site: its type (``METROPOLITAN`` / ``REGIONAL``), ISO 3166-1 alpha-3
+    country and geographic region, when known (:mod:`equitrial.clinical.terminology`)."""
 
     __tablename__ = "site"
 
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    site_type: Mapped[str | None] = mapped_column(String(16), default=None)
+    country: Mapped[str | None] = mapped_column(String(3), default=None)
+    region: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
 class User(TimestampMixin, Base):
