@@ -258,7 +258,7 @@ CALLS: dict[str, Callable[[Any, Any, World], Any]] = {
         e, a, w.subject, name="ipilimumab", therapy_type="IMMUNOTHERAPY", start_date=DAY
     ),
     "outcomes.record_disposition": lambda e, a, w: outcomes.record_disposition(
-        e, a, w.subject, epoch="TREATMENT", decod="ADVERSE EVENT", date=DAY
+        e, a, w.subject, scope="END OF TREATMENT", decod="ADVERSE EVENT", date=DAY
     ),
     "outcomes.record_death": lambda e, a, w: outcomes.record_death(
         e, a, w.subject, date=DAY, cause="PROGRESSIVE DISEASE"

@@ -440,7 +440,7 @@ REFUSED = {
         t.engine,
         t["investigator"],
         w["subject"],
-        epoch="TREATMENT",
+        scope="END OF TREATMENT",
         decod="ADVERSE EVENT",
         date=DAY,
     ),

@@ -181,10 +181,22 @@ def _derive_disposition(session: Session, obj: m.Disposition, subject: m.Subject
         )
     _not_before_consent(obj.date, subject, "subject's")
     _scope_order(obj, others)
+    if obj.scope == ct.SCREEN_FAILURE:
+        return _screen_failure_findings(obj, subject)
     if obj.scope != _END_OF_STUDY:
         return []
     why = _death_agrees(obj, _death(session, subject, None))
     return [] if why is None else [Finding("decod", "death-consistency", why, "implausible")]
+
+
+def _screen_failure_findings(obj: m.Disposition, subject: m.Subject) -> list[Finding]:
+    if obj.reason_category != "FAILED ELIGIBILITY CRITERIA" or subject.eligible is not True:
+        return []
+    message = (
+        "reason_category is FAILED ELIGIBILITY CRITERIA but the investigator confirmed the "
+        "subject eligible; correct the eligibility decision or the reason"
+    )
+    return [Finding("reason_category", "eligibility-consistency", message, "implausible")]
 
 
 def _derive_death(session: Session, obj: m.Death, subject: m.Subject) -> list[Finding]:
@@ -310,7 +322,10 @@ def record_screen_failure(
     Returns
     -------
     RecordView
-        The saved disposition record (edit it with ``forms.update_form("disposition", ...)``).
+        The saved disposition record (edit it with ``forms.update_form("disposition", ...)``:
+        ``reason`` is stored as ``reason_category``, ``details`` as ``reason``, and the errors
+        name those stored fields). FAILED ELIGIBILITY CRITERIA for a subject the investigator
+        confirmed eligible opens a query.
 
     Raises
     ------
