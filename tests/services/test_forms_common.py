@@ -35,7 +35,12 @@ def _no_setup(trial: Any, subject: Any) -> None:
 
 def _end_of_study_completed(trial: Any, subject: Any) -> None:
     outcomes.record_disposition(
-        trial.engine, trial["coordinator"], subject.id, scope="END OF STUDY", decod="COMPLETED", date=TODAY
+        trial.engine,
+        trial["coordinator"],
+        subject.id,
+        scope="END OF STUDY",
+        decod="COMPLETED",
+        date=TODAY,
     )
 
 

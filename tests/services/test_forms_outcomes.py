@@ -226,9 +226,7 @@ def test_end_of_study_epoch_is_treatment_without_an_earlier_end_of_treatment(
     assert view.values["epoch"] == "TREATMENT"
 
 
-def test_end_of_study_after_the_end_of_treatment_is_in_follow_up(
-    trial: Any, subject: Any
-) -> None:
+def test_end_of_study_after_the_end_of_treatment_is_in_follow_up(trial: Any, subject: Any) -> None:
     _end(trial, subject, EOT, "PROGRESSIVE DISEASE", YESTERDAY)
     view = _end(trial, subject, EOS, "LOST TO FOLLOW-UP", TODAY)
     assert view.values["epoch"] == "FOLLOW-UP"

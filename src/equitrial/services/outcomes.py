@@ -160,6 +160,10 @@ def _death_agrees(disposition: m.Disposition | None, death: m.Death | None) -> s
     return None
 
 
+def _article(noun: str) -> str:
+    return "an" if noun[:1] in "AEIOU" else "a"
+
+
 def _derive_disposition(session: Session, obj: m.Disposition, subject: m.Subject) -> list[Finding]:
     obj.disposition_status = "COMPLETED" if obj.decod == "COMPLETED" else "DISCONTINUED"
     if obj.epoch is None:
@@ -167,7 +171,7 @@ def _derive_disposition(session: Session, obj: m.Disposition, subject: m.Subject
     others = _dispositions(session, subject, obj.id)
     if obj.scope in others:
         raise ConflictError(
-            f"subject {subject.subject_code} has an {obj.scope.lower()} already "
+            f"subject {subject.subject_code} has {_article(obj.scope)} {obj.scope.lower()} already "
             f"(disposition {others[obj.scope].id}); correct that record instead",
             field="scope",
             value=obj.scope,
