@@ -17,6 +17,7 @@ import equitrial.services as services_pkg
 from equitrial.errors import EquitrialError, InvalidInputError, PermissionDeniedError
 from equitrial.services import (
     assessments,
+    baseline,
     clinical,
     conmeds,
     datacut,
@@ -258,10 +259,43 @@ CALLS: dict[str, Callable[[Any, Any, World], Any]] = {
         e, a, w.subject, name="ipilimumab", therapy_type="IMMUNOTHERAPY", start_date=DAY
     ),
     "outcomes.record_disposition": lambda e, a, w: outcomes.record_disposition(
-        e, a, w.subject, epoch="TREATMENT", decod="ADVERSE EVENT", date=DAY
+        e, a, w.subject, scope="END OF TREATMENT", decod="ADVERSE EVENT", date=DAY
     ),
     "outcomes.record_death": lambda e, a, w: outcomes.record_death(
         e, a, w.subject, date=DAY, cause="PROGRESSIVE DISEASE"
+    ),
+    "outcomes.record_screen_failure": lambda e, a, w: outcomes.record_screen_failure(
+        e, a, w.subject, date=DAY, reason="WITHDRAWAL BY SUBJECT"
+    ),  # refused: the world's subject is randomized
+    "baseline.record_demographics": lambda e, a, w: baseline.record_demographics(
+        e,
+        a,
+        w.subject,
+        age=60,
+        sex="M",
+        race="WHITE",
+        ethnicity="NOT REPORTED",
+        country="FRA",
+        region="EUROPE",
+        ecog_ps=1,
+        braf_v600="MUTANT",
+        m_stage="M1c",
+        ldh_value=200.0,
+        ldh_uln=250.0,
+        brain_metastases="N",
+        prior_adjuvant="N",
+    ),
+    "baseline.record_medical_history": lambda e, a, w: baseline.record_medical_history(
+        e,
+        a,
+        w.subject,
+        term="Vitiligo",
+        category="AUTOIMMUNE DISEASE",
+        start_date=DAY,
+        ongoing=True,
+    ),
+    "baseline.record_consent": lambda e, a, w: baseline.record_consent(
+        e, a, w.subject, consent_date=DAY, version="1.0"
     ),
     "forms.new_record": lambda e, a, w: forms.new_record(
         e,

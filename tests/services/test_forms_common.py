@@ -35,7 +35,12 @@ def _no_setup(trial: Any, subject: Any) -> None:
 
 def _end_of_study_completed(trial: Any, subject: Any) -> None:
     outcomes.record_disposition(
-        trial.engine, trial["coordinator"], subject.id, epoch="STUDY", decod="COMPLETED", date=TODAY
+        trial.engine,
+        trial["coordinator"],
+        subject.id,
+        scope="END OF STUDY",
+        decod="COMPLETED",
+        date=TODAY,
     )
 
 
@@ -131,10 +136,10 @@ CASES = [
         "disposition",
         m.Disposition,
         outcomes.record_disposition,
-        {"epoch": "TREATMENT", "decod": "ADVERSE EVENT", "date": TODAY},
+        {"scope": "END OF TREATMENT", "decod": "ADVERSE EVENT", "date": TODAY},
         {"decod": "BORED"},
         "decod",
-        {"epoch": "STUDY", "decod": "DEATH"},  # no death recorded
+        {"scope": "END OF STUDY", "decod": "DEATH"},  # no death recorded
         ("decod", "death-consistency"),
     ),
     Case(

@@ -1,5 +1,6 @@
-"""End of treatment, end of study and death (issue 9): one per epoch and subject, the order of
-the two ends, the dates of a death, and the agreement of a death with the end of study."""
+"""End of treatment, end of study, screen failure and death (issue 9): one per scope and
+subject, the CDISC EPOCH of each, the order of the two ends, a screen failure blocking
+randomization, the dates of a death, and the agreement of a death with the end of study."""
 
 from __future__ import annotations
 
@@ -23,12 +24,15 @@ def subject(trial: Any) -> Any:
     return enrol(trial)
 
 
-def _end(trial: Any, subject: Any, epoch: str, decod: str, date: dt.date, **extra: Any) -> Any:
+EOT, EOS = "END OF TREATMENT", "END OF STUDY"
+
+
+def _end(trial: Any, subject: Any, scope: str, decod: str, date: dt.date, **extra: Any) -> Any:
     return outcomes.record_disposition(
         trial.engine,
         trial["coordinator"],
         subject.id,
-        epoch=epoch,
+        scope=scope,
         decod=decod,
         date=date,
         **extra,
@@ -42,26 +46,26 @@ def _death(trial: Any, subject: Any, date: dt.date, cause: str = "PROGRESSIVE DI
 
 
 def test_status_is_derived_from_the_reason(trial: Any, subject: Any) -> None:
-    treatment = _end(trial, subject, "TREATMENT", "PROGRESSIVE DISEASE", YESTERDAY)
-    study = _end(trial, subject, "STUDY", "COMPLETED", TODAY)
+    treatment = _end(trial, subject, EOT, "PROGRESSIVE DISEASE", YESTERDAY)
+    study = _end(trial, subject, EOS, "COMPLETED", TODAY)
     assert treatment.values["disposition_status"] == "DISCONTINUED"
     assert study.values["disposition_status"] == "COMPLETED"
     assert (treatment.query_ids, study.query_ids) == ((), ())
 
 
-def test_one_end_per_epoch_and_subject(trial: Any, subject: Any) -> None:
-    _end(trial, subject, "TREATMENT", "ADVERSE EVENT", YESTERDAY)
+def test_one_end_per_scope_and_subject(trial: Any, subject: Any) -> None:
+    _end(trial, subject, EOT, "ADVERSE EVENT", YESTERDAY)
     before = audit_rows(trial.engine)
     with pytest.raises(ConflictError, match="end of treatment already") as error:
-        _end(trial, subject, "TREATMENT", "PHYSICIAN DECISION", TODAY)
-    assert error.value.field == "epoch"
+        _end(trial, subject, EOT, "PHYSICIAN DECISION", TODAY)
+    assert error.value.field == "scope"
     assert (count(trial.engine, m.Disposition), audit_rows(trial.engine)) == (1, before)
 
 
-@pytest.mark.parametrize("first", ["TREATMENT", "STUDY"])
+@pytest.mark.parametrize("first", [EOT, EOS])
 def test_end_of_study_not_before_end_of_treatment(trial: Any, subject: Any, first: str) -> None:
-    dates = {"TREATMENT": TODAY, "STUDY": YESTERDAY}
-    second = "STUDY" if first == "TREATMENT" else "TREATMENT"
+    dates = {EOT: TODAY, EOS: YESTERDAY}
+    second = EOS if first == EOT else EOT
     _end(trial, subject, first, "WITHDRAWAL BY SUBJECT", dates[first])
     with pytest.raises(InvalidInputError, match="before the end of treatment") as error:
         _end(trial, subject, second, "WITHDRAWAL BY SUBJECT", dates[second])
@@ -69,18 +73,18 @@ def test_end_of_study_not_before_end_of_treatment(trial: Any, subject: Any, firs
     assert count(trial.engine, m.Disposition) == 1
 
 
-def test_other_needs_its_text_and_the_epoch_cannot_be_edited(trial: Any, subject: Any) -> None:
+def test_other_needs_its_text_and_the_scope_cannot_be_edited(trial: Any, subject: Any) -> None:
     with pytest.raises(InvalidInputError, match=r"reason \(required-if\)") as error:
-        _end(trial, subject, "TREATMENT", "OTHER", TODAY)
+        _end(trial, subject, EOT, "OTHER", TODAY)
     assert error.value.field == "reason"
-    view = _end(trial, subject, "TREATMENT", "OTHER", TODAY, reason="moved abroad")
-    with pytest.raises(InvalidInputError, match="epoch cannot be edited"):
+    view = _end(trial, subject, EOT, "OTHER", TODAY, reason="moved abroad")
+    with pytest.raises(InvalidInputError, match="scope cannot be edited"):
         forms.update_form(
             trial.engine,
             trial["coordinator"],
             "disposition",
             view.id,
-            {"epoch": "STUDY"},
+            {"scope": EOS},
             reason="wrong box",
         )
     changed = forms.update_form(
@@ -96,7 +100,7 @@ def test_other_needs_its_text_and_the_epoch_cannot_be_edited(trial: Any, subject
 
 def test_disposition_before_consent_is_refused(trial: Any, subject: Any) -> None:
     with pytest.raises(InvalidInputError, match="before the subject's consent") as error:
-        _end(trial, subject, "STUDY", "LOST TO FOLLOW-UP", CONSENT - dt.timedelta(days=1))
+        _end(trial, subject, EOS, "LOST TO FOLLOW-UP", CONSENT - dt.timedelta(days=1))
     assert error.value.field == "date"
 
 
@@ -123,19 +127,19 @@ def test_death_dates(trial: Any, subject: Any) -> None:
 
 def test_death_and_end_of_study_for_death_agree(trial: Any, subject: Any) -> None:
     death = _death(trial, subject, TODAY)
-    end = _end(trial, subject, "STUDY", "DEATH", TODAY)
+    end = _end(trial, subject, EOS, "DEATH", TODAY)
     assert (death.query_ids, end.query_ids) == ((), ())
 
 
 def test_death_with_an_end_of_study_not_for_death_is_queried(trial: Any, subject: Any) -> None:
     _death(trial, subject, TODAY)
-    end = _end(trial, subject, "STUDY", "WITHDRAWAL BY SUBJECT", TODAY)
+    end = _end(trial, subject, EOS, "WITHDRAWAL BY SUBJECT", TODAY)
     assert count(trial.engine, m.Disposition) == 1
     assert rules(trial, end) == [("decod", "death-consistency")]
 
 
 def test_death_dated_apart_from_its_end_of_study_is_queried(trial: Any, subject: Any) -> None:
-    _end(trial, subject, "STUDY", "DEATH", YESTERDAY)
+    _end(trial, subject, EOS, "DEATH", YESTERDAY)
     death = _death(trial, subject, TODAY)
     assert count(trial.engine, m.Death) == 1
     assert rules(trial, death) == [("date", "death-consistency")]
@@ -186,3 +190,69 @@ def test_workflow_verify_then_edit_returns_to_entered_and_frozen_cannot_change(
             {"cause": "ADVERSE EVENT"},
             reason="late",
         )
+
+
+# -- CDISC EPOCH of each disposition ---------------------------------------------------------
+
+
+def test_end_of_treatment_happens_in_the_treatment_epoch(trial: Any, subject: Any) -> None:
+    with pytest.raises(InvalidInputError, match="TREATMENT epoch") as error:
+        _end(trial, subject, EOT, "ADVERSE EVENT", TODAY, epoch="FOLLOW-UP")
+    assert error.value.field == "epoch"
+    assert count(trial.engine, m.Disposition) == 0
+    view = _end(trial, subject, EOT, "ADVERSE EVENT", TODAY)
+    assert (view.values["scope"], view.values["epoch"]) == (EOT, "TREATMENT")
+
+
+def test_study_is_not_a_cdisc_epoch(trial: Any, subject: Any) -> None:
+    with pytest.raises(InvalidInputError, match=r"epoch \(terminology\)") as error:
+        _end(trial, subject, EOS, "COMPLETED", TODAY, epoch="STUDY")
+    assert error.value.field == "epoch"
+
+
+def test_end_of_study_epoch_of_a_subject_never_randomized_is_screening(
+    trial: Any, subject: Any
+) -> None:
+    view = _end(trial, subject, EOS, "WITHDRAWAL BY SUBJECT", TODAY)
+    assert view.values["epoch"] == "SCREENING"
+
+
+def test_end_of_study_epoch_is_treatment_without_an_earlier_end_of_treatment(
+    trial: Any, subject: Any
+) -> None:
+    randomized(trial, subject)
+    _end(trial, subject, EOT, "PROGRESSIVE DISEASE", TODAY)
+    view = _end(trial, subject, EOS, "PROGRESSIVE DISEASE", TODAY)  # same day: still treatment
+    assert view.values["epoch"] == "TREATMENT"
+
+
+def test_end_of_study_after_the_end_of_treatment_is_in_follow_up(trial: Any, subject: Any) -> None:
+    _end(trial, subject, EOT, "PROGRESSIVE DISEASE", YESTERDAY)
+    view = _end(trial, subject, EOS, "LOST TO FOLLOW-UP", TODAY)
+    assert view.values["epoch"] == "FOLLOW-UP"
+
+
+def test_a_screen_failure_is_not_recorded_as_an_end(trial: Any, subject: Any) -> None:
+    with pytest.raises(InvalidInputError, match="record_screen_failure") as error:
+        _end(trial, subject, "SCREEN FAILURE", "SCREEN FAILURE", TODAY)
+    assert error.value.field == "scope"
+    with pytest.raises(InvalidInputError, match="record_screen_failure") as error:
+        forms.new_record(
+            trial.engine,
+            trial["coordinator"],
+            forms.FORMS["disposition"],
+            subject.id,
+            {
+                "scope": "SCREEN FAILURE",
+                "epoch": "SCREENING",
+                "decod": "SCREEN FAILURE",
+                "reason_category": "OTHER",
+                "reason": "x",
+                "date": TODAY,
+            },
+        )
+    assert error.value.field == "scope"
+    with pytest.raises(InvalidInputError, match="screen failure only") as error:
+        _end(trial, subject, EOS, "SCREEN FAILURE", TODAY)
+    assert error.value.field == "decod"
+    assert count(trial.engine, m.Disposition) == 0

@@ -25,6 +25,7 @@ import equitrial.services as services_pkg
 from equitrial.errors import ConflictError
 from equitrial.services import (
     assessments,
+    baseline,
     clinical,
     conmeds,
     datacut,
@@ -440,7 +441,7 @@ REFUSED = {
         t.engine,
         t["investigator"],
         w["subject"],
-        epoch="TREATMENT",
+        scope="END OF TREATMENT",
         decod="ADVERSE EVENT",
         date=DAY,
     ),
@@ -450,6 +451,39 @@ REFUSED = {
         w["subject"],
         date=dt.date.today(),
         cause="PROGRESSIVE DISEASE",
+    ),
+    "outcomes.record_screen_failure": lambda t, w: outcomes.record_screen_failure(
+        t.engine, t["coordinator"], w["screening"], date=DAY, reason="WITHDRAWAL BY SUBJECT"
+    ),
+    "baseline.record_demographics": lambda t, w: baseline.record_demographics(
+        t.engine,
+        t["coordinator"],
+        w["subject"],
+        age=60,
+        sex="F",
+        race="ASIAN",
+        ethnicity="NOT HISPANIC OR LATINO",
+        country="AUS",
+        region="ASIA-PACIFIC",
+        ecog_ps=0,
+        braf_v600="MUTANT",
+        m_stage="M1b",
+        ldh_value=200.0,
+        ldh_uln=250.0,
+        brain_metastases="N",
+        prior_adjuvant="N",
+    ),
+    "baseline.record_medical_history": lambda t, w: baseline.record_medical_history(
+        t.engine,
+        t["coordinator"],
+        w["subject"],
+        term="Hypothyroidism",
+        category="GENERAL",
+        start_date=DAY - dt.timedelta(days=400),
+        ongoing=True,
+    ),
+    "baseline.record_consent": lambda t, w: baseline.record_consent(
+        t.engine, t["coordinator"], w["subject"], consent_date=DAY, version="1.0"
     ),
     "supply.add_depot": lambda t, w: supply.add_depot(t.engine, w["supply"], "D2", "depot 2"),
     "supply.register_kits": lambda t, w: supply.register_kits(

@@ -75,7 +75,7 @@ def _forms(engine: Engine) -> None:
         engine, inv, sid, name="Ipilimumab", therapy_type="IMMUNOTHERAPY", start_date=today
     )
     outcomes.record_disposition(
-        engine, inv, sid, epoch="TREATMENT", decod="PROGRESSIVE DISEASE", date=today
+        engine, inv, sid, scope="END OF TREATMENT", decod="PROGRESSIVE DISEASE", date=today
     )
     outcomes.record_death(engine, inv, sid, date=today, cause="PROGRESSIVE DISEASE")
 

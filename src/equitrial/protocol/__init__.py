@@ -2,7 +2,8 @@
 
 A trial is described by a ``protocol.toml`` (see ``examples/melanoma-pembrolizumab/``) with the
 tables ``[study]``, ``[[arms]]``, ``[randomization]``, ``[stratification]``, ``[enrolment]``
-(optional), ``[treatment]`` (optional: the allowed dose regimens), ``[[schedule]]``,
+(optional), ``[treatment]`` (optional: the allowed dose regimens), ``[[eligibility]]``
+(optional: inclusion and exclusion criteria), ``[[schedule]]``,
 ``[[endpoints]]``, ``[hypothesis]``, ``[[interim_analyses]]`` and ``[assumptions]``. Sizes are
 bounded (``MAX_*``: factors, levels, strata, block sizes, sample size, file size) and checked
 before anything is built from the protocol.
@@ -24,6 +25,7 @@ from equitrial.protocol._assumptions import (
     PiecewiseExponential,
     SurvivalModel,
 )
+from equitrial.protocol._eligibility import CriterionKind, EligibilityCriterion
 from equitrial.protocol._endpoints import (
     SPENDING_FUNCTIONS,
     Endpoint,
@@ -69,8 +71,10 @@ __all__ = [
     "Arm",
     "AssessmentKind",
     "Assumptions",
+    "CriterionKind",
     "CureMixture",
     "Dose",
+    "EligibilityCriterion",
     "Endpoint",
     "Enrolment",
     "Estimand",

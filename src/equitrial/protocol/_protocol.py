@@ -10,6 +10,7 @@ from pydantic import Field, Strict, model_validator
 from equitrial.errors import NotFoundError
 from equitrial.protocol._assumptions import Assumptions
 from equitrial.protocol._base import Issue, Model, StrTuple, check_unique, raise_issues
+from equitrial.protocol._eligibility import EligibilityCriterion, eligibility_issues
 from equitrial.protocol._endpoints import (
     Endpoint,
     Hypothesis,
@@ -30,6 +31,7 @@ Arms = Annotated[tuple[Arm, ...], Strict(False)]
 Schedule = Annotated[tuple[ScheduleItem, ...], Strict(False)]
 Endpoints = Annotated[tuple[Endpoint, ...], Strict(False)]
 Interims = Annotated[tuple[InterimAnalysis, ...], Strict(False)]
+Criteria = Annotated[tuple[EligibilityCriterion, ...], Strict(False)]
 
 
 class Protocol(Model):
@@ -37,8 +39,9 @@ class Protocol(Model):
 
     Tables: ``[study]``, ``[[arms]]``, ``[randomization]``, ``[stratification]`` (factor name ->
     list of levels), ``[enrolment]`` (optional: the form of screening numbers, :class:`Enrolment`),
-    ``[treatment]`` (optional: the allowed regimens, :class:`Treatment`), ``[[schedule]]``,
-    ``[[endpoints]]``, ``[hypothesis]``, ``[[interim_analyses]]`` and
+    ``[treatment]`` (optional: the allowed regimens, :class:`Treatment`), ``[[eligibility]]``
+    (optional: the inclusion and exclusion criteria, :class:`EligibilityCriterion`),
+    ``[[schedule]]``, ``[[endpoints]]``, ``[hypothesis]``, ``[[interim_analyses]]`` and
     ``[assumptions]``. Read one with
     :func:`equitrial.protocol.load_protocol`; see ``examples/melanoma-pembrolizumab/protocol.toml``.
 
@@ -49,12 +52,16 @@ class Protocol(Model):
     factors, 20 levels each, 10,000 strata, names of 64 characters without ``;`` or ``=``);
     unique schedule, endpoint and interim names; exactly one primary endpoint, binary, whose
     summary measure is the hypothesis' scale; interim timings increasing; one response rate per
-    arm; ``assumptions.alpha == (1 - hypothesis.level) / 2``.
+    arm; ``assumptions.alpha == (1 - hypothesis.level) / 2``; unique eligibility criterion ids
+    and at least one inclusion criterion when criteria are listed.
 
     Attributes
     ----------
     stratification
         Stratification factors: factor name -> its levels (e.g. ``ecog = ["0", "1"]``).
+    eligibility
+        The inclusion and exclusion criteria, the items of the eligibility checklist (absent:
+        the checklist is free-form).
     """
 
     study: Study
@@ -63,6 +70,7 @@ class Protocol(Model):
     stratification: dict[str, StrTuple] = Field(default_factory=dict)
     enrolment: Enrolment = Field(default_factory=Enrolment)
     treatment: Treatment = Field(default_factory=Treatment)
+    eligibility: Criteria = ()
     schedule: Schedule = ()
     endpoints: Endpoints
     hypothesis: Hypothesis
@@ -75,6 +83,7 @@ class Protocol(Model):
             *_arm_issues(self),
             *_stratification_issues(self),
             *_treatment_issues(self),
+            *eligibility_issues(self.eligibility),
             *check_unique((s.name for s in self.schedule), ("schedule",), "name", "name"),
             *_endpoint_issues(self),
             *_interim_issues(self),

@@ -79,6 +79,13 @@ def _check_can_randomize(study: Study, subject: Subject) -> None:
         raise RandomizationRefusedError(
             f"study {study.code!r} is locked; no subject can be randomized", field="study"
         )
+    if subject.status == "screen failed":
+        raise RandomizationRefusedError(
+            f"subject {subject.subject_code} is a screen failure (status 'screen failed'); a "
+            "screen-failed subject cannot be randomized",
+            field="status",
+            value=subject.status,
+        )
     if subject.status in ("withdrawn", "completed", "ineligible"):
         raise RandomizationRefusedError(
             f"subject {subject.subject_code} has status {subject.status!r}; expected 'eligible'",

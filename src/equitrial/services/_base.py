@@ -343,6 +343,9 @@ RECORD_MODELS: dict[str, type[m.ClinicalRecordMixin]] = {
         m.SubsequentTherapy,
         m.Disposition,
         m.Death,
+        m.Demographics,
+        m.MedicalHistory,
+        m.InformedConsent,
     )
 }
 """The clinical record tables (status workflow, verification, signature, lock) by table name."""

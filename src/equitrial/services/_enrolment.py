@@ -1,17 +1,27 @@
-"""Enrolment helpers: who decides eligibility, the per-site lock, the next subject code."""
+"""Enrolment helpers: who decides eligibility, the eligibility checklist against the protocol,
+the per-site lock, the next subject code."""
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from equitrial.errors import ConflictError, PermissionDeniedError
+from equitrial.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from equitrial.protocol import Protocol
 from equitrial.services.auth import Actor
 from equitrial.store import models as m
 
-__all__ = ["INVESTIGATOR", "lock_site", "next_code", "refuse_taken", "require_investigator"]
+__all__ = [
+    "INVESTIGATOR",
+    "checked_checklist",
+    "lock_site",
+    "next_code",
+    "refuse_taken",
+    "require_investigator",
+]
 
 INVESTIGATOR = frozenset({"investigator"})
 """The role that decides eligibility."""
@@ -29,6 +39,61 @@ def require_investigator(actor: Actor, site: m.Site) -> None:
             field="eligible",
             value=actor.username,
         )
+
+
+def checked_checklist(
+    protocol: Protocol, eligible: bool | None, checklist: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The checklist checked against the protocol's ``[[eligibility]]`` criteria.
+
+    Without criteria in the protocol the checklist is free-form and returned as given. With
+    them, every criterion must be answered ``True`` / ``False`` (``True``: an inclusion
+    criterion met, an exclusion criterion present), no other key may appear, and a decision
+    ``eligible=True`` needs every inclusion met and no exclusion present.
+
+    Raises
+    ------
+    InvalidInputError
+        ``field="checklist.<id>"``: an unknown criterion, an unanswered one or an answer that is
+        not a boolean; ``field="eligible"``: eligible with an unmet inclusion or a present
+        exclusion criterion.
+    """
+    criteria = {c.id: c for c in protocol.eligibility}
+    if not criteria:
+        return dict(checklist)
+    for key, answer in checklist.items():
+        if key not in criteria:
+            raise InvalidInputError(
+                f"checklist.{key}: not an eligibility criterion of the protocol; expected one "
+                f"of {', '.join(criteria)}",
+                field=f"checklist.{key}",
+                value=key,
+            )
+        if not isinstance(answer, bool):
+            raise InvalidInputError(
+                f"checklist.{key} = {answer!r}; expected true or false",
+                field=f"checklist.{key}",
+                value=answer,
+                expected="a boolean",
+            )
+    missing = [c for c in criteria if c not in checklist]
+    if missing:
+        raise InvalidInputError(
+            f"checklist.{missing[0]}: not answered ({len(missing)} criteria unanswered: "
+            f"{', '.join(missing)})",
+            field=f"checklist.{missing[0]}",
+            expected="an answer to every criterion",
+        )
+    failed = [c.id for c in criteria.values() if checklist[c.id] != (c.kind == "inclusion")]
+    if eligible and failed:
+        raise InvalidInputError(
+            f"eligible: the checklist does not allow it ({', '.join(failed)}: an inclusion "
+            "criterion not met or an exclusion criterion present)",
+            field="eligible",
+            value=eligible,
+            expected="every inclusion met and no exclusion present",
+        )
+    return {c: checklist[c] for c in criteria}
 
 
 def lock_site(session: Session, site_id: int) -> None:

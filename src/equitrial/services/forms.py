@@ -91,6 +91,7 @@ _FORM_MODULES = (
     "equitrial.services.questionnaires",
     "equitrial.services.conmeds",
     "equitrial.services.outcomes",
+    "equitrial.services.baseline",
 )
 """The modules that register forms (imported before an edit looks a form up)."""
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from equitrial.clinical import terminology as ct
 from equitrial.errors import ConflictError, InvalidInputError, NotFoundError
 from equitrial.services._base import RecordView, audited_insert, view_of
 from equitrial.services.auth import Actor, require
@@ -32,14 +33,56 @@ def site_by_code(session: Session, code: str) -> m.Site:
     return site
 
 
-def add_site(engine: Engine, actor: Actor, code: str, name: str) -> RecordView:
+def _check_profile(site_type: str | None, country: str | None, region: str | None) -> None:
+    for field, value, allowed in (
+        ("site_type", site_type, ct.SITE_TYPES),
+        ("country", country, ct.COUNTRIES),
+        ("region", region, ct.REGIONS),
+    ):
+        if value is None or value in allowed:
+            continue
+        expected = (
+            "an ISO 3166-1 alpha-3 code (e.g. DEU, USA)"
+            if field == "country"
+            else "one of " + ", ".join(allowed)
+        )
+        raise InvalidInputError(
+            f"site {field} = {value!r}; expected {expected}",
+            field=field,
+            value=value,
+            expected=expected,
+        )
+
+
+def add_site(
+    engine: Engine,
+    actor: Actor,
+    code: str,
+    name: str,
+    *,
+    site_type: str | None = None,
+    country: str | None = None,
+    region: str | None = None,
+) -> RecordView:
     """Add a site (admin).
+
+    Parameters
+    ----------
+    code, name
+        Site code (1 to 16 ASCII letters, digits or ``_``) and name.
+    site_type : {"METROPOLITAN", "REGIONAL", None}
+        Type of site (the demographics of its subjects take it).
+    country : str, optional
+        ISO 3166-1 alpha-3 code (``"DEU"``).
+    region : {"NORTH AMERICA", "EUROPE", "ASIA-PACIFIC", "REST OF WORLD", None}
+        Geographic region (:data:`equitrial.clinical.terminology.REGIONS`).
 
     Raises
     ------
     InvalidInputError
         Empty code or name; a code that is not 1 to 16 ASCII letters, digits or ``_``; a name
-        longer than 200 characters or with control characters.
+        longer than 200 characters or with control characters; a site type, country or region
+        outside its list (the error names the field).
     ConflictError
         A site with that code exists.
     """
@@ -61,10 +104,12 @@ def add_site(engine: Engine, actor: Actor, code: str, name: str) -> RecordView:
             f"(got {len(name)} characters)",
             field="name",
         )
+    _check_profile(site_type, country, region)
     with transaction(engine) as session:
         if session.scalar(select(m.Site.id).where(m.Site.code == code)) is not None:
             raise ConflictError(f"site {code!r} exists", field="code", value=code)
-        return view_of(audited_insert(session, actor, m.Site(code=code, name=name)))
+        site = m.Site(code=code, name=name, site_type=site_type, country=country, region=region)
+        return view_of(audited_insert(session, actor, site))
 
 
 def list_sites(engine: Engine, actor: Actor) -> list[RecordView]:

@@ -33,6 +33,7 @@ from equitrial.services._base import (
 )
 from equitrial.services._enrolment import (
     INVESTIGATOR,
+    checked_checklist,
     lock_site,
     next_code,
     refuse_taken,
@@ -189,7 +190,8 @@ def enrol(
         levels (a missing or unknown factor or level is refused now, not at randomization).
     eligible, eligibility
         The eligibility decision and checklist when already known: an investigator's decision
-        only (see :func:`confirm_eligibility`); a coordinator enrols without them.
+        only (see :func:`confirm_eligibility`; the checklist is checked the same way); a
+        coordinator enrols without them.
 
     Returns
     -------
@@ -239,7 +241,9 @@ def enrol(
             birth_year=birth_year,
             strata_json=json.dumps(clean, sort_keys=True),
             eligible=eligible,
-            eligibility_json=None if eligibility is None else json.dumps(dict(eligibility)),
+            eligibility_json=None
+            if eligibility is None
+            else json.dumps(checked_checklist(protocol, eligible, eligibility)),
             status=_status_for(eligible),
         )
         return _view(session, audited_insert(session, actor, subject))
@@ -254,6 +258,16 @@ def _ensure_not_randomized(session: Session, row: m.Subject, what: str) -> None:
         raise ConflictError(
             f"subject {row.subject_code} is randomized; its {what} can no longer change",
             field="strata" if what == "strata" else "eligible",
+        )
+
+
+def _ensure_not_screen_failed(row: m.Subject) -> None:
+    if row.status == "screen failed":
+        raise ConflictError(
+            f"subject {row.subject_code} is a screen failure; its eligibility can no longer "
+            "change (a patient screened again is enrolled with a new screening number)",
+            field="eligible",
+            value=row.status,
         )
 
 
@@ -276,12 +290,30 @@ def confirm_eligibility(
 ) -> SubjectView:
     """Record the investigator's eligibility decision (and, with a reason, correct strata).
 
+    Parameters
+    ----------
+    subject
+        The subject's id or code.
+    eligible
+        The decision.
+    checklist
+        The eligibility checklist. When the protocol lists ``[[eligibility]]`` criteria: criterion
+        id -> ``True`` (inclusion met / exclusion present) or ``False``, every criterion
+        answered (:func:`checked_checklist`). Without criteria in the protocol: free-form, as
+        given. ``None``: the decision without a checklist (none stored).
+    strata, reason, expected_version
+        Corrected strata (with a reason), the reason of a changed decision, the version read.
+
     Raises
     ------
     ConflictError
-        The subject is already randomized, or was changed since ``expected_version``.
+        The subject is already randomized or a screen failure, or was changed since
+        ``expected_version``.
     InvalidInputError
-        Changing an earlier decision or the strata without ``reason``; unknown factor or level.
+        Changing an earlier decision or the strata without ``reason``; unknown factor or level;
+        a checklist with an unknown (``field="checklist.<id>"``) or unanswered criterion; an
+        eligible decision with an unmet inclusion or a present exclusion criterion
+        (``field="eligible"``).
     PermissionDeniedError
         Not an investigator of the subject's site.
     """
@@ -290,9 +322,12 @@ def confirm_eligibility(
         session.refresh(row, with_for_update=True)  # a concurrent randomization waits
         check_version(row, expected_version, "subject")
         _ensure_not_randomized(session, row, "eligibility")
+        _ensure_not_screen_failed(row)
         changes: dict[str, Any] = {"eligible": eligible, "status": _status_for(eligible)}
         if checklist is not None:
-            changes["eligibility_json"] = json.dumps(dict(checklist), sort_keys=True)
+            protocol = study_protocol(get(session, m.Study, row.study_id, "study"))
+            answers = checked_checklist(protocol, eligible, checklist)
+            changes["eligibility_json"] = json.dumps(answers, sort_keys=True)
         if strata is not None:
             changes["strata_json"] = _merged_strata(session, row, strata)
             if changes["strata_json"] != row.strata_json and not (reason and reason.strip()):

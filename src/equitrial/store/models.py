@@ -11,6 +11,7 @@ from equitrial.store.models_base import (
     UTCDateTime,
     utcnow,
 )
+from equitrial.store.models_baseline import Demographics, InformedConsent, MedicalHistory
 from equitrial.store.models_clinical import (
     ADASample,
     AdverseEvent,
@@ -73,13 +74,16 @@ __all__ = [
     "ConMed",
     "DataCut",
     "Death",
+    "Demographics",
     "Depot",
     "Disposition",
     "Dose",
+    "InformedConsent",
     "Kit",
     "LabResult",
     "Lesion",
     "LesionMeasurement",
+    "MedicalHistory",
     "PKSample",
     "Query",
     "QueryMessage",

@@ -267,19 +267,24 @@ class SubsequentTherapy(ClinicalRecordMixin, Base):
 
 
 class Disposition(ClinicalRecordMixin, Base):
-    """End of treatment or end of study: the epoch, the CDISC reason and the date.
+    """A disposition event (SDTM DS, ``DSCAT = "DISPOSITION EVENT"``): which one (``scope``:
+    END OF TREATMENT, END OF STUDY or SCREEN FAILURE, one per subject), the CDISC ``EPOCH`` in
+    which it happened, the CDISC reason and the date.
 
-    ``decod`` is the CDISC CT reason (NCOMPLT, ``DSDECOD``); ``reason`` the free text
-    (required for ``OTHER``); ``disposition_status`` (``COMPLETED`` / ``DISCONTINUED``, ADaM
-    ``EOTSTT`` / ``EOSSTT``) is derived from ``decod``.
+    ``decod`` is the CDISC CT reason (NCOMPLT, ``DSDECOD``; ``SCREEN FAILURE`` for a screen
+    failure, whose category is ``reason_category``); ``reason`` the free text (required for
+    ``OTHER``); ``disposition_status`` (``COMPLETED`` / ``DISCONTINUED``, ADaM ``EOTSTT`` /
+    ``EOSSTT``) is derived from ``decod``.
     """
 
     __tablename__ = "disposition"
-    __table_args__ = (UniqueConstraint("subject_id", "epoch"),)
+    __table_args__ = (UniqueConstraint("subject_id", "scope"),)
 
     subject_id: Mapped[int] = _subject_fk()
+    scope: Mapped[str] = mapped_column(String(20))
     epoch: Mapped[str] = mapped_column(String(16))
     decod: Mapped[str] = mapped_column(String(40))
+    reason_category: Mapped[str | None] = mapped_column(String(40), default=None)
     disposition_status: Mapped[str] = mapped_column(String(32))
     date: Mapped[dt.date]
     reason: Mapped[str | None] = mapped_column(Text, default=None)

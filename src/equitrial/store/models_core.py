@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from equitrial.store.models_base import Base, TimestampMixin, enum_column, utcnow
 
 __all__ = [
+    "PROTOCOL_JSON_MAX_LENGTH",
     "ROLES",
     "SUBJECT_STATUSES",
     "DataCut",
@@ -36,6 +37,12 @@ ROLES: Final = (
     "pharmacist",
     "supply-manager",
 )
+PROTOCOL_JSON_MAX_LENGTH: Final = 4_000_000
+"""Limit of ``study.protocol_json`` in characters (and so of an audit value): a protocol file of
+up to 1 MiB (``equitrial.protocol.MAX_PROTOCOL_BYTES``) as JSON, with room to spare. The
+default limit of a ``Text`` column (10,000) is too small for a protocol with its eligibility
+criteria."""
+
 SUBJECT_STATUSES: Final = (
     "screening",
     "eligible",
@@ -43,6 +50,7 @@ SUBJECT_STATUSES: Final = (
     "randomized",
     "completed",
     "withdrawn",
+    "screen failed",
 )
 
 
@@ -64,18 +72,22 @@ class Study(TimestampMixin, Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(Text)
     protocol_version: Mapped[str] = mapped_column(String(64))
-    protocol_json: Mapped[str] = mapped_column(Text)
+    protocol_json: Mapped[str] = mapped_column(Text, info={"max_length": PROTOCOL_JSON_MAX_LENGTH})
     loaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     locked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class Site(TimestampMixin, Base):
-    """An investigational site."""
+    """An investigational site: its type (``METROPOLITAN`` / ``REGIONAL``), ISO 3166-1 alpha-3
+    country and geographic region, when known (:mod:`equitrial.clinical.terminology`)."""
 
     __tablename__ = "site"
 
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    site_type: Mapped[str | None] = mapped_column(String(16), default=None)
+    country: Mapped[str | None] = mapped_column(String(3), default=None)
+    region: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
 class User(TimestampMixin, Base):

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from equitrial.store.models_base import Base, TimestampMixin, enum_column, utcnow
-from equitrial.store.models_core import VersionedMixin
+from equitrial.store.models_core import PROTOCOL_JSON_MAX_LENGTH, VersionedMixin
 
 __all__ = ["QUERY_STATUSES", "AuditAnchor", "AuditTrail", "Query", "QueryMessage", "Signature"]
 
@@ -78,8 +78,13 @@ class AuditTrail(Base):
     table_name: Mapped[str | None] = mapped_column(String(64), default=None)
     record_id: Mapped[str | None] = mapped_column(String(64), default=None)
     field: Mapped[str | None] = mapped_column(String(64), default=None)
-    old_value: Mapped[str | None] = mapped_column(Text, default=None)
-    new_value: Mapped[str | None] = mapped_column(Text, default=None)
+    # a value of any audited column, the protocol JSON included
+    old_value: Mapped[str | None] = mapped_column(
+        Text, default=None, info={"max_length": PROTOCOL_JSON_MAX_LENGTH}
+    )
+    new_value: Mapped[str | None] = mapped_column(
+        Text, default=None, info={"max_length": PROTOCOL_JSON_MAX_LENGTH}
+    )
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     software_version: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
