@@ -57,11 +57,11 @@ def _report(trial: Trial, code: str, site: int, e: AdverseEventSpec, action: str
     if e.steroids:
         start = e.onset + dt.timedelta(days=1)
         end = min(start + dt.timedelta(days=28), trial.end)
-        med = trial.call(
+        trial.call(
             "con_med", site, conmeds.record_con_med, code, **_STEROID,
             indication=None if slip else e.term, start=start, end=end, adverse_event_id=view.id,
+            answer="indication added", fix=("con_med", {"indication": e.term}),
         )  # fmt: skip
-        trial.follow_queries(site, med, "indication added", fix=("con_med", {"indication": e.term}))
 
 
 def _resolve(trial: Trial, site: int, e: AdverseEventSpec, state: dict[str, int]) -> None:
@@ -100,10 +100,10 @@ def schedule_ending(
     dispose = outcomes.record_disposition
     if reason is not None:
         trial.at(stop + dt.timedelta(days=3), _ORDER_LATER, trial.call, "disposition", site,
-                 dispose, code, epoch="TREATMENT", decod=reason, date=stop)  # fmt: skip
+                 dispose, code, scope="END OF TREATMENT", decod=reason, date=stop)  # fmt: skip
     if reason == "WITHDRAWAL BY SUBJECT":
         trial.at(stop + dt.timedelta(days=4), _ORDER_LATER, trial.call, "disposition", site,
-                 dispose, code, epoch="STUDY", decod=reason, date=stop)  # fmt: skip
+                 dispose, code, scope="END OF STUDY", decod=reason, date=stop)  # fmt: skip
         return
     if course.progression is not None and rng.random() < 0.6:
         start = course.progression + dt.timedelta(days=int(rng.integers(21, 60)))
@@ -129,4 +129,4 @@ def schedule_ending(
                  date=death, cause=cause,
                  cause_text="cardiovascular" if cause == "OTHER" else None)  # fmt: skip
         trial.at(later, _ORDER_LATER + 1, trial.call, "disposition", site, dispose, code,
-                 epoch="STUDY", decod="DEATH", date=death)  # fmt: skip
+                 scope="END OF STUDY", decod="DEATH", date=death)  # fmt: skip

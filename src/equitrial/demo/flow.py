@@ -338,8 +338,8 @@ def _dose(ctx: _Visits, regimen: Any, actual: dt.date, day: float, visit_id: int
     if rng.random() < 0.02:  # a typing slip: the dose without its last zero, refused
         slip = {**fields, "dose_mg": regimen.dose_mg / 10}
         trial.mistake(site, clinical.record_dose, code, **slip)
-    dose = trial.call("dose", site, clinical.record_dose, code, **fields)
-    trial.follow_queries(site, dose, "visit delayed by the patient (travel); dose given")
+    dose = trial.call("dose", site, clinical.record_dose, code, **fields,
+                      answer="visit delayed by the patient (travel); dose given")  # fmt: skip
     truth.doses.append((day, float(regimen.dose_mg)))
     if any(abs(day - 7 * week) <= 3 for week in trial.eoi_weeks):
         true = concentration(truth.pk, truth.doses, day + 0.01)

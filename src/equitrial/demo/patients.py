@@ -8,12 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from equitrial.demo.assumptions import POPULATION, Population
+from equitrial.protocol import Protocol
 
-__all__ = ["ScreenedPatient", "SiteSpec", "make_patients", "make_sites", "study_start"]
+__all__ = [
+    "ScreenedPatient",
+    "SiteSpec",
+    "checklist",
+    "demographics",
+    "make_patients",
+    "make_sites",
+    "medical_history",
+    "study_start",
+]
 
 _COUNTRIES = (
     ("USA", "NORTH AMERICA"),
@@ -212,3 +223,63 @@ def make_patients(
         )
     patients.sort(key=lambda p: (p.consent_date, p.number))
     return patients
+
+
+def demographics(p: ScreenedPatient, site: SiteSpec) -> dict[str, Any]:
+    """The demographics form of ``p`` as the site enters it."""
+    therapy = None
+    if p.prior_adjuvant:
+        therapy = "DABRAFENIB + TRAMETINIB" if p.braf == "MUTANT" else "INTERFERON ALFA-2B"
+    return {
+        "age": p.age,
+        "sex": p.sex,
+        "race": p.race,
+        "ethnicity": p.ethnicity,
+        "country": site.country,
+        "region": site.region,
+        "ecog_ps": p.ecog,
+        "braf_v600": p.braf,
+        "m_stage": p.m_stage,
+        "ldh_value": p.ldh,
+        "ldh_uln": p.ldh_uln,
+        "brain_metastases": "Y" if p.brain_metastases else "N",
+        "prior_adjuvant": "Y" if p.prior_adjuvant else "N",
+        "prior_adjuvant_therapy": therapy,
+    }
+
+
+_CONDITIONS = (
+    ("HYPERTENSION", "GENERAL", True, 0.35),
+    ("TYPE 2 DIABETES MELLITUS", "GENERAL", True, 0.12),
+    ("HYPERCHOLESTEROLAEMIA", "GENERAL", True, 0.25),
+    ("BASAL CELL CARCINOMA", "PRIOR CANCER", False, 0.08),
+    ("APPENDICECTOMY", "GENERAL", False, 0.10),
+)
+"""Common conditions of a first-line melanoma population: term, MHCAT, still present, share
+(assumed)."""
+
+
+def medical_history(p: ScreenedPatient) -> list[dict[str, Any]]:
+    """The patient's medical history conditions (from its own random stream)."""
+    rng = np.random.default_rng(p.seed ^ 0x5EED)
+    out: list[dict[str, Any]] = []
+    for term, category, ongoing, share in _CONDITIONS:
+        if rng.random() < share:
+            start = p.consent_date - dt.timedelta(days=int(rng.integers(400, 9000)))
+            item: dict[str, Any] = {"term": term, "category": category,
+                                       "start_date": start, "ongoing": ongoing}  # fmt: skip
+            if not ongoing:
+                item["end_date"] = start + dt.timedelta(days=int(rng.integers(7, 200)))
+            out.append(item)
+    return out
+
+
+def checklist(protocol: Protocol, p: ScreenedPatient) -> dict[str, bool]:
+    """The investigator's eligibility checklist: every inclusion met and no exclusion present,
+    except what makes ``p`` fail (ECOG 2, active brain metastases)."""
+    answers = {c.id: c.kind == "inclusion" for c in protocol.eligibility}
+    if p.ecog >= 2 and "inc-ecog" in answers:
+        answers["inc-ecog"] = False
+    if p.screen_failure is not None and "brain" in p.screen_failure[1]:
+        answers["exc-active-brain-mets"] = True
+    return answers

@@ -23,10 +23,20 @@ from typing import Any
 
 from equitrial.demo.disease import survival_inverse
 from equitrial.demo.flow import PatientTruth, follow_patient
-from equitrial.demo.patients import ScreenedPatient
+from equitrial.demo.patients import ScreenedPatient, checklist, demographics, medical_history
 from equitrial.demo.study import DEPOT, DemoStudy
 from equitrial.errors import ConflictError, InvalidInputError
-from equitrial.services import clinical, dispensing, forms, queries, randomize, subjects, supply
+from equitrial.services import (
+    baseline,
+    clinical,
+    dispensing,
+    forms,
+    outcomes,
+    queries,
+    randomize,
+    subjects,
+    supply,
+)
 from equitrial.services.sites import list_sites
 
 __all__ = ["Advance", "Progress", "Trial"]
@@ -107,15 +117,20 @@ class Trial:
         use_case: Callable[..., Any],
         *args: Any,
         who: str = "nurse",
+        answer: str = "confirmed against the source document",
+        fix: tuple[str, dict[str, Any]] | None = None,
         **kwargs: Any,
     ) -> Any:
-        """Run a use case as the site's user ``who`` (``nurse``, ``inv``, ``pharm``); count it
-        and the queries it opened."""
+        """Run a use case as the site's user ``who`` (``nurse``, ``inv``, ``pharm``); count it.
+        Each query it opens is answered by the site with ``answer`` (after the correction
+        ``fix``: form and changes, when there is one) and closed by the data manager."""
         actor = self.demo.site_actor(who, site)
         result = use_case(self.engine, actor, *args, **kwargs)
         self.counts[kind] += 1
         opened = getattr(result, "query_ids", ())
-        self.counts["queries opened"] += len(opened)
+        if opened:
+            self.counts["queries opened"] += len(opened)
+            self.follow_queries(site, result, answer, fix)
         return result
 
     def mistake(self, site: int, use_case: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
@@ -180,20 +195,36 @@ class Trial:
             self.at(p.consent_date, _ORDER_SCREEN, self._enrol, p)
 
     def _enrol(self, p: ScreenedPatient) -> None:
+        """Consent and enrolment, demographics and medical history, then (days later) the
+        investigator's eligibility checklist, and the randomization or the screen failure."""
         spec = self.demo.sites[p.site]
         view = self.call("enrolment", p.site, subjects.enrol, spec.code, str(p.number),
                          consent_date=p.consent_date, sex=p.sex,
                          birth_year=p.consent_date.year - p.age, strata=p.strata)  # fmt: skip
         code = view.subject_code
+        self.call("informed consent", p.site, baseline.record_consent, code,
+                  consent_date=p.consent_date, version=self.protocol.study.version)  # fmt: skip
+        self.call("demographics", p.site, baseline.record_demographics, code,
+                  **demographics(p, spec))  # fmt: skip
+        for condition in medical_history(p):
+            self.call("medical history", p.site, baseline.record_medical_history, code,
+                      **condition)  # fmt: skip
         decide = subjects.confirm_eligibility
         if p.randomization_date is None:
+            assert p.screen_failure is not None
             day = p.consent_date + dt.timedelta(days=10)
-            self.at(day, _ORDER_SCREEN, self.call, "eligibility", p.site, decide, code, False,
-                    who="inv")  # fmt: skip
+            reason, details = p.screen_failure
+            if reason == "FAILED ELIGIBILITY CRITERIA":
+                failed = checklist(self.protocol, p)
+                self.at(day, _ORDER_SCREEN, self.call, "eligibility", p.site, decide, code,
+                        False, checklist=failed, who="inv")  # fmt: skip
+            self.at(day + dt.timedelta(days=1), _ORDER_SCREEN, self.call, "screen failure",
+                    p.site, outcomes.record_screen_failure, code, date=day, reason=reason,
+                    details=details)  # fmt: skip
             return
         day = p.randomization_date - dt.timedelta(days=1)
         self.at(day, _ORDER_SCREEN, self.call, "eligibility", p.site, decide, code, True,
-                who="inv")  # fmt: skip
+                checklist=checklist(self.protocol, p), who="inv")  # fmt: skip
         self.at(p.randomization_date, _ORDER_SCREEN, self._randomize, p, code)
 
     def _randomize(self, p: ScreenedPatient, code: str) -> None:

@@ -92,7 +92,8 @@ def open_study(
     demo.users.append({"username": "admin", "role": "admin", "site": None})
     admin = _actor(engine, "admin")
     for spec in sites:
-        site_service.add_site(engine, admin, spec.code, spec.name)
+        site_service.add_site(engine, admin, spec.code, spec.name, site_type=spec.site_type,
+                              country=spec.country, region=spec.region)  # fmt: skip
         for role, prefix in SITE_ROLES:
             _add(demo, admin, f"{prefix}-{spec.code.lower()}", role, spec.code, password)
     for role, name in STUDY_ROLES:
