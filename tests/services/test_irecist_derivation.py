@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from equitrial.clinical import irecist, recist
+from equitrial.errors import InvalidInputError
 from equitrial.services._irecist_derivation import irecist_inputs
 
 D0 = dt.date(2024, 3, 1)
@@ -152,3 +155,23 @@ def test_an_additional_new_lesion_confirms_icpd_and_disappearance_resets():
     # week 15: N1 gone (0 mm), targets 30 mm (-40 % from baseline, PR): iUPD not confirmed and
     # no category still in iUPD: iPR resets the bar (Seymour 2017)
     assert got == ["iUPD", "iPR"]
+
+
+def test_an_equivocal_new_lesion_counts_only_from_its_unequivocal_sighting():
+    follow = [
+        *targets_at(9),
+        read("N1", 9, "equivocal", 8.0),
+        *targets_at(15),
+        read("N1", 15, "present", 12.0),
+    ]
+    baseline, visits = irecist_inputs(LESIONS + NEW, BASELINE + follow)
+    assert [[x.lesion_id for x in v.new_target] for v in visits] == [[], ["N1"]]
+    got = [r.response for r in irecist.assess_series(baseline, visits)]
+    # week 9: targets unchanged (SD), the equivocal lesion is not PD (RECIST 1.1 4.3.4): iSD;
+    # week 15: the new lesion is unequivocal: iUPD (not back-dated to week 9)
+    assert got == ["iSD", "iUPD"]
+
+
+def test_no_measurements_is_refused():
+    with pytest.raises(InvalidInputError):
+        irecist_inputs(LESIONS, [])

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from equitrial.clinical import irecist, recist
+from equitrial.errors import InvalidInputError
 from equitrial.store import models as m
 
 __all__ = ["IRECIST_EMPTY", "irecist_columns", "irecist_inputs", "irecist_values"]
@@ -74,6 +75,11 @@ def irecist_inputs(
     tuple
         ``(baseline, assessments)`` for :func:`equitrial.clinical.irecist.assess_series`.
 
+    Raises
+    ------
+    InvalidInputError
+        No measurements. (The baseline rules are checked by ``assess_series``.)
+
     Notes
     -----
     iRECIST keeps RECIST 1.1 for baseline disease and for each category [1]_, so the statuses
@@ -100,12 +106,14 @@ def irecist_inputs(
       every other present new lesion is a new lesion non-target (NLNT), counted. The category
       is fixed at first sighting (iRECIST categorises new lesions when they appear).
     - New lesion statuses: "present" -> present (an NLT with its diameter); "absent" -> gone
-      (an NLT then counts 0 mm, iRECIST keeps recording it); "equivocal" -> not counted
-      (RECIST 1.1 section 4.3.4: PD only when unequivocal; unlike the RECIST 1.1 derivation,
-      a later confirmation does not back-date the iRECIST response); "not assessed", no
-      record, or "present" without a diameter for an NLT -> the lesion's last known state
-      (its last measure). iRECIST has no "not evaluated" for a new lesion: carrying the last
-      state invents neither growth (a spurious iCPD) nor a disappearance (a spurious reset).
+      (an NLT then counts 0 mm, iRECIST keeps recording it; before any sighting: nothing);
+      "equivocal" -> not counted as a sighting (RECIST 1.1 section 4.3.4: PD only when
+      unequivocal; unlike the RECIST 1.1 derivation, a later confirmation does not back-date
+      the iRECIST response to the equivocal scan); "equivocal" after a sighting, "not
+      assessed", no record, or "present" without a diameter for an NLT -> the lesion's last
+      known state (its last measure). iRECIST has no "not evaluated" for a new lesion:
+      carrying the last state invents neither growth (a spurious iCPD) nor a disappearance
+      (a spurious reset of the bar).
     - No status records growth of an NLNT or unequivocal NLNT progression, nor a scan done
       for a new clinical sign: those inputs are False, so new-lesion iCPD comes from the NLT
       sum (+5 mm) or an additional new lesion.
@@ -118,6 +126,8 @@ def irecist_inputs(
        solid tumours: revised RECIST guideline (version 1.1). Eur J Cancer 2009;45:228-247,
        section 4 and appendix I.
     """
+    if not measurements:
+        raise InvalidInputError("no measurements: iRECIST has no baseline", field="measurements")
     table: dict[Key, recist.LesionMeasurement] = {(x.lesion_id, x.date): x for x in measurements}
     dates = sorted({x.date for x in measurements})
     first, follow_up = dates[0], dates[1:]
@@ -135,7 +145,9 @@ def irecist_inputs(
 
     baseline = irecist.IrecistBaseline(target=target_measures(first), non_target=bool(non_targets))
     nlt = _new_lesion_targets(new, table, follow_up)
-    states: dict[str, float | None] = {}  # new lesion -> last measure (NLNT: 1.0 present, 0.0 gone)
+    # new lesion -> its state: None before it appears, else the NLT measure (mm), or for an
+    # NLNT 1.0 while present and 0.0 once gone
+    states: dict[str, float | None] = {}
     visits = []
     for day in follow_up:
         for lesion in new:
