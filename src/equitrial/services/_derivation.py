@@ -6,8 +6,9 @@ records of the same subject:
 - an adverse event's ``treatment_emergent`` on the subject's first dose date;
 - a lab result's ``ctcae_grade`` on its baseline (the subject's earliest earlier result of the
   same test, used when in the same unit);
-- a tumour assessment's responses on every measurement of the same reader (baseline, nadir,
-  new lesions confirmed later).
+- a tumour assessment's responses (RECIST 1.1, and iRECIST by
+  :mod:`equitrial.services._irecist_derivation`) on every measurement of the same reader
+  (baseline, nadir, new lesions confirmed later, an iUPD confirmed or reset).
 
 When a dose, a lab result or a lesion measurement is saved (entered or edited), the records that
 depend on it are derived again in the SAME transaction. A value that changes is written through
@@ -38,6 +39,7 @@ from sqlalchemy.orm import Session
 from equitrial.clinical import recist
 from equitrial.clinical.ctcae import grade_lab
 from equitrial.services._base import EDITABLE_STATUSES, revise_record
+from equitrial.services._irecist_derivation import irecist_columns, irecist_values
 from equitrial.services.auth import Actor
 from equitrial.services.checks import Finding
 from equitrial.services.queries import open_queries_for
@@ -243,8 +245,11 @@ def response_values(timepoint: recist.TimepointAssessment | None) -> dict[str, A
 def rederive_responses(
     session: Session, actor: Actor, subject_id: int, reader: str, *, cause: str, skip: int | None
 ) -> None:
-    """Derive the responses of the reader's tumour assessments of the subject again."""
-    points = timepoints(session, reader_lesions(session, subject_id, reader), reader)
+    """Derive the responses (RECIST 1.1 and iRECIST) of the reader's tumour assessments of the
+    subject again."""
+    lesions = reader_lesions(session, subject_id, reader)
+    points = timepoints(session, lesions, reader)
+    ipoints = irecist_columns(session, lesions, reader)
     assessments = session.scalars(
         select(m.TumourAssessment)
         .where(
@@ -256,4 +261,5 @@ def rederive_responses(
     ).all()
     for assessment in assessments:
         derived = response_values(points.get(assessment.assessment_date))
+        derived |= irecist_values(ipoints, assessment.assessment_date)
         _apply(session, actor, assessment, derived, f"{reader} RECIST series changed: {cause}")

@@ -2,7 +2,10 @@
 
 The time-point responses (target, non-target, new lesions, overall) are derived by RECIST 1.1
 (:func:`equitrial.clinical.recist.assess_patient`) from all the reader's measurements of the
-subject each time one is saved, and stored with the rule version; never typed. A response
+subject each time one is saved, and stored with the rule version; never typed. The iRECIST
+time point (``irecist_response``, ``irecist_target_sum``, ``irecist_new_lesion_progression``;
+Seymour 2017) is derived from the same measurements by
+:func:`equitrial.services._irecist_derivation.irecist_columns`. A response
 depends on the whole series (baseline, nadir, a new lesion confirmed later), so saving an
 assessment, or editing a measurement (``clinical.update_record(..., "lesion_measurement", ...)``),
 derives the reader's other assessments of the subject again
@@ -27,6 +30,7 @@ from equitrial.services._derivation import (
     response_values,
     timepoints,
 )
+from equitrial.services._irecist_derivation import irecist_columns, irecist_values
 from equitrial.services.auth import Actor
 from equitrial.services.checks import CheckContext, enforce
 from equitrial.services.queries import open_queries_for
@@ -94,7 +98,8 @@ def record_assessment(
     RecordView
         The tumour assessment: at baseline (the reader's first date) without responses,
         afterwards with ``target_response``, ``non_target_response``, ``new_lesions``,
-        ``overall_response`` and ``rule_version``.
+        ``overall_response``, ``rule_version`` and the iRECIST ``irecist_response``,
+        ``irecist_target_sum`` and ``irecist_new_lesion_progression``.
     """
     if not measurements:
         raise InvalidInputError(
@@ -134,12 +139,14 @@ def record_assessment(
                 f"{reader} assessment of {assessment_date} exists", field="assessment_date"
             )
         timepoint = timepoints(session, lesions, reader).get(assessment_date)
+        ipoints = irecist_columns(session, lesions, reader)
         assessment = m.TumourAssessment(
             subject_id=row.id,
             assessment_date=assessment_date,
             reader=reader,
             rule_version=RULE_VERSION,
             **response_values(timepoint),
+            **irecist_values(ipoints, assessment_date),
         )
         audited_insert(session, actor, assessment)
         rederive_responses(

@@ -117,7 +117,13 @@ class LesionMeasurement(ClinicalRecordMixin, Base):
 
 
 class TumourAssessment(ClinicalRecordMixin, Base):
-    """A time-point response, derived by ``equitrial.clinical.recist`` under ``rule_version``."""
+    """A time-point response, derived by ``equitrial.clinical.recist`` under ``rule_version``.
+
+    The ``irecist_*`` columns are the iRECIST time point (Seymour 2017) derived by
+    ``equitrial.clinical.irecist`` from the same lesion measurements (all ``None`` at baseline):
+    the response, the sum of the baseline target lesions (``None`` unless every one was
+    assessed; new lesions never included) and whether the new-lesion category met RECIST 1.1 PD.
+    """
 
     __tablename__ = "tumour_assessment"
     __table_args__ = (UniqueConstraint("subject_id", "assessment_date", "reader"),)
@@ -130,6 +136,9 @@ class TumourAssessment(ClinicalRecordMixin, Base):
     new_lesions: Mapped[bool] = mapped_column(Boolean, default=False)
     overall_response: Mapped[str | None] = mapped_column(String(16), default=None)
     rule_version: Mapped[str] = mapped_column(String(32))
+    irecist_response: Mapped[str | None] = mapped_column(String(16), default=None)
+    irecist_target_sum: Mapped[float | None] = mapped_column(Float, default=None)
+    irecist_new_lesion_progression: Mapped[bool | None] = mapped_column(Boolean, default=None)
 
 
 class AdverseEvent(ClinicalRecordMixin, Base):
