@@ -44,6 +44,10 @@ def test_insert_is_audited_field_by_field(engine: Engine) -> None:
     } == {
         ("insert", "site", str(site_id), "code", None, "S01"),
         ("insert", "site", str(site_id), "name", None, "Alpha"),
+        # every column of an insert, the empty ones too (issue 9: a site's type and place)
+        ("insert", "site", str(site_id), "site_type", None, None),
+        ("insert", "site", str(site_id), "country", None, None),
+        ("insert", "site", str(site_id), "region", None, None),
     }
     assert all(r.username == "dm" and r.at.tzinfo is not None for r in rows)
 
@@ -54,7 +58,8 @@ def test_insert_flushed_by_the_caller_is_still_audited_as_insert(engine: Engine)
         session.add(site)
         session.flush()
         written = audit.record_changes(session, _Actor(), site, reason=None)
-    assert {(r.action, r.field) for r in written} == {("insert", "code"), ("insert", "name")}
+    fields = {"code", "name", "site_type", "country", "region"}
+    assert {(r.action, r.field) for r in written} == {("insert", f) for f in fields}
 
 
 def test_password_hash_never_reaches_the_audit_trail(engine: Engine) -> None:

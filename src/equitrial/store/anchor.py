@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from equitrial.settings import get_settings
 from equitrial.store import keys
-from equitrial.store.audit import APPENDED_KEY
+from equitrial.store.audit import APPENDED_KEY, appended_head
 from equitrial.store.models import AuditAnchor, AuditTrail, utcnow
 
 __all__ = ["AnchorCheck", "anchor_message", "check_anchors", "external_anchors"]
@@ -59,19 +59,23 @@ def _sign_head(session: Session) -> None:
     if not session.info.pop(APPENDED_KEY, False):
         return
     session.flush()
-    head = session.execute(
-        select(AuditTrail.id, AuditTrail.row_hash).order_by(AuditTrail.id.desc()).limit(1)
-    ).first()
+    head = appended_head(session)  # the transaction holds the chain lock: its last row is the head
+    if head is None:
+        last = session.execute(
+            select(AuditTrail.id, AuditTrail.row_hash).order_by(AuditTrail.id.desc()).limit(1)
+        ).first()
+        head = None if last is None else (int(last.id), str(last.row_hash))
     chain = _chain_id(session)
     if head is None or chain is None:
         return
+    rows, row_hash = head
     key = keys.load_key()
     signed_at = utcnow()
     stamp = signed_at.isoformat(timespec="microseconds")
-    signature = key.sign(anchor_message(chain, head.id, head.row_hash, stamp))
+    signature = key.sign(anchor_message(chain, rows, row_hash, stamp))
     values = {
-        "rows": head.id,
-        "row_hash": head.row_hash,
+        "rows": rows,
+        "row_hash": row_hash,
         "signed_at": signed_at,
         "key_id": key.key_id,
         "signature": signature,

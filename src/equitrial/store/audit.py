@@ -35,6 +35,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final, Protocol, cast
 
 from sqlalchemy import Table, event, insert, inspect, select, text
@@ -56,9 +57,11 @@ __all__ = [
     "NOT_AUDITED",
     "WHOLE_ROW",
     "AuditActor",
+    "AuditRow",
     "AuditVerification",
     "append",
     "append_rows",
+    "appended_head",
     "audit_text",
     "compute_row_hash",
     "record_changes",
@@ -90,6 +93,7 @@ WHOLE_ROW: Final = "*"
 _INSERTED_KEY: Final = "equitrial_inserted_unaudited"
 _HEAD_KEY: Final = "equitrial_audit_head"
 _AUDIT_TABLE: Final = cast(Table, AuditTrail.__table__)
+_CHECKED_TEXTS: Final = ("username", "record_id", "old_value", "new_value", "reason")
 APPENDED_KEY: Final = "equitrial_audit_appended"
 """``session.info`` key set when a transaction appended audit rows (its head is then signed)."""
 
@@ -163,6 +167,14 @@ def _remember_head(session: Session, row_id: int, row_hash: str) -> None:
     session.info[_HEAD_KEY] = (session.get_transaction(), row_id, row_hash)
 
 
+def appended_head(session: Session) -> tuple[int, str] | None:
+    """The id and hash of the last row this transaction appended (``None`` if none)."""
+    known = session.info.get(_HEAD_KEY)
+    if known is None or known[0] is not session.get_transaction():
+        return None
+    return known[1], known[2]
+
+
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget_head(session: Session) -> None:
@@ -205,15 +217,36 @@ def _entry(
         "reason": reason,
         "software_version": __version__,
     }
-    # checked like every row written (text lengths, no NUL): a Core insert skips the ORM's
-    # before-flush check
-    return check_values(_AUDIT_TABLE, entry)
+    # the texts checked like every row written (lengths, no NUL): a Core insert skips the
+    # ORM's before-flush check; the other values are the trail's own
+    texts = {k: entry[k] for k in _CHECKED_TEXTS if entry[k] is not None}
+    entry.update(check_values(_AUDIT_TABLE, texts))
+    return entry
 
 
-def _chain_in(session: Session, entries: list[dict[str, Any]]) -> list[AuditTrail]:
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """An audit row as written (the columns of :class:`AuditTrail`)."""
+
+    id: int
+    at: dt.datetime
+    user_id: int | None
+    username: str
+    action: str
+    table_name: str | None
+    record_id: str | None
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+    reason: str | None
+    software_version: str
+    prev_hash: str
+    row_hash: str
+
+
+def _chain_in(session: Session, entries: list[dict[str, Any]]) -> list[AuditRow]:
     """Link ``entries`` to the head of the chain and insert them in one statement; returns
-    them as (transient) :class:`AuditTrail` objects with ``id``, ``prev_hash`` and
-    ``row_hash``."""
+    the rows written, with ``id``, ``prev_hash`` and ``row_hash``."""
     last_id, previous = _lock_chain(session)
     for offset, row in enumerate(entries, start=1):
         row["id"] = last_id + offset
@@ -221,7 +254,7 @@ def _chain_in(session: Session, entries: list[dict[str, Any]]) -> list[AuditTrai
         row["row_hash"] = previous = compute_row_hash(row)
     session.execute(insert(AuditTrail), entries)
     _remember_head(session, entries[-1]["id"], entries[-1]["row_hash"])
-    return [AuditTrail(**row) for row in entries]
+    return [AuditRow(**row) for row in entries]
 
 
 def append(
@@ -236,7 +269,7 @@ def append(
     old: Any = None,
     new: Any = None,
     reason: str | None = None,
-) -> AuditTrail:
+) -> AuditRow:
     """Append one row to the audit trail, in the caller's transaction.
 
     Parameters
@@ -257,18 +290,15 @@ def append(
 
     Returns
     -------
-    AuditTrail
-        The row as written (inserted with a Core statement; the object is not in the session),
-        with its ``id`` and ``row_hash``.
+    AuditRow
+        The row as written (inserted with a Core statement), with its ``id`` and ``row_hash``.
 
     Raises
     ------
     InvalidInputError
         An empty ``actor_username`` or ``action``.
     """
-    entry = _entry(
-        actor_username, user_id, action, table_name, record_id, field, old, new, reason
-    )
+    entry = _entry(actor_username, user_id, action, table_name, record_id, field, old, new, reason)
     return _chain_in(session, [entry])[0]
 
 
@@ -387,7 +417,7 @@ def _diff(
 
 def record_changes(
     session: Session, actor: AuditActor, obj: Any, *, reason: str | None
-) -> list[AuditTrail]:
+) -> list[AuditRow]:
     """Flush one record's insert, update or delete and audit it, one row per field.
 
     Parameters
@@ -404,7 +434,7 @@ def record_changes(
 
     Returns
     -------
-    list of AuditTrail
+    list of AuditRow
         The audit rows written (none when nothing changed).
 
     Raises
@@ -449,7 +479,7 @@ def record_update(
     *,
     reason: str | None,
     action: str = "update",
-) -> list[AuditTrail]:
+) -> list[AuditRow]:
     """Audit a change made with a Core statement: one row per ``field: (old, new)``, all
     inserted in one statement.
 
