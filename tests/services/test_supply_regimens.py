@@ -2,11 +2,12 @@
 from the site's stock (refused, writing nothing, when the site cannot dose every arm), a dose
 takes the kits of the subject's regimen (200 mg kits: Q3W 1, Q6W 2), resupply and the forecast
 follow each subject's regimen and planned dosing visits, blinded users see pooled counts, the
-reconciliation counts the kits of a dose."""
+reconciliation counts the kits of a dose, and a data cut holds regimen periods and kits."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 
 import pytest
@@ -17,6 +18,7 @@ from equitrial.randomization import service as allocation_service
 from equitrial.randomization.service import RandomizationRefusedError
 from equitrial.services import (
     clinical,
+    datacut,
     dispensing,
     outcomes,
     randomize,
@@ -256,3 +258,31 @@ def test_a_q6w_dose_takes_two_kits_and_reconciles_as_one_dose(trial, manager, th
     )  # fmt: skip
     (row,) = [r for r in dispensing.reconcile_kits(engine, trial["monitor"]) if r.site == "A"]
     assert f"dose of {c.subject_code} on {_days(54)}: Q6W takes 2 kits, 1 dispensed" in row.findings
+
+
+def test_a_data_cut_holds_regimen_periods_visits_and_kits_without_arms(trial, manager, three):
+    engine = trial.engine
+    ids = {s.id: name for name, s in three.items()}
+    datacut.cut_data(engine, trial["data-manager"], "day 0", DAY)
+    datacut.cut_data(engine, trial["data-manager"], "day -20", _days(-20))
+    with transaction(engine, read_only=True) as session:
+        docs = {c.name: json.loads(c.snapshot_json) for c in session.scalars(select(m.DataCut))}
+    doc = docs["day 0"]
+    periods = {(ids[r["subject_id"]], r["regimen"], r["start_date"]) for r in doc["regimen_period"]}
+    assert periods == {
+        ("C", "Q6W", str(_days(-30))), ("A", "Q3W", str(DAY)), ("B", "Q3W", str(_days(-10)))
+    }  # fmt: skip
+    kits = Counter((ids[r["subject_id"]], r["dispensed_on"]) for r in doc["kit"])
+    assert kits == {("C", str(_days(-30))): 2, ("A", str(DAY)): 1, ("B", str(_days(-10))): 1}
+    # planned dosing visits on or before the cut-off, done or not: C day -30, A day 0, B day -10
+    dosing = {
+        (ids[v["subject_id"]], v["planned_date"])
+        for v in doc["visit"]
+        if "dosing" in v["assessments"].split(",")
+    }
+    assert dosing == {("C", str(_days(-30))), ("A", str(DAY)), ("B", str(_days(-10)))}
+    text = json.dumps(docs)
+    assert "arm_code" not in text and '"BIO"' not in text and '"REF"' not in text
+    early = docs["day -20"]
+    assert [ids[r["subject_id"]] for r in early["regimen_period"]] == ["C"]
+    assert len(early["kit"]) == 2
