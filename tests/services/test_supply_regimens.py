@@ -11,7 +11,7 @@ import json
 from collections import Counter
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from equitrial.errors import PermissionDeniedError
 from equitrial.randomization import service as allocation_service
@@ -221,6 +221,16 @@ def test_the_need_follows_a_regimen_switch_and_stops_at_the_end_of_treatment(tri
     assert _pooled_need(trial, 21) == 4
 
 
+def test_a_subject_without_planned_visits_is_predicted_from_its_regimens_interval(trial, three):
+    # C randomized before the visit schedule existed: no planned visit; its need comes from its
+    # current regimen, 400 mg Q6W: last kits dispensed on day -30, next dose day 12, then day 54
+    # (after a 42-day horizon): 1 dose x 2 kits. Under Q3W it would be days -9 (overdue, once),
+    # 12 and 33: 3 kits.
+    with transaction(trial.engine) as session:
+        session.execute(delete(m.Visit).where(m.Visit.subject_id == three["C"].id))
+    assert _pooled_need(trial, 42) == 2 + 2 + 2  # C 2, A 2 and B 2 as in the resupply test
+
+
 def test_blinded_users_see_the_forecast_and_inventory_pooled(trial, manager, three):
     engine = trial.engine
     total = sum(r.need for r in dispensing.forecast(engine, manager, DAY, horizon_days=42))
@@ -228,7 +238,8 @@ def test_blinded_users_see_the_forecast_and_inventory_pooled(trial, manager, thr
     for role in ("pharmacist", "coordinator", "monitor", "data-manager"):
         rows = dispensing.forecast(engine, trial[role], DAY, horizon_days=42)
         assert all(r.arm is None for r in rows)
-        assert {r.site: r.need for r in rows}["A"] == 6
+        # need 6; stock 8 - 4 taken by the randomizations = 4, whatever the arms: short 2
+        assert {r.site: (r.need, r.stock, r.short) for r in rows}["A"] == (6, 4, 2)
     assert [r.site for r in dispensing.forecast(engine, trial["pharmacist@B"], DAY)] == ["B"]
     assert all(r.arm is None for r in dispensing.inventory(engine, trial["pharmacist"]))
     with pytest.raises(PermissionDeniedError):

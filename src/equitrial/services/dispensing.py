@@ -273,7 +273,8 @@ def forecast(
 ) -> list[ForecastRow]:
     """The supply forecast of each site (what :func:`resupply` compares, before the safety
     stock): by arm for the supply manager; pooled over the arms for site staff (their sites),
-    monitors and data managers, so that no count of a blinded user's rows reveals an arm."""
+    monitors and data managers, so that no count of a blinded user's rows reveals an arm (their
+    shortfall is the pooled need less the pooled stock, a function of pooled counts only)."""
     unblinded = _require_viewer(actor)
     _check_horizon(horizon_days)
     with transaction(engine, read_only=True) as session:
@@ -293,10 +294,10 @@ def forecast(
                     for arm in arms
                 ]
             else:
-                short = sum(max(0, need[arm] - stock[arm]) for arm in arms)
-                rows.append(
-                    ForecastRow(site.code, None, sum(need.values()), sum(stock.values()), short)
-                )
+                # pooled figures only: a sum of per-arm shortfalls would tell that the arms'
+                # stocks are unbalanced against the subjects' arms
+                total, held = sum(need.values()), sum(stock.values())
+                rows.append(ForecastRow(site.code, None, total, held, max(0, total - held)))
         return rows
 
 
