@@ -142,15 +142,32 @@ def test_randomization_dispenses_the_first_dose_of_the_subjects_arm_from_the_sit
     assert verify_audit_trail(engine).ok
 
 
+def _next_arm(engine, subject_id):
+    """The arm of the slot the subject would get (read as the allocation service does)."""
+    with transaction(engine, read_only=True) as session:
+        subject = session.get(m.Subject, subject_id)
+        stratum = allocation_service.subject_stratum(
+            allocation_service.study_protocol(subject.study), subject.strata_json
+        )
+        slot = session.scalars(
+            select(m.RandomizationSchedule)
+            .where(m.RandomizationSchedule.stratum == stratum)
+            .where(m.RandomizationSchedule.subject_id.is_(None))
+            .order_by(m.RandomizationSchedule.sequence_number)
+        ).first()
+        return slot.arm_code
+
+
 def test_a_site_that_cannot_dose_every_arm_cannot_randomize_and_nothing_is_written(trial, manager):
     engine = trial.engine
-    _stock(trial, manager, "A", {"BIO": 1, "REF": 1})
-    _stock(trial, manager, "B", {"BIO": 3})
     s, b = _enrolled(trial, "S-1"), _enrolled(trial, "S-2", site="B")
+    _stock(trial, manager, "A", {"BIO": 1, "REF": 1})
+    # site B holds 3 kits of the arm B's slot holds, none of the other: enough for the subject,
+    # but a refusal that depended on the slot's arm would tell it, so B is refused too
+    _stock(trial, manager, "B", {_next_arm(engine, b.id): 3})
     trail, stock = _audit_rows(engine), dispensing.inventory(engine, manager)
     for subject, regimen, site in ((s, "Q6W", "A"), (b, "Q3W", "B")):
-        # Q6W needs 2 kits of each arm at A (1 each there); B holds no REF kit: both refused
-        # whichever arm the next slot holds, so the refusal tells nothing of it
+        # Q6W takes 2 kits of each arm at A (1 each there); B holds no kit of one arm
         with pytest.raises(RandomizationRefusedError, match="too few usable kits") as refused:
             _randomize(trial, subject, regimen, DAY, site=site)
         assert refused.value.field == "kits"
@@ -158,9 +175,11 @@ def test_a_site_that_cannot_dose_every_arm_cannot_randomize_and_nothing_is_writt
     assert _audit_rows(engine) == trail
     assert dispensing.inventory(engine, manager) == stock
     with transaction(engine, read_only=True) as session:
-        assert session.get(m.Subject, s.id).status == "eligible"
-        assert allocation_service.allocation_of(session, s.id) is None
+        for subject in (s, b):
+            assert session.get(m.Subject, subject.id).status == "eligible"
+            assert allocation_service.allocation_of(session, subject.id) is None
         assert session.scalar(select(func.count()).select_from(m.RegimenPeriod)) == 0
+        assert session.scalar(select(func.count()).select_from(m.Visit)) == 0
     # the same site doses a Q3W subject (1 kit of each arm on hand)
     assert len(_randomize(trial, s, "Q3W", DAY).kits) == 1
 
