@@ -229,6 +229,7 @@ CALLS: dict[str, Callable[[Any, Any, World], Any]] = {
     "dispensing.expire_kits": lambda e, a, w: dispensing.expire_kits(e, a, DAY),
     "dispensing.inventory": lambda e, a, w: dispensing.inventory(e, a),
     "dispensing.resupply": lambda e, a, w: dispensing.resupply(e, a, "D1", DAY),
+    "dispensing.forecast": lambda e, a, w: dispensing.forecast(e, a, DAY),
     "dispensing.reconcile_kits": lambda e, a, w: dispensing.reconcile_kits(e, a),
     "samples.record_pk_sample": lambda e, a, w: samples.record_pk_sample(
         e,
@@ -376,6 +377,7 @@ def test_blinded_actor_cannot_obtain_the_arm_through_any_service(trial, world):
     # the table really exercised the services (not just refusals)
     assert {"randomize.randomize", "subjects.get_subject", "study.show_study"} <= succeeded
     assert {"dispensing.dispense", "dispensing.inventory", "supply.receive_shipment"} <= succeeded
+    assert {"dispensing.forecast", "dispensing.reconcile_kits"} <= succeeded
     with transaction(trial.engine, read_only=True) as session:
         fields = set(session.scalars(select(m.AuditTrail.field)))
     assert "arm_code" not in fields  # the audit trail (read by blinded monitors) holds no arm

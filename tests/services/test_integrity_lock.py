@@ -296,7 +296,9 @@ def _supply(trial):
     for number in numbers[:2]:
         supply.ship_shipment(e, manager, number, DAY)
     supply.receive_shipment(e, trial["pharmacist"], numbers[0], DAY)
-    return {"supply": manager, "requested": numbers[2], "shipped": numbers[1], "site_kit": "KREF0"}
+    # the site kit to quarantine is one of the shipment received in the table (before the
+    # quarantine): the randomization in the table may dispense KREF0, never a kit in transit
+    return {"supply": manager, "requested": numbers[2], "shipped": numbers[1], "site_kit": "KREF2"}
 
 
 REFUSED = {
@@ -386,8 +388,10 @@ REFUSED = {
     "subjects.confirm_eligibility": lambda t, w: subjects.confirm_eligibility(
         t.engine, t["investigator"], w["screening"], True
     ),
+    # the drug supply is in use (_supply): the first dose's kit comes from site A's stock,
+    # usable on day 1 = DAY
     "randomize.randomize": lambda t, w: randomize.randomize(
-        t.engine, t["coordinator"], w["waiting"]
+        t.engine, t["coordinator"], w["waiting"], day1=DAY
     ),
     "subjects.correct_strata": lambda t, w: subjects.correct_strata(
         t.engine, t["coordinator"], w["screening"], {"ecog_ps": "1"}, reason="misread"
@@ -567,6 +571,7 @@ ALLOWED = {
     # reading the drug supply changes nothing
     "dispensing.inventory": lambda t, w: dispensing.inventory(t.engine, t["monitor"]),
     "dispensing.reconcile_kits": lambda t, w: dispensing.reconcile_kits(t.engine, t["monitor"]),
+    "dispensing.forecast": lambda t, w: dispensing.forecast(t.engine, t["monitor"], DAY),
     "overdue.overdue_report": lambda t, w: overdue.overdue_report(
         t.engine, t["monitor"], DAY + dt.timedelta(days=30)
     ),

@@ -64,12 +64,16 @@ def _count(engine, model):
         return session.scalar(select(func.count()).select_from(model))
 
 
-def _randomized(trial, number, site="A", who=""):
-    s = subjects.enrol(
+def _enrolled(trial, number, site="A", who=""):
+    return subjects.enrol(
         trial.engine, trial[f"investigator{who}"], site, number, strata=STRATA, eligible=True,
         consent_date=DAY,
     )  # fmt: skip
-    randomize.randomize(trial.engine, trial[f"coordinator{who}"], s.id)
+
+
+def _randomized(trial, number, day1, site="A", who=""):
+    s = _enrolled(trial, number, site, who)
+    randomize.randomize(trial.engine, trial[f"coordinator{who}"], s.id, day1=day1)
     return s
 
 
@@ -103,9 +107,9 @@ def test_a_kit_arm_is_audited_as_a_commitment_and_the_label_is_the_same_in_both_
 
 def test_ship_receive_dispense_first_expiry_of_the_subjects_arm(trial, stocked):
     engine, manager = trial.engine, stocked
-    shipment = supply.request_shipment(engine, manager, "D1", "A", {"BIO": 2, "REF": 2}, DAY)
+    shipment = supply.request_shipment(engine, manager, "D1", "A", {"BIO": 3, "REF": 3}, DAY)
     number = shipment.values["shipment_number"]
-    # K100 expires in 20 days (< 42 days left): not shipped; BIO gets K101, K102 (first expiry)
+    # K100 expires in 20 days (< 42 days left): not shipped; BIO gets K101-K103 (first expiry)
     assert _kit(engine, "K100").shipment_id is None
     assert _kit(engine, "K101").shipment_id == shipment.id
     with pytest.raises(PermissionDeniedError):
@@ -117,20 +121,30 @@ def test_ship_receive_dispense_first_expiry_of_the_subjects_arm(trial, stocked):
     assert _kit(engine, "K201").kit_status == "damaged"
     assert _kit(engine, "K101").kit_status == "available"
 
-    s = _randomized(trial, "S-1")
-    given = dispensing.dispense(engine, trial["pharmacist"], s.id, _days(3))
-    assert not hasattr(given[0], "arm")
+    # the randomization dispenses the first dose's kit (Q3W: one 200 mg kit) on day 1
+    s = _enrolled(trial, "S-1")
+    allocation = randomize.randomize(engine, trial["coordinator"], s.id, day1=_days(3))
     with transaction(engine, read_only=True) as session:
         arm = allocation_service.arm_of(session, s.id)
-    expected = {"BIO": "K101", "REF": "K200"}[arm]  # K201 is damaged; REF's first is K200
+        slot_kit = allocation_service.allocation_of(session, s.id).kit_number
+    first = {"BIO": "K101", "REF": "K200"}[arm]
+    assert (allocation.kit, allocation.kits, allocation.arm) == (first, (first,), None)
+    assert slot_kit != first  # the slot's list kit is not used once the supply is in use
+    kit = _kit(engine, first)
+    assert (kit.kit_status, kit.subject_id, kit.dispensed_on) == ("dispensed", s.id, _days(3))
+    # the next dosing visit: the next kit of the subject's arm, first expiry first
+    given = dispensing.dispense(engine, trial["pharmacist"], s.id, _days(24))
+    assert not hasattr(given[0], "arm")
+    expected = {"BIO": "K102", "REF": "K202"}[arm]  # K201 is damaged
     assert [k.kit_number for k in given] == [expected]
     kit = _kit(engine, expected)
-    assert (kit.kit_status, kit.subject_id, kit.dispensed_on) == ("dispensed", s.id, _days(3))
-    # the dose names the dispensed kit: kit accountability accepts it
-    clinical.record_dose(
-        engine, trial["coordinator"], s.id, cycle=1, date=_days(3), dose_mg=200.0,
-        kit_number=expected,
-    )  # fmt: skip
+    assert (kit.kit_status, kit.subject_id, kit.dispensed_on) == ("dispensed", s.id, _days(24))
+    # the doses name the dispensed kits: kit accountability accepts them
+    for cycle, (day, number) in enumerate(((3, first), (24, expected)), start=1):
+        clinical.record_dose(
+            engine, trial["coordinator"], s.id, cycle=cycle, date=_days(day), dose_mg=200.0,
+            kit_number=number,
+        )  # fmt: skip
     assert verify_audit_trail(engine).ok
 
 
@@ -153,56 +167,37 @@ def test_blinded_inventory_shows_no_arm_and_only_the_actors_sites(trial, stocked
         dispensing.inventory(engine, trial["blinded-statistician"])
 
 
+def _available_at_a(engine):
+    with transaction(engine, read_only=True) as session:
+        query = select(m.Kit.kit_number).join(m.Site, m.Site.id == m.Kit.site_id)
+        query = query.where(m.Site.code == "A", m.Kit.kit_status == "available")
+        return sorted(session.scalars(query))
+
+
 def test_quarantined_and_expired_kits_are_not_dispensed(trial, stocked):
     engine, manager = trial.engine, stocked
-    shipment = supply.request_shipment(engine, manager, "D1", "A", {"BIO": 1, "REF": 1}, DAY)
+    shipment = supply.request_shipment(engine, manager, "D1", "A", {"BIO": 2, "REF": 2}, DAY)
     supply.ship_shipment(engine, manager, shipment.values["shipment_number"], DAY)
     supply.receive_shipment(engine, trial["pharmacist"], shipment.values["shipment_number"], DAY)
-    s = _randomized(trial, "S-1")
+    s = _randomized(trial, "S-1", DAY)  # takes K101 or K200, its arm's first expiry
+    left = _available_at_a(engine)
+    assert len(left) == 3
     with pytest.raises(InvalidInputError) as refused:
-        dispensing.quarantine(engine, trial["pharmacist"], ["K101", "K200"], " ")
+        dispensing.quarantine(engine, trial["pharmacist"], left, " ")
     assert refused.value.field == "reason"
-    dispensing.quarantine(engine, trial["pharmacist"], ["K101", "K200"], "temperature excursion")
+    dispensing.quarantine(engine, trial["pharmacist"], left, "temperature excursion")
     with pytest.raises(ConflictError, match="no usable kit"):
         dispensing.dispense(engine, trial["pharmacist"], s.id, DAY)
     with pytest.raises(PermissionDeniedError):
-        dispensing.release(engine, trial["pharmacist"], ["K101"], "excursion assessed")
-    dispensing.release(engine, manager, ["K101", "K200"], "excursion assessed: stable")
-    # expiry days: K100 20, K200 200, K101 and K201 201; on day 202 those four are expired
-    assert dispensing.expire_kits(engine, manager, _days(202)) == 4
-    assert _kit(engine, "K101").kit_status == "expired"
+        dispensing.release(engine, trial["pharmacist"], left, "excursion assessed")
+    dispensing.release(engine, manager, left, "excursion assessed: stable")
+    # expiry days: K100 20, K200 200, K101 and K201 201; on day 202 those not dispensed (one of
+    # K101 and K200 went to S-1) are expired: 3
+    assert dispensing.expire_kits(engine, manager, _days(202)) == 3
+    assert _kit(engine, "K201").kit_status == "expired"
     assert _kit(engine, "K102").kit_status == "available"
     with pytest.raises(ConflictError, match="no usable kit"):
         dispensing.dispense(engine, trial["pharmacist"], s.id, _days(202))
-
-
-def test_resupply_sends_the_predicted_need_plus_safety_stock(trial, stocked):
-    engine, manager = trial.engine, stocked
-    s1, s2 = _randomized(trial, "S-1"), _randomized(trial, "S-2")
-    with transaction(engine, read_only=True) as session:
-        arms = [allocation_service.arm_of(session, s.id) for s in (s1, s2)]
-    # no dose yet: each is due now and 21 days later within a 28-day horizon (200 mg Q3W, one
-    # 200 mg kit a dose): 2 kits per subject; plus a safety stock of 1 per arm; nothing on hand
-    as_of = dt.date.today()  # randomization dates are today's: plan from today
-    fresh = (as_of - DAY).days + 365
-    supply.register_kits(
-        engine, manager, "D1", _kits(8, "BIO", 300, fresh) + _kits(8, "REF", 400, fresh)
-    )
-    shipments = dispensing.resupply(engine, manager, "D1", as_of, horizon_days=28, safety_stock=1)
-    assert len(shipments) == 2  # site A (its need) and site B (the safety stock alone)
-    with transaction(engine, read_only=True) as session:
-        site_a = session.scalars(select(m.Site).where(m.Site.code == "A")).one().id
-        kits = session.scalars(
-            select(m.Kit).join(m.Shipment).where(m.Shipment.site_id == site_a)
-        ).all()
-        sent = {arm: sum(k.arm_code == arm for k in kits) for arm in ("BIO", "REF")}
-    expected = {arm: 1 + 2 * arms.count(arm) for arm in ("BIO", "REF")}
-    assert sent == expected
-    # what is on its way counts: a second run sends nothing more to site A
-    again = dispensing.resupply(engine, manager, "D1", as_of, horizon_days=28, safety_stock=1)
-    assert site_a not in [r.values["site_id"] for r in again]
-    with pytest.raises(PermissionDeniedError):
-        dispensing.resupply(engine, trial["monitor"], "D1", as_of)
 
 
 def test_reconciliation_finds_a_dispensed_kit_without_a_dose(trial, stocked):
@@ -210,15 +205,14 @@ def test_reconciliation_finds_a_dispensed_kit_without_a_dose(trial, stocked):
     shipment = supply.request_shipment(engine, manager, "D1", "A", {"BIO": 2, "REF": 2}, DAY)
     supply.ship_shipment(engine, manager, shipment.values["shipment_number"], DAY)
     supply.receive_shipment(engine, trial["pharmacist"], shipment.values["shipment_number"], DAY)
-    s = _randomized(trial, "S-1")
-    (kit,) = dispensing.dispense(engine, trial["pharmacist"], s.id, DAY)
+    s = _enrolled(trial, "S-1")
+    (kit,) = randomize.randomize(engine, trial["coordinator"], s.id, day1=DAY).kits
     (row_a,) = [r for r in dispensing.reconcile_kits(engine, trial["monitor"]) if r.site == "A"]
     assert (row_a.received, row_a.dispensed, row_a.available) == (4, 1, 3)
-    assert row_a.findings == (f"kit {kit.kit_number}: dispensed, no dose recorded",)
+    assert row_a.findings == (f"kit {kit}: dispensed, no dose recorded",)
     clinical.record_dose(
-        engine, trial["coordinator"], s.id, cycle=1, date=DAY, dose_mg=200.0,
-        kit_number=kit.kit_number,
-    )  # fmt: skip
+        engine, trial["coordinator"], s.id, cycle=1, date=DAY, dose_mg=200.0, kit_number=kit
+    )
     (row_a,) = dispensing.reconcile_kits(engine, trial["pharmacist"])  # site staff: own site
-    assert (row_a.site, row_a.doses_with_kit, row_a.findings) == ("A", 1, ())
+    assert (row_a.site, row_a.doses_with_kit, row_a.kits_dosed, row_a.findings) == ("A", 1, 1, ())
     assert verify_audit_trail(engine).ok

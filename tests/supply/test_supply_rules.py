@@ -8,9 +8,11 @@ import pytest
 
 from equitrial.errors import InvalidInputError
 from equitrial.supply.rules import (
+    DosingVisit,
     KitStock,
     choose_kit,
     doses_due,
+    kits_due,
     kits_per_dose,
     order_quantities,
     usable,
@@ -56,6 +58,35 @@ def test_doses_due_over_the_horizon(next_in, horizon, last_in, expected):
     assert got == expected
 
 
+def _visit(day, kits=1, done=False, half=3):
+    planned = DAY + dt.timedelta(days=day)
+    return DosingVisit(
+        planned, planned - dt.timedelta(days=half), planned + dt.timedelta(days=half), kits, done
+    )
+
+
+@pytest.mark.parametrize(
+    ("visits", "dispensed", "horizon", "expected"),
+    [
+        ([_visit(0), _visit(21), _visit(42)], [], 42, 3),  # the horizon's last day counts
+        ([_visit(0), _visit(21), _visit(42)], [], 41, 2),
+        ([_visit(0), _visit(21)], [0], 42, 1),  # day 0's kit dispensed (at randomization)
+        ([_visit(0), _visit(21)], [-3], 42, 1),  # dispensed on its window's first day
+        ([_visit(0), _visit(21)], [-4], 42, 2),  # dispensed before its window: not for it
+        ([_visit(-3), _visit(21)], [], 42, 2),  # window -6..0 still open on day 0
+        ([_visit(-4), _visit(21)], [], 42, 1),  # window -7..-1 closed: missed, not made up
+        ([_visit(0, done=True), _visit(21)], [], 42, 1),  # done (actual date) counts no more
+        ([_visit(12, kits=2), _visit(54, kits=2)], [], 42, 2),  # Q6W 400 mg: 2 kits a dose
+        ([_visit(12, kits=2), _visit(54, kits=2)], [], 54, 4),
+    ],
+)
+def test_kits_due_over_the_horizon_from_the_planned_dosing_visits(
+    visits, dispensed, horizon, expected
+):
+    days = [DAY + dt.timedelta(days=d) for d in dispensed]
+    assert kits_due(visits, days, DAY, horizon) == expected
+
+
 def test_order_up_to_need_plus_safety_stock_per_arm():
     order = order_quantities({"BIO": 3, "REF": 0}, {"BIO": 2, "REF": 1}, 2, ["BIO", "REF"])
     assert order == {"BIO": 1, "REF": 3}
@@ -74,3 +105,6 @@ def test_bad_parameters_are_refused_naming_the_field():
     with pytest.raises(InvalidInputError) as bad:
         order_quantities({}, {}, -1, ["BIO"])
     assert bad.value.field == "safety_stock"
+    with pytest.raises(InvalidInputError) as bad:
+        kits_due([], [], DAY, -1)
+    assert bad.value.field == "horizon_days"

@@ -76,6 +76,10 @@ class Treatment(Model):
         after the planned day). Other assessments use their own ``window_days`` or this one.
     dose_tolerance_percent
         How far (percent of the regimen's dose) a recorded dose may be from it and still fit it.
+    kit_mg
+        Study drug in one kit of the drug supply, in mg (both arms' kits hold the same): a dose
+        takes ``ceil(dose_mg / kit_mg)`` kits (200 mg kits: 1 for 200 mg Q3W, 2 for 400 mg Q6W).
+        Absent: the smallest regimen's dose (one kit a dose of it).
     """
 
     regimens: Regimens = ()
@@ -84,6 +88,7 @@ class Treatment(Model):
     switch_allowed: bool = False
     window_days: int = Field(default=3, ge=0, le=60)
     dose_tolerance_percent: float = Field(default=10.0, ge=0, lt=100, allow_inf_nan=False)
+    kit_mg: float | None = Field(default=None, gt=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _check(self) -> Treatment:

@@ -1,13 +1,16 @@
 """Use case of the data cut: a consistent, stored snapshot of the study's data at a cut-off date.
 
 The snapshot holds every subject consented on or before the cut-off and every clinical record
-dated on or before it (lesions, which carry no date, with their subject), as JSON, read in ONE
+dated on or before it (lesions, which carry no date, with their subject), the visits done or
+planned by then, the subjects' regimen periods started by then and the kits dispensed to them by
+then (exposure: which kit, lot and expiry; the kit's arm left out), as JSON, read in ONE
 read-only transaction: on PostgreSQL at REPEATABLE READ, so rows committed by others while the
 cut is read do not appear half-way; on SQLite a read transaction under WAL sees one snapshot.
 The cut is then stored, with its audit rows, in a second (writing) transaction: the audit chain
 is appended under READ COMMITTED, where the chain's head is read after its lock is taken (a
 REPEATABLE READ snapshot taken before the lock would see an old head). Arms are not in the
-snapshot (the unblinded statistician joins the allocation list).
+snapshot, neither the allocations' nor the kits' (the unblinded statistician joins the
+allocation list).
 
 Site scope: a data manager whose role is limited to some sites cuts only the subjects of those
 sites and their records; the snapshot's ``site`` rows and ``scope`` say which sites it covers.
@@ -22,7 +25,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -33,7 +36,7 @@ from equitrial.services.study import current_study
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
-__all__ = ["DATE_COLUMNS", "DataCutView", "cut_data"]
+__all__ = ["CONCEALED", "DATE_COLUMNS", "PLANNED_DATE", "DataCutView", "cut_data"]
 
 DATE_COLUMNS: dict[type[Any], str | None] = {
     m.Visit: "actual_date",
@@ -50,8 +53,16 @@ DATE_COLUMNS: dict[type[Any], str | None] = {
     m.SubsequentTherapy: "start_date",
     m.Disposition: "date",
     m.Death: "date",
+    m.RegimenPeriod: "start_date",
+    m.Kit: "dispensed_on",
 }
-"""The date that places each clinical record before or after a cut-off (None: no date)."""
+"""The date that places each record before or after a cut-off (None: no date). A visit not
+done yet is placed by its planned date (:data:`PLANNED_DATE`); a kit is in a cut once it is
+dispensed to a subject of the cut."""
+PLANNED_DATE: dict[type[Any], str] = {m.Visit: "planned_date"}
+"""The date that places a record whose date column is empty (a planned visit not done yet)."""
+CONCEALED: dict[type[Any], frozenset[str]] = {m.Kit: frozenset({"arm_code"})}
+"""Columns never in a snapshot: a kit's arm (a data cut is blinded)."""
 
 
 @dataclass(frozen=True)
@@ -74,13 +85,18 @@ def _rows(
     query = select(model).order_by(model.id)
     if column is not None:
         attr = getattr(model, column)
+        if model in PLANNED_DATE:
+            attr = func.coalesce(attr, getattr(model, PLANNED_DATE[model]))
         bound = dt.datetime.combine(cutoff + dt.timedelta(days=1), dt.time(), dt.UTC)
         is_datetime = column == "collected_at"
         query = query.where(attr < bound if is_datetime else attr <= cutoff)
+    hidden = CONCEALED.get(model, frozenset())
     out = []
     for obj in session.scalars(query):
         owner = getattr(obj, "subject_id", None)
-        values = {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs}
+        values = {
+            c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs if c.key not in hidden
+        }
         if owner is None or owner in subjects:
             out.append(values)
     return out

@@ -1,13 +1,16 @@
 """Use cases of drug supply (RTSM), part 2: dispensing, quarantine, expiry, inventory,
-resupply and kit reconciliation.
+resupply, the supply forecast and kit reconciliation.
 
-Dispensing picks, at the subject's site, a kit of the subject's arm that stays in date for the
-dosing interval, first expiry first (:func:`equitrial.supply.rules.choose_kit`); site staff see
-the kit's number, lot, expiry and blinded label, never its arm. Resupply predicts each site's
-need per arm from its randomized subjects' next doses over a horizon
-(:func:`~equitrial.supply.rules.doses_due`) and requests a shipment when the usable stock on hand
-or on its way falls below that need plus a safety stock
-(:func:`~equitrial.supply.rules.order_quantities`). Only the supply manager sees arms.
+Dispensing picks, at the subject's site, the kits of the subject's arm that the dose of its
+regimen takes (``ceil(dose_mg / kit_mg)``, ``treatment.kit_mg``) and that stay in date for the
+longest dosing interval, first expiry first (:mod:`equitrial.services._kits`, the code path the
+randomization also uses for the first dose); site staff see the kits' numbers, lots, expiries
+and blinded labels, never an arm. Resupply predicts each site's need per arm from its randomized,
+on-treatment subjects' planned dosing visits over a horizon, each at the dose of the subject's
+regimen on its day (:mod:`equitrial.services._supply_need`), and requests a shipment when the
+usable stock on hand or on its way falls below that need plus a safety stock
+(:func:`~equitrial.supply.rules.order_quantities`). Only the supply manager sees arms; the
+forecast shows blinded users the need and stock of their sites pooled over the arms.
 
 References: EU GMP Annex 13 (2010) §§ 43-47; ICH E6(R3) 3.15.
 """
@@ -24,30 +27,34 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from equitrial.errors import ConflictError, InvalidInputError, NotFoundError
-from equitrial.protocol import Dose
 from equitrial.randomization import service as allocation_service
 from equitrial.services._base import RecordView, audited_update, ensure_study_open, view_of
+from equitrial.services._kits import (
+    DO_NOT_DISPENSE_DAYS,
+    DispensedKit,
+    kits_for_regimen,
+    lock_site_stock,
+    take_kits,
+)
+from equitrial.services._supply_need import site_needs, site_stock
 from equitrial.services.auth import SUPPLY_ROLES, Actor, require
+from equitrial.services.schedule import regimen_on
 from equitrial.services.study import current_study, study_protocol
 from equitrial.services.subjects import subject_for_write
 from equitrial.services.supply import RECEIVING_ROLES, reserve_shipment
 from equitrial.store import models as m
 from equitrial.store.db import transaction
-from equitrial.supply.rules import (
-    KitStock,
-    choose_kit,
-    doses_due,
-    kits_per_dose,
-    order_quantities,
-    usable,
-)
+from equitrial.supply.rules import order_quantities
 
 __all__ = [
+    "DO_NOT_DISPENSE_DAYS",
     "DispensedKit",
+    "ForecastRow",
     "InventoryRow",
     "ReconciliationRow",
     "dispense",
     "expire_kits",
+    "forecast",
     "inventory",
     "quarantine",
     "reconcile_kits",
@@ -55,36 +62,32 @@ __all__ = [
     "resupply",
 ]
 
-DO_NOT_DISPENSE_DAYS = 42
-"""A dispensed kit must stay in date this long: the longest dosing interval (6 weeks)."""
 VIEWERS = frozenset({"monitor", "data-manager"})
-"""Blinded study-wide roles that see inventories and the reconciliation of every site."""
-
-
-@dataclass(frozen=True)
-class DispensedKit:
-    """A kit as site staff see it: no arm."""
-
-    kit_number: str
-    lot: str
-    expiry: dt.date
-    label: str
+"""Blinded study-wide roles that see inventories, forecasts and the reconciliation of every site."""
 
 
 def dispense(
-    engine: Engine, actor: Actor, subject_ref: int | str, on: dt.date, *, kits: int = 1
+    engine: Engine, actor: Actor, subject_ref: int | str, on: dt.date, *, kits: int | None = None
 ) -> list[DispensedKit]:
-    """Dispense ``kits`` kits of the subject's arm at its site (site staff of that site).
+    """Dispense the kits of one dose of the subject's arm at its site (site staff of that site).
+
+    Parameters
+    ----------
+    kits
+        How many kits; ``None``: what the dose of the subject's regimen on ``on`` takes
+        (``ceil(dose_mg / kit_mg)``: 1 for 200 mg Q3W, 2 for 400 mg Q6W with 200 mg kits).
 
     Raises
     ------
     ConflictError
         The subject is not randomized, or its site holds too few usable kits of its arm (the
-        message does not say which arm).
+        message does not say which arm); nothing is dispensed.
     InvalidInputError
         ``kits`` not a whole number from 1 to 4.
     """
-    if isinstance(kits, bool) or not isinstance(kits, int) or not 1 <= kits <= 4:
+    if kits is not None and (
+        isinstance(kits, bool) or not isinstance(kits, int) or not 1 <= kits <= 4
+    ):
         raise InvalidInputError("kits: a whole number from 1 to 4", field="kits", value=kits)
     with transaction(engine) as session:
         subject = subject_for_write(session, actor, subject_ref, roles=RECEIVING_ROLES)
@@ -95,29 +98,11 @@ def dispense(
                 "after randomization",
                 field="subject",
             )
-        stock = {
-            k.kit_number: k
-            for k in session.scalars(
-                select(m.Kit)
-                .where(m.Kit.site_id == subject.site_id, m.Kit.kit_status == "available")
-                .with_for_update()
-            )
-        }
-        out = []
-        for _ in range(kits):
-            views = [KitStock(k.kit_number, k.expiry, k.arm_code) for k in stock.values()]
-            pick = choose_kit(views, arm, on, DO_NOT_DISPENSE_DAYS)
-            if pick is None:
-                raise ConflictError(
-                    f"site has no usable kit for subject {subject.subject_code}; "
-                    "the supply manager has been told through the resupply report",
-                    field="kits",
-                )
-            kit = stock.pop(pick.kit_number)
-            changes = {"kit_status": "dispensed", "subject_id": subject.id, "dispensed_on": on}
-            audited_update(session, actor, kit, changes, reason="dispensed")
-            out.append(DispensedKit(kit.kit_number, kit.lot, kit.expiry, kit.label))
-        return out
+        if kits is None:
+            protocol = study_protocol(subject.study)
+            kits = kits_for_regimen(protocol, regimen_on(session, subject.id, on))
+        stock = lock_site_stock(session, subject.site_id)
+        return take_kits(session, actor, subject, stock, arm, on, kits)
 
 
 def _kits(session: Session, numbers: Sequence[str]) -> list[m.Kit]:
@@ -196,11 +181,7 @@ class InventoryRow:
 def inventory(engine: Engine, actor: Actor) -> list[InventoryRow]:
     """Kits by location and status; by arm too for the supply manager. Site staff see their
     sites, monitors and data managers every site and depot."""
-    unblinded = actor.has_role(SUPPLY_ROLES)
-    if not unblinded and actor.site_ids is not None:
-        require(actor, roles=RECEIVING_ROLES)
-    elif not unblinded:
-        require(actor, roles=VIEWERS)
+    unblinded = _require_viewer(actor)
     with transaction(engine, read_only=True) as session:
         sites = {s.id: s.code for s in session.scalars(select(m.Site))}
         depots = {d.id: d.code for d in session.scalars(select(m.Depot))}
@@ -220,40 +201,19 @@ def inventory(engine: Engine, actor: Actor) -> list[InventoryRow]:
         return [InventoryRow(*key, n) for key, n in sorted(counts.items(), key=str)]
 
 
-def _treatment_days(dose: Dose) -> tuple[int, int]:
-    """(dosing interval, maximum treatment duration) in days of a protocol arm's dose."""
-    interval = round(7 * dose.interval_weeks)
-    if dose.max_weeks is not None:
-        return interval, round(7 * dose.max_weeks)
-    return interval, interval * (dose.max_cycles or 0)
+def _require_viewer(actor: Actor) -> bool:
+    """Check the actor may see inventories and forecasts; whether it sees arms."""
+    unblinded = actor.has_role(SUPPLY_ROLES)
+    if not unblinded and actor.site_ids is not None:
+        require(actor, roles=RECEIVING_ROLES)
+    elif not unblinded:
+        require(actor, roles=VIEWERS)
+    return unblinded
 
 
-def _site_needs(
-    session: Session, site_id: int, as_of: dt.date, horizon_days: int, kit_mg: float
-) -> Counter[str]:
-    """Kits each arm's randomized subjects at the site are due over the horizon."""
-    protocol = study_protocol(current_study(session))
-    doses = {a.code: a.dose for a in protocol.arms}
-    need: Counter[str] = Counter()
-    subjects = session.scalars(
-        select(m.Subject).where(m.Subject.site_id == site_id, m.Subject.status == "randomized")
-    )
-    for subject in subjects:
-        slot = allocation_service.allocation_of(session, subject.id)
-        if slot is None or slot.allocated_at is None:
-            continue
-        dose = doses[slot.arm_code]
-        interval, longest = _treatment_days(dose)
-        given = sorted(
-            k.dispensed_on
-            for k in session.scalars(select(m.Kit).where(m.Kit.subject_id == subject.id))
-            if k.dispensed_on is not None
-        )
-        first = given[0] if given else slot.allocated_at.date()
-        upcoming = given[-1] + dt.timedelta(days=interval) if given else first
-        due = doses_due(upcoming, interval, as_of, horizon_days, first + dt.timedelta(days=longest))
-        need[slot.arm_code] += due * kits_per_dose(dose.dose_mg, kit_mg)
-    return need
+def _check_horizon(horizon_days: int) -> None:
+    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
+        raise InvalidInputError("horizon_days: a whole number >= 1", field="horizon_days")
 
 
 def resupply(
@@ -264,36 +224,29 @@ def resupply(
     *,
     horizon_days: int = 28,
     safety_stock: int = 2,
-    kit_mg: float = 200.0,
 ) -> list[RecordView]:
     """Request a shipment to every site whose stock falls below its predicted need (supply
-    manager): the need is each arm's doses due over ``horizon_days`` (``kit_mg`` mg a kit), the
-    stock the kits at the site usable for :data:`DO_NOT_DISPENSE_DAYS` plus those on their way;
-    a site short of an arm is sent the difference plus ``safety_stock`` per arm
-    (:func:`~equitrial.supply.rules.order_quantities`). Returns the shipments requested."""
+    manager).
+
+    The need of an arm is the kits its randomized, on-treatment subjects' planned dosing visits
+    take over ``horizon_days`` from ``as_of``, each visit at the dose of the subject's regimen on
+    its day (:func:`~equitrial.supply.rules.kits_due`); the stock is the kits at the site usable
+    for :data:`DO_NOT_DISPENSE_DAYS` plus those on their way. A site short of an arm is sent
+    the difference plus ``safety_stock`` kits of that arm
+    (:func:`~equitrial.supply.rules.order_quantities`). Returns the shipments requested.
+    """
     require(actor, roles=SUPPLY_ROLES)
-    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
-        raise InvalidInputError("horizon_days: a whole number >= 1", field="horizon_days")
+    _check_horizon(horizon_days)
     with transaction(engine) as session:
-        ensure_study_open(session, current_study(session).id)
-        arms = [a.code for a in study_protocol(current_study(session)).arms]
+        study = current_study(session)
+        ensure_study_open(session, study.id)
+        protocol = study_protocol(study)
+        arms = [a.code for a in protocol.arms]
         requested = []
         for site in session.scalars(select(m.Site).order_by(m.Site.code)).all():
-            need = _site_needs(session, site.id, as_of, horizon_days, kit_mg)
-            on_hand: Counter[str] = Counter()
-            for kit in session.scalars(select(m.Kit).where(m.Kit.site_id == site.id)):
-                if kit.kit_status == "available" and usable(
-                    kit.expiry, as_of, DO_NOT_DISPENSE_DAYS
-                ):
-                    on_hand[kit.arm_code] += 1
-            coming = select(m.Kit).join(m.Shipment, m.Shipment.id == m.Kit.shipment_id)
-            coming = coming.where(
-                m.Shipment.site_id == site.id,
-                m.Shipment.shipment_status.in_(("requested", "shipped")),
-            )
-            for kit in session.scalars(coming):
-                on_hand[kit.arm_code] += 1
-            order = order_quantities(on_hand, need, safety_stock, arms)
+            need = site_needs(session, protocol, site.id, as_of, horizon_days)
+            stock = site_stock(session, site.id, as_of)
+            order = order_quantities(stock, need, safety_stock, arms)
             if sum(order.values()):
                 shipment = reserve_shipment(
                     session, actor, depot_code, site.code, order, as_of, "resupply",
@@ -304,8 +257,57 @@ def resupply(
 
 
 @dataclass(frozen=True)
+class ForecastRow:
+    """A site's predicted need of kits over the horizon, its stock (usable on hand plus on its
+    way) and the shortfall; by arm for the supply manager, pooled (``arm`` None) otherwise."""
+
+    site: str
+    arm: str | None
+    need: int
+    stock: int
+    short: int
+
+
+def forecast(
+    engine: Engine, actor: Actor, as_of: dt.date, *, horizon_days: int = 28
+) -> list[ForecastRow]:
+    """The supply forecast of each site (what :func:`resupply` compares, before the safety
+    stock): by arm for the supply manager; pooled over the arms for site staff (their sites),
+    monitors and data managers, so that no count of a blinded user's rows reveals an arm (their
+    shortfall is the pooled need less the pooled stock, a function of pooled counts only)."""
+    unblinded = _require_viewer(actor)
+    _check_horizon(horizon_days)
+    with transaction(engine, read_only=True) as session:
+        protocol = study_protocol(current_study(session))
+        arms = [a.code for a in protocol.arms]
+        rows = []
+        for site in session.scalars(select(m.Site).order_by(m.Site.code)).all():
+            if actor.site_ids is not None and site.id not in actor.site_ids:
+                continue
+            need = site_needs(session, protocol, site.id, as_of, horizon_days)
+            stock = site_stock(session, site.id, as_of)
+            if unblinded:
+                rows += [
+                    ForecastRow(
+                        site.code, arm, need[arm], stock[arm], max(0, need[arm] - stock[arm])
+                    )
+                    for arm in arms
+                ]
+            else:
+                # pooled figures only: a sum of per-arm shortfalls would tell that the arms'
+                # stocks are unbalanced against the subjects' arms
+                total, held = sum(need.values()), sum(stock.values())
+                rows.append(ForecastRow(site.code, None, total, held, max(0, total - held)))
+        return rows
+
+
+@dataclass(frozen=True)
 class ReconciliationRow:
-    """Kit accountability of one site: where every kit it received went, and what disagrees."""
+    """Kit accountability of one site: where every kit it received went, and what disagrees.
+
+    ``doses_with_kit`` counts the doses recorded with a supply kit, ``kits_dosed`` the kits
+    those doses account for (a 400 mg dose from 200 mg kits: the 2 kits dispensed together).
+    """
 
     site: str
     received: int
@@ -316,44 +318,65 @@ class ReconciliationRow:
     expired: int
     doses_with_kit: int
     findings: tuple[str, ...]
+    kits_dosed: int = 0
+
+
+def _reconcile_site(session: Session, site: m.Site) -> ReconciliationRow:
+    protocol = study_protocol(current_study(session))
+    kits = list(session.scalars(select(m.Kit).where(m.Kit.site_id == site.id).order_by(m.Kit.id)))
+    by_number = {k.kit_number: k for k in kits}
+    together: dict[tuple[int | None, dt.date | None], list[str]] = {}
+    for each in kits:
+        if each.kit_status == "dispensed":
+            together.setdefault((each.subject_id, each.dispensed_on), []).append(each.kit_number)
+    doses = session.execute(
+        select(m.Dose, m.Subject.subject_code)
+        .join(m.Subject, m.Subject.id == m.Dose.subject_id)
+        .where(m.Subject.site_id == site.id)
+        .order_by(m.Dose.id)
+    ).all()
+    findings: list[str] = []
+    dosed: set[str] = set()
+    n_doses = 0
+    for dose, code in doses:
+        kit: m.Kit | None = None if dose.kit_number is None else by_number.get(dose.kit_number)
+        if kit is None:
+            continue  # the kit of the subject's allocation slot (no supply kit), or none
+        n_doses += 1
+        if kit.subject_id != dose.subject_id:
+            findings.append(f"kit {kit.kit_number}: dose of {code} from a kit not dispensed to it")
+            dosed.add(kit.kit_number)
+            continue
+        group = together.get((kit.subject_id, kit.dispensed_on), [kit.kit_number])
+        dosed.update(group)
+        regimen = dose.regimen or regimen_on(session, dose.subject_id, dose.date)
+        needed = kits_for_regimen(protocol, regimen)
+        if len(group) < needed:
+            findings.append(
+                f"dose of {code} on {dose.date}: {regimen} takes {needed} kits, "
+                f"{len(group)} dispensed"
+            )
+    for each in kits:
+        if each.kit_status == "dispensed" and each.kit_number not in dosed:
+            findings.append(f"kit {each.kit_number}: dispensed, no dose recorded")
+    status = Counter(k.kit_status for k in kits)
+    return ReconciliationRow(
+        site.code, len(kits), status["available"], status["dispensed"], status["damaged"],
+        status["quarantined"], status["expired"], n_doses, tuple(findings), len(dosed),
+    )  # fmt: skip
 
 
 def reconcile_kits(engine: Engine, actor: Actor) -> list[ReconciliationRow]:
     """Kit reconciliation per site (supply manager, monitors, data managers; site staff for
-    their sites): kits received and their status, and findings: a dose recorded with a kit
-    that was not dispensed to its subject, a kit dispensed with no dose recorded."""
+    their sites): kits received and their status, doses recorded with a supply kit and the kits
+    they account for (every kit dispensed to the subject with the dose's kit, on the same day),
+    and findings: a dose recorded with a kit not dispensed to its subject, a dose given from
+    fewer kits than its regimen takes, a kit dispensed with no dose recorded."""
     if not actor.has_role(SUPPLY_ROLES | VIEWERS):
         require(actor, roles=RECEIVING_ROLES)
     with transaction(engine, read_only=True) as session:
-        rows = []
-        for site in session.scalars(select(m.Site).order_by(m.Site.code)):
-            if actor.site_ids is not None and site.id not in actor.site_ids:
-                continue
-            kits = list(session.scalars(select(m.Kit).where(m.Kit.site_id == site.id)))
-            by_number = {k.kit_number: k for k in kits}
-            status = Counter(k.kit_status for k in kits)
-            doses = session.execute(
-                select(m.Dose.kit_number, m.Dose.subject_id, m.Subject.subject_code)
-                .join(m.Subject, m.Subject.id == m.Dose.subject_id)
-                .where(m.Subject.site_id == site.id)
-            ).all()
-            findings = []
-            dosed = set()
-            for number, subject_id, code in doses:
-                kit = None if number is None else by_number.get(number)
-                if kit is None or number is None:
-                    continue  # a kit of the subject's allocation slot, not a supply kit
-                dosed.add(number)
-                if kit.subject_id != subject_id:
-                    findings.append(f"kit {number}: dose of {code} from a kit not dispensed to it")
-            for kit in kits:
-                if kit.kit_status == "dispensed" and kit.kit_number not in dosed:
-                    findings.append(f"kit {kit.kit_number}: dispensed, no dose recorded")
-            rows.append(
-                ReconciliationRow(
-                    site.code, len(kits), status["available"], status["dispensed"],
-                    status["damaged"], status["quarantined"], status["expired"], len(dosed),
-                    tuple(findings),
-                )
-            )  # fmt: skip
-        return rows
+        return [
+            _reconcile_site(session, site)
+            for site in session.scalars(select(m.Site).order_by(m.Site.code))
+            if actor.site_ids is None or site.id in actor.site_ids
+        ]

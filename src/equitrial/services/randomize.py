@@ -3,8 +3,17 @@
 The allocation itself is :func:`equitrial.randomization.service.allocate`, called inside this
 use case's transaction: it takes the next free slot of the subject's stratum from the concealed
 pre-generated list under a lock, and is idempotent. What comes back to a blinded user is the
-sequence number and the kit, never the arm; the audit trail never holds the arm either (blinded
-monitors read it).
+sequence number and the kit(s), never the arm; the audit trail never holds the arm either
+(blinded monitors read it).
+
+When the study manages its drug through the supply (kits are registered, the RTSM is in use),
+the first dose's kits are dispensed from the site's inventory in the same transaction, through
+the code path of :func:`equitrial.services.dispensing.dispense` (first expiry first, the
+subject's arm, as many kits as the dose of its regimen takes). A site that does not hold enough
+usable kits of EVERY arm for that dose cannot randomize: the randomization is refused and
+nothing is written, as an RTSM refuses to randomize without supply at the site; checking every
+arm, not only the subject's, keeps the refusal from telling which arm the slot holds. Without
+supply kits (older studies) the kit is the allocation slot's, as before.
 """
 
 from __future__ import annotations
@@ -21,6 +30,14 @@ from equitrial.protocol import Minimization
 from equitrial.randomization import service as allocation_service
 from equitrial.services._allocation_list import write_list
 from equitrial.services._base import audited_update, today
+from equitrial.services._kits import (
+    AT_RANDOMIZATION,
+    kits_for_regimen,
+    lock_site_stock,
+    rtsm_in_use,
+    short_arms,
+    take_kits,
+)
 from equitrial.services.auth import UNBLINDED_ROLES, Actor, is_unblinded, require
 from equitrial.services.schedule import plan_at_randomization, regimen_on
 from equitrial.services.study import current_study, study_protocol
@@ -38,6 +55,8 @@ class Allocation:
 
     ``arm`` is ``None`` unless the actor holds an unblinded role; ``regimen`` is the dosing
     regimen the subject starts on (both arms use the same regimens, so it reveals no arm).
+    ``kits`` are the kits of the first dose: dispensed from the site's inventory when the study
+    uses the drug supply (``kit`` is the first of them), else the allocation slot's one kit.
     """
 
     subject_id: int
@@ -48,6 +67,7 @@ class Allocation:
     arm: str | None
     new: bool
     regimen: str | None = None
+    kits: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready; the ``arm`` key is present only when the arm is shown."""
@@ -57,6 +77,7 @@ class Allocation:
             "stratum": self.stratum,
             "sequence_number": self.sequence_number,
             "kit": self.kit,
+            "kits": list(self.kits),
             "regimen": self.regimen,
         }
         if self.arm is not None:
@@ -74,8 +95,10 @@ def randomize(
 ) -> Allocation:
     """Randomize an eligible subject (investigator or coordinator of its site).
 
-    In the same transaction the subject's regimen is recorded and the protocol's schedule
-    becomes its planned visits (:func:`equitrial.services.schedule.plan_at_randomization`).
+    In the same transaction the subject's regimen is recorded, the protocol's schedule
+    becomes its planned visits (:func:`equitrial.services.schedule.plan_at_randomization`) and,
+    when kits are registered, the first dose's kits of the subject's arm are dispensed from the
+    site's inventory on ``day1`` (see the module's text).
 
     Parameters
     ----------
@@ -83,19 +106,23 @@ def randomize(
         Code of the dosing regimen the subject starts on (``"Q3W"``, ``"Q6W"``); ``None``: the
         protocol's default regimen.
     day1
-        Day 1 (week 0) of the visit schedule; ``None``: today (UTC).
+        Day 1 (week 0) of the visit schedule and the day the first dose's kits are dispensed;
+        ``None``: today (UTC).
 
     Returns
     -------
     Allocation
-        Sequence number and kit; the arm only for an unblinded actor. A repeated call returns
+        Sequence number and kit(s); the arm only for an unblinded actor. A repeated call returns
         the same allocation (``new`` False) and writes nothing.
 
     Raises
     ------
     ConflictError, InvalidInputError
         From the allocation service: not eligible, a stratification factor missing, no free slot;
-        a regimen the protocol does not list (``field="regimen"``).
+        a regimen the protocol does not list (``field="regimen"``); with the drug supply in use,
+        a site without enough usable kits of every arm for the first dose
+        (:class:`~equitrial.randomization.service.RandomizationRefusedError`, ``field="kits"``;
+        nothing written).
     PermissionDeniedError, NotFoundError, StudyLockedError
     """
     with transaction(engine) as session:
@@ -105,20 +132,61 @@ def randomize(
         session.refresh(row, with_for_update=True)
         already = allocation_service.allocation_of(session, row.id) is not None
         slot = allocation_service.allocate(session, row)
-        if not already:
+        if already:
+            kits = _kits_at_randomization(session, row.id) or (slot.kit_number,)
+        else:
+            # kit rows are locked before any audit row is appended (dispense's lock order)
+            stock = lock_site_stock(session, row.site_id) if rtsm_in_use(session) else None
             _audit_claim(session, actor, slot, row)
             audited_update(session, actor, row, {"status": "randomized"}, reason="randomized")
-            plan_at_randomization(session, actor, row, regimen, day1 or today())
+            first = day1 or today()
+            code = plan_at_randomization(session, actor, row, regimen, first)
+            kits = (slot.kit_number,)
+            if stock is not None:
+                kits = _first_dose(session, actor, row, slot, stock, code, first)
         return Allocation(
             subject_id=row.id,
             subject=row.subject_code,
             stratum=slot.stratum,
             sequence_number=slot.sequence_number,
-            kit=slot.kit_number,
+            kit=kits[0],
             arm=slot.arm_code if is_unblinded(actor) else None,
             new=not already,
             regimen=regimen_on(session, row.id),
+            kits=kits,
         )
+
+
+def _first_dose(
+    session: Session,
+    actor: Actor,
+    subject: m.Subject,
+    slot: m.RandomizationSchedule,
+    stock: dict[str, m.Kit],
+    regimen: str,
+    on: dt.date,
+) -> tuple[str, ...]:
+    """Dispense the first dose's kits of the slot's arm from the site's locked stock."""
+    protocol = study_protocol(subject.study)
+    n = kits_for_regimen(protocol, regimen)
+    if short_arms(stock, [a.code for a in protocol.arms], on, n):
+        raise allocation_service.RandomizationRefusedError(
+            f"site {subject.site.code} holds too few usable kits for a first dose of {regimen} "
+            f"({n} kit(s) of each treatment; every treatment is checked, so this says nothing "
+            "of the allocation); randomization refused, nothing recorded: the supply manager "
+            "resupplies the site",
+            field="kits",
+        )
+    given = take_kits(session, actor, subject, stock, slot.arm_code, on, n, reason=AT_RANDOMIZATION)
+    return tuple(k.kit_number for k in given)
+
+
+def _kits_at_randomization(session: Session, subject_id: int) -> tuple[str, ...]:
+    """The kits the randomization dispensed to the subject (none without the drug supply)."""
+    query = select(m.Kit.kit_number).where(
+        m.Kit.subject_id == subject_id, m.Kit.status_reason == AT_RANDOMIZATION
+    )
+    return tuple(session.scalars(query.order_by(m.Kit.expiry, m.Kit.kit_number)))
 
 
 def _audit_claim(

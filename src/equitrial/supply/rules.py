@@ -20,7 +20,16 @@ from dataclasses import dataclass
 
 from equitrial.errors import InvalidInputError
 
-__all__ = ["KitStock", "choose_kit", "doses_due", "kits_per_dose", "order_quantities", "usable"]
+__all__ = [
+    "DosingVisit",
+    "KitStock",
+    "choose_kit",
+    "doses_due",
+    "kits_due",
+    "kits_per_dose",
+    "order_quantities",
+    "usable",
+]
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,47 @@ def doses_due(
     if start > end:
         return 0
     return (end - start).days // interval_days + 1
+
+
+@dataclass(frozen=True)
+class DosingVisit:
+    """A subject's planned dosing visit: its day, its window (inclusive), the kits its dose takes
+    (from the subject's regimen on that day) and whether it has happened (an actual date)."""
+
+    planned: dt.date
+    window_start: dt.date
+    window_end: dt.date
+    kits: int
+    done: bool = False
+
+
+def kits_due(
+    visits: Iterable[DosingVisit],
+    dispensed_on: Iterable[dt.date],
+    as_of: dt.date,
+    horizon_days: int,
+) -> int:
+    """Kits a subject needs from ``as_of`` to ``as_of + horizon_days`` inclusive.
+
+    A planned dosing visit counts with its ``kits`` when it is still to come: not ``done``, no
+    kit dispensed to the subject within its window (the kits of a visit are dispensed in it;
+    the first dose's kits at randomization, on day 1), its window not closed before ``as_of``
+    (a missed visit is not made up) and its day not after the horizon.
+    """
+    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 0:
+        raise InvalidInputError(
+            f"horizon_days must be a whole number >= 0, got {horizon_days}", field="horizon_days"
+        )
+    given = list(dispensed_on)
+    end = as_of + dt.timedelta(days=horizon_days)
+    total = 0
+    for visit in visits:
+        if visit.done or visit.window_end < as_of or visit.planned > end:
+            continue
+        if any(visit.window_start <= day <= visit.window_end for day in given):
+            continue
+        total += visit.kits
+    return total
 
 
 def order_quantities(
