@@ -13,6 +13,7 @@ the data manager.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import heapq
@@ -228,14 +229,19 @@ class Trial:
         self.at(p.randomization_date, _ORDER_SCREEN, self._randomize, p, code)
 
     def _randomize(self, p: ScreenedPatient, code: str) -> None:
-        allocation = self.call(
-            "randomization",
-            p.site,
-            randomize.randomize,
-            code,
-            regimen=p.regimen,
-            day1=p.randomization_date,
-        )
+        """Randomize; a site without kits of every arm for the first dose waits for its next
+        delivery (the RTSM refuses, nothing is written) and tries again two days later."""
+        try:
+            allocation = self.call("randomization", p.site, randomize.randomize, code,
+                                   regimen=p.regimen, day1=p.randomization_date)  # fmt: skip
+        except ConflictError as refused:
+            if refused.field != "kits" or p.randomization_date is None:
+                raise
+            self.counts["randomizations waiting for kits"] += 1
+            day = p.randomization_date + dt.timedelta(days=2)
+            later = dataclasses.replace(p, randomization_date=day)
+            self.at(day, _ORDER_SCREEN, self._randomize, later, code)
+            return
         rate = self.reference_rate
         if self.true_ratio is not None:
             # nature knows the arm: read from the unblinded list by the DSMB statistician

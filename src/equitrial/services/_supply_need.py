@@ -11,20 +11,21 @@ regimen's interval instead (:func:`equitrial.supply.rules.doses_due`).
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from equitrial.protocol import Protocol
-from equitrial.randomization import service as allocation_service
 from equitrial.services._kits import DO_NOT_DISPENSE_DAYS, kits_for_regimen
-from equitrial.services.schedule import regimen_history
 from equitrial.store import models as m
 from equitrial.supply.rules import DosingVisit, doses_due, kits_due, usable
 
 __all__ = ["site_needs", "site_stock"]
+
+_T = TypeVar("_T")
 
 
 def _regimen_at(history: Sequence[m.RegimenPeriod], on: dt.date) -> str | None:
@@ -36,37 +37,19 @@ def _regimen_at(history: Sequence[m.RegimenPeriod], on: dt.date) -> str | None:
     return (current[-1] if current else history[0]).regimen
 
 
-def _off_treatment(session: Session, subject_id: int, as_of: dt.date) -> bool:
-    """An end of treatment or of study, or a death, recorded on or before ``as_of``."""
-    ended = select(m.Disposition.id).where(
-        m.Disposition.subject_id == subject_id, m.Disposition.date <= as_of
-    )
-    died = select(m.Death.id).where(m.Death.subject_id == subject_id, m.Death.date <= as_of)
-    return session.scalar(ended.limit(1)) is not None or session.scalar(died.limit(1)) is not None
-
-
 def _subject_need(
-    session: Session,
     protocol: Protocol,
-    subject: m.Subject,
+    history: Sequence[m.RegimenPeriod],
+    given: list[dt.date],
+    planned: list[m.Visit] | None,
     first_day: dt.date,
     as_of: dt.date,
     horizon_days: int,
 ) -> int:
-    history = regimen_history(session, subject.id)
-    given = sorted(
-        d
-        for d in session.scalars(select(m.Kit.dispensed_on).where(m.Kit.subject_id == subject.id))
-        if d is not None
-    )
-    planned = [
-        v
-        for v in session.scalars(
-            select(m.Visit).where(m.Visit.subject_id == subject.id, m.Visit.planned.is_(True))
-        )
-        if v.planned_date is not None and "dosing" in (v.assessments or "").split(",")
-    ]
-    if planned:
+    """Kits one subject needs over the horizon: from its planned dosing visits still to come
+    (``planned``: those that may fall in the horizon; ``None`` when the subject has no planned
+    visit at all), else from its current regimen's interval."""
+    if planned is not None:
         visits = [
             DosingVisit(
                 v.planned_date,
@@ -76,7 +59,7 @@ def _subject_need(
                 v.actual_date is not None,
             )
             for v in planned
-            if v.planned_date is not None
+            if v.planned_date is not None and "dosing" in (v.assessments or "").split(",")
         ]
         return kits_due(visits, given, as_of, horizon_days)
     regimen = protocol.default_regimen
@@ -92,24 +75,84 @@ def _subject_need(
     return due * kits_for_regimen(protocol, regimen.code)
 
 
+def _grouped(rows: Iterable[tuple[int, _T]]) -> dict[int, list[_T]]:
+    out: dict[int, list[_T]] = defaultdict(list)
+    for key, value in rows:
+        out[key].append(value)
+    return out
+
+
 def site_needs(
     session: Session, protocol: Protocol, site_id: int, as_of: dt.date, horizon_days: int
 ) -> Counter[str]:
-    """Kits each arm's randomized, on-treatment subjects at the site need over the horizon."""
-    need: Counter[str] = Counter()
-    subjects = session.scalars(
-        select(m.Subject)
+    """Kits each arm's randomized, on-treatment subjects at the site need over the horizon.
+
+    A few queries per site, whatever its number of subjects: the subjects with their
+    allocations, the ends of treatment or of study and deaths by ``as_of``, the regimen
+    histories, the kits dispensed, and the planned visits that may fall in the horizon.
+    """
+    rows = session.execute(
+        select(m.Subject.id, m.RandomizationSchedule.arm_code, m.RandomizationSchedule.allocated_at)
+        .join(m.RandomizationSchedule, m.RandomizationSchedule.subject_id == m.Subject.id)
         .where(m.Subject.site_id == site_id, m.Subject.status == "randomized")
+        .where(m.RandomizationSchedule.allocated_at.is_not(None))
         .order_by(m.Subject.id)
-    )
-    for subject in subjects:
-        slot = allocation_service.allocation_of(session, subject.id)
-        if slot is None or slot.allocated_at is None or _off_treatment(session, subject.id, as_of):
-            continue
-        first_day = slot.allocated_at.date()
-        need[slot.arm_code] += _subject_need(
-            session, protocol, subject, first_day, as_of, horizon_days
+    ).all()
+    ids = [r[0] for r in rows]
+    if not ids:
+        return Counter()
+    ended = set(session.scalars(
+        select(m.Disposition.subject_id).where(
+            m.Disposition.subject_id.in_(ids), m.Disposition.date <= as_of
         )
+    )) | set(session.scalars(
+        select(m.Death.subject_id).where(m.Death.subject_id.in_(ids), m.Death.date <= as_of)
+    ))  # fmt: skip
+    histories = _grouped(
+        (p.subject_id, p)
+        for p in session.scalars(
+            select(m.RegimenPeriod)
+            .where(m.RegimenPeriod.subject_id.in_(ids))
+            .order_by(m.RegimenPeriod.start_date, m.RegimenPeriod.id)
+        )
+    )
+    dispensed = session.execute(
+        select(m.Kit.subject_id, m.Kit.dispensed_on)
+        .where(m.Kit.subject_id.in_(ids), m.Kit.dispensed_on.is_not(None))
+        .order_by(m.Kit.dispensed_on)
+    ).tuples()
+    given: dict[int, list[dt.date]] = _grouped(
+        (int(subject_id), day) for subject_id, day in dispensed if subject_id and day
+    )
+    with_plan = set(session.scalars(
+        select(m.Visit.subject_id).where(
+            m.Visit.subject_id.in_(ids),
+            m.Visit.planned.is_(True),
+            m.Visit.assessments.like("%dosing%"),
+        ).distinct()
+    ))  # fmt: skip
+    end = as_of + dt.timedelta(days=horizon_days)
+    planned = _grouped(
+        (v.subject_id, v)
+        for v in session.scalars(
+            select(m.Visit).where(
+                m.Visit.subject_id.in_(ids),
+                m.Visit.planned.is_(True),
+                func.coalesce(m.Visit.window_end, m.Visit.planned_date) >= as_of,
+                m.Visit.planned_date <= end,
+            )
+        )
+    )
+    need: Counter[str] = Counter()
+    for subject_id, arm, allocated_at in rows:
+        if subject_id in ended or allocated_at is None:
+            continue
+        history = histories.get(subject_id, [])
+        visits = planned.get(subject_id, []) if subject_id in with_plan else None
+        need[arm] += _subject_need(
+            protocol, history, given.get(subject_id, []), visits, allocated_at.date(), as_of,
+            horizon_days,
+        )  # fmt: skip
     return need
 
 
