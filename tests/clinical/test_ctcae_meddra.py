@@ -106,4 +106,3 @@ def test_a_code_that_is_not_a_meddra_code_is_refused() -> None:
     }  # fmt: skip
     with pytest.raises(InvalidInputError, match="8-digit"):
         criteria_from_mapping(raw)
-
