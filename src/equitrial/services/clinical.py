@@ -254,26 +254,8 @@ def update_record(
     expected_version: int | None = None,
 ) -> RecordView:
     """Change a saved visit, dose, adverse event, lab result or lesion measurement (site staff
-    of the subject): :func:`equitrial.services.forms.update_form`, under this name.
-
-    The reason is required and written with each changed field to the audit trail; derived values
-    are recomputed and the checks run again, and so are the derived values of the subject's
-    records that depend on this one (see :mod:`equitrial.services._derivation`). A verified or
-    signed record goes back to "entered" (its verification and signature no longer cover the new
-    values; the signature is marked superseded).
-
-    Concurrent edits of one record are serialized: the record is read under a row lock
-    (PostgreSQL ``FOR UPDATE``), so ``expected_version`` is compared with the last committed
-    version and an edit made on a stale copy is refused with :class:`ConflictError`.
-
-    Raises
-    ------
-    LockedRecordError
-        The record is frozen or locked, or the study is locked.
-    ConflictError
-        The record changed since ``expected_version`` was read.
-    InvalidInputError
-        No reason, an unknown, derived or fixed field, an impossible value.
+    of the subject), with a reason: :func:`equitrial.services.forms.update_form` under its
+    older name (same parameters, behaviour and errors; any registered form is accepted).
     """
     return update_form(
         engine,
