@@ -17,6 +17,7 @@ from forms_support import TODAY, audit_rows, count, enrol, rules
 
 from equitrial.errors import InvalidInputError
 from equitrial.services import clinical, forms
+from equitrial.services._clinical_forms import AE_FORM
 from equitrial.store import models as m
 
 START = TODAY - dt.timedelta(days=10)
@@ -94,8 +95,9 @@ def test_an_edit_to_a_grade_the_term_lacks_is_refused(trial: Any, subject: Any) 
 
 @pytest.mark.parametrize("field", ["meddra_code", "decod", "grade_definition"])
 def test_the_derived_fields_cannot_be_typed(trial: Any, subject: Any, field: str) -> None:
+    typed = {"term": "Pneumonitis", "grade": 2, "start_date": START, field: "x"}
     with pytest.raises(InvalidInputError, match=f"{field} is derived"):
-        _ae(trial, subject, **{field: "x"})
+        forms.new_record(trial.engine, trial["coordinator"], AE_FORM, subject.id, typed)
     ae = _ae(trial, subject)
     with pytest.raises(InvalidInputError, match=f"{field} cannot be edited"):
         _edit(trial, ae, {field: "x"})
