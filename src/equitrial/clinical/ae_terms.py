@@ -147,7 +147,7 @@ def grade_definition(term: CatalogueTerm, grade: int) -> str | None:
             field="grade",
             value=grade,
         )
-    return None if term.grade_text is None else term.grade_text[grade - 1]
+    return None if term.grade_text is None else term.grade_text[int(grade) - 1]
 
 
 def ae_inconsistencies(values: Mapping[str, object]) -> list[Inconsistency]:
@@ -169,7 +169,7 @@ def ae_inconsistencies(values: Mapping[str, object]) -> list[Inconsistency]:
     if "AESDTH" in flags and outcome != "FATAL":
         message = f"serious criterion AESDTH (death) needs outcome FATAL, not {outcome!r}"
         found.append(Inconsistency("outcome", "death-fatal", message, True))
-    if outcome == "FATAL" and isinstance(grade, int) and grade < 5:
+    if outcome == "FATAL" and isinstance(grade, int | float) and grade < 5:
         message = f"outcome FATAL with grade {grade}: a fatal event is graded 5 where CTCAE allows"
         found.append(Inconsistency("grade", "fatal-grade", message, False))
     if outcome == "FATAL" and "AESDTH" not in flags:
