@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from equitrial.clinical.ae_terms import (
-    AE_OUTCOMES,
     ae_inconsistencies,
     available_grades,
     grade_definition,
@@ -93,14 +92,3 @@ def test_ae_inconsistencies(
 ) -> None:
     found = [(i.field, i.rule, i.refused) for i in ae_inconsistencies(values)]
     assert found == expected
-
-
-def test_the_outcomes_are_the_cdisc_out_values() -> None:
-    assert set(AE_OUTCOMES) == {
-        "FATAL",
-        "NOT RECOVERED/NOT RESOLVED",
-        "RECOVERED/RESOLVED",
-        "RECOVERED/RESOLVED WITH SEQUELAE",
-        "RECOVERING/RESOLVING",
-        "UNKNOWN",
-    }

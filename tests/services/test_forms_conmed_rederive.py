@@ -45,6 +45,19 @@ def _flag_updates(engine: Any, med_id: int) -> list[tuple[str, str | None, str |
         return [(r.username, r.old_value, r.new_value, r.reason or "") for r in rows]
 
 
+def _treated(trial: Any, subject: Any, term: str, name: str, route: str) -> tuple[Any, Any]:
+    """An AE of grade 2 and a medication that treats it, started the day after."""
+    ae = clinical.report_adverse_event(
+        trial.engine, trial["coordinator"], subject.id, term=term, grade=2, start_date=AE_START
+    )
+    med = conmeds.record_con_med(
+        trial.engine, trial["coordinator"], subject.id, name=name, indication="AE",
+        route=route, start=AE_START + dt.timedelta(days=1), ongoing=True,
+        adverse_event_id=ae.id,
+    )  # fmt: skip
+    return ae, med
+
+
 def _change_term(trial: Any, ae: Any, term: str) -> Any:
     return clinical.update_record(
         trial.engine, trial["coordinator"], "adverse_event", ae.id, {"term": term}, reason="coded"
@@ -52,15 +65,7 @@ def _change_term(trial: Any, ae: Any, term: str) -> Any:
 
 
 def test_the_flag_drops_when_the_ae_is_no_longer_immune_related(trial: Any, subject: Any) -> None:
-    ae = clinical.report_adverse_event(
-        trial.engine, trial["coordinator"], subject.id, term="Pneumonitis", grade=2,
-        start_date=AE_START,
-    )  # fmt: skip
-    steroid = conmeds.record_con_med(
-        trial.engine, trial["coordinator"], subject.id, name="Prednisone", indication="AE",
-        dose=1.0, dose_unit="mg/kg", route="ORAL", frequency="QD",
-        start=AE_START + dt.timedelta(days=1), ongoing=True, adverse_event_id=ae.id,
-    )  # fmt: skip
+    ae, steroid = _treated(trial, subject, "Pneumonitis", "Prednisone", "ORAL")
     assert steroid.values["irae_corticosteroid"] is True
     _change_term(trial, ae, "Diarrhea")  # CTCAE term with no immune-related category
     assert _flag(trial.engine, steroid.id) is False
@@ -74,15 +79,7 @@ def test_the_flag_drops_when_the_ae_is_no_longer_immune_related(trial: Any, subj
 
 
 def test_a_frozen_con_med_is_queried_not_changed(trial: Any, subject: Any) -> None:
-    ae = clinical.report_adverse_event(
-        trial.engine, trial["coordinator"], subject.id, term="Colitis", grade=2,
-        start_date=AE_START,
-    )  # fmt: skip
-    steroid = conmeds.record_con_med(
-        trial.engine, trial["coordinator"], subject.id, name="Methylprednisolone",
-        indication="AE", route="INTRAVENOUS", start=AE_START, ongoing=True,
-        adverse_event_id=ae.id,
-    )  # fmt: skip
+    ae, steroid = _treated(trial, subject, "Colitis", "Methylprednisolone", "INTRAVENOUS")
     status.verify(trial.engine, trial["monitor"], "con_med", steroid.id)
     status.sign(
         trial.engine, trial["investigator"], "con_med", steroid.id, password=PASSWORD,
