@@ -413,7 +413,13 @@ def test_catalogue_texts_quote_ctcae_md_and_are_never_invented() -> None:
     hypo = terms["Hypothyroidism"].grade_text
     assert hypo is not None
     assert hypo[1] == "Symptomatic; thyroid replacement indicated; limiting instrumental ADL"
-    assert terms["Hypophysitis"].grade_text is None
+    # CTCAE v5.0 CSV (ctcae_5.0.json "meddra_source"), Hypophysitis: Grade 1 "Asymptomatic or
+    # mild symptoms; clinical or diagnostic observations only; intervention not indicated"
+    hypophysitis = terms["Hypophysitis"].grade_text
+    assert hypophysitis is not None and hypophysitis[0] == (
+        "Asymptomatic or mild symptoms; clinical or diagnostic observations only; "
+        "intervention not indicated"
+    )
     assert all(t.text_source for t in catalogue() if t.grade_text is not None)
     assert {t.term for t in catalogue() if t.lab_gradable} >= {ALT, ANC, "Anemia"}
 

@@ -221,7 +221,7 @@ def test_text_longer_than_its_column_is_refused_on_both_databases(world) -> None
     with pytest.raises(InvalidInputError) as caught:
         clinical.update_record(
             trial.engine, trial["coordinator"], "adverse_event", ae.id,
-            {"outcome": "recovered"}, reason="y" * 10_001,
+            {"outcome": "RECOVERED/RESOLVED"}, reason="y" * 10_001,  # a CDISC OUT value
         )  # fmt: skip
     assert caught.value.field == "reason"
     with pytest.raises(InvalidInputError, match="NUL"):

@@ -87,6 +87,8 @@ class CatalogueTerm:
     ``grade_text`` holds the verbatim criterion of grades 1-5 (``"-"``: grade not available),
     or is ``None`` where the text has not been transcribed; ``text_source`` says where a text
     comes from. ``lab_gradable`` tells whether :func:`grade_lab` grades the term.
+    ``meddra_code`` is the MedDRA code of the term (each CTCAE v5.0 term is a MedDRA lowest
+    level term), ``None`` where the data file has none.
     """
 
     term: str
@@ -96,6 +98,7 @@ class CatalogueTerm:
     immune_category: str | None
     text_source: str | None
     notes: str | None
+    meddra_code: int | None = None
 
 
 @dataclass(frozen=True)
@@ -191,14 +194,33 @@ def _lab(raw: Mapping[str, Any]) -> LabCriterion:
     )
 
 
+def _meddra_code(raw: Mapping[str, Any], where: str) -> int | None:
+    code = raw.get("meddra_code")
+    if code is None:
+        return None
+    if not isinstance(code, int) or isinstance(code, bool) or not 10_000_000 <= code <= 99_999_999:
+        raise _fail(where, f"meddra_code must be an 8-digit MedDRA code, got {code!r}")
+    return code
+
+
 def _catalogue(
     lab: Mapping[str, LabCriterion],
     clinical: list[Any],
     immune: Mapping[str, str],
     lab_source: str,
+    lab_codes: Mapping[str, int | None],
 ) -> tuple[CatalogueTerm, ...]:
     terms = [
-        CatalogueTerm(c.term, c.soc, c.grade_text, True, immune.get(c.term), lab_source, c.notes)
+        CatalogueTerm(
+            c.term,
+            c.soc,
+            c.grade_text,
+            True,
+            immune.get(c.term),
+            lab_source,
+            c.notes,
+            lab_codes.get(c.term),
+        )
         for c in lab.values()
     ]
     for raw in clinical:
@@ -213,6 +235,7 @@ def _catalogue(
                 immune_category=immune.get(term),
                 text_source=raw.get("text_source"),
                 notes=raw.get("notes"),
+                meddra_code=_meddra_code(raw, f"clinical term {term!r}"),
             )
         )
     return tuple(terms)
@@ -225,14 +248,16 @@ def criteria_from_mapping(data: Mapping[str, Any]) -> CriteriaSet:
     structure is wrong (a missing key, an unknown operator, an absolute rule lacking a unit).
     """
     lab: dict[str, LabCriterion] = {}
+    codes: dict[str, int | None] = {}
     for raw in _get(data, "lab_terms", "top level"):
         criterion = _lab(raw)
         if criterion.term in lab:
             raise _fail("lab_terms", f"duplicate term {criterion.term!r}")
         lab[criterion.term] = criterion
+        codes[criterion.term] = _meddra_code(raw, f"lab term {criterion.term!r}")
     immune = {str(k): str(v) for k, v in dict(data.get("immune_categories") or {}).items()}
     source = str(data.get("source", ""))
-    catalogue = _catalogue(lab, list(data.get("clinical_terms") or []), immune, source)
+    catalogue = _catalogue(lab, list(data.get("clinical_terms") or []), immune, source, codes)
     known = {t.term for t in catalogue}
     unknown = sorted(set(immune) - known)
     if unknown:

@@ -320,8 +320,9 @@ def catalogue(version: str = "5.0") -> tuple[CatalogueTerm, ...]:
     Returns
     -------
     tuple of CatalogueTerm
-        Each with MedDRA SOC, the grade 1-5 texts (``None`` where not transcribed, never
-        invented), whether it is lab-gradable and its immune-related category.
+        Each with MedDRA SOC, its MedDRA code (``meddra_code``), the grade 1-5 texts (``None``
+        where not transcribed, never invented), whether it is lab-gradable and its
+        immune-related category.
 
     Raises
     ------
@@ -333,7 +334,8 @@ def catalogue(version: str = "5.0") -> tuple[CatalogueTerm, ...]:
     CTCAE v5.0 has no "Hepatitis" term (immune hepatitis is graded on ALT/AST increased), no
     diabetes term (type 1 diabetes is recorded as "Hyperglycemia") and no "Nephritis" term
     ("Acute kidney injury", "Creatinine increased"). ``text_source`` says where each text comes
-    from; texts marked recalled are not verified against the NCI file.
+    from; the MedDRA codes and the clinical terms' texts are those of the NCI CTCAE v5.0
+    spreadsheet (the file's ``meddra_source``).
 
     References
     ----------

@@ -8,13 +8,16 @@ records of the same subject:
   same test, used when in the same unit);
 - a tumour assessment's responses (RECIST 1.1, and iRECIST by
   :mod:`equitrial.services._irecist_derivation`) on every measurement of the same reader
-  (baseline, nadir, new lesions confirmed later, an iUPD confirmed or reset).
+  (baseline, nadir, new lesions confirmed later, an iUPD confirmed or reset);
+- a con-med's ``irae_corticosteroid`` on the immune-related category of the adverse event it
+  treats (itself derived from the AE's CTCAE term).
 
-When a dose, a lab result or a lesion measurement is saved (entered or edited), the records that
-depend on it are derived again in the SAME transaction. A value that changes is written through
-:func:`~equitrial.services._base.revise_record` by :func:`derivation_actor` (audit username
-``"system:derive (<user>)"`` with the user id of the user whose change caused it) and a reason
-naming the cause (``"first dose date is 2024-03-04: dose 12 recorded"``). Like any change, it
+When a dose, a lab result, a lesion measurement or an adverse event is saved (entered or
+edited), the records that depend on it are derived again in the SAME transaction. A value that
+changes is written through :func:`~equitrial.services._base.revise_record` by
+:func:`derivation_actor` (audit username ``"system:derive (<user>)"`` with the user id of the
+user whose change caused it) and a reason naming the cause (``"first dose date is 2024-03-04:
+dose 12 recorded"``). Like any change, it
 sends a verified or signed record back to ``entered`` and supersedes its signature.
 
 A frozen or locked dependent record is NOT changed (a locked record never changes): a query is
@@ -37,6 +40,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from equitrial.clinical import recist
+from equitrial.clinical.corticosteroids import is_systemic_corticosteroid
 from equitrial.clinical.ctcae import grade_lab
 from equitrial.services._base import EDITABLE_STATUSES, revise_record
 from equitrial.services._irecist_derivation import irecist_columns, irecist_values
@@ -50,10 +54,12 @@ __all__ = [
     "derivation_actor",
     "first_dose_date",
     "has_earlier_lab",
+    "irae_corticosteroid",
     "is_derivation",
     "lab_grade",
     "reader_lesions",
     "rederive_adverse_events",
+    "rederive_con_meds",
     "rederive_responses",
     "regrade_labs",
     "response_values",
@@ -129,6 +135,29 @@ def rederive_adverse_events(session: Session, actor: Actor, subject_id: int, *, 
     for event in events:
         derived = {"treatment_emergent": is_treatment_emergent(event.start_date, first)}
         _apply(session, actor, event, derived, f"first dose date is {first}: {cause}")
+
+
+# -- con-meds: systemic corticosteroid for an immune-related AE ---------------------------------
+
+
+def irae_corticosteroid(immune: str | None, name: str, route: str | None) -> bool:
+    """A con-med is a systemic corticosteroid for an immune-related AE: it treats an AE with an
+    immune-related category (``immune``, ``None``: no AE or none) and is a systemic
+    corticosteroid (:func:`~equitrial.clinical.corticosteroids.is_systemic_corticosteroid`)."""
+    return immune is not None and is_systemic_corticosteroid(name, route)
+
+
+def rederive_con_meds(session: Session, actor: Actor, event: m.AdverseEvent, *, cause: str) -> None:
+    """Derive ``irae_corticosteroid`` of the con-meds that treat ``event`` again (after the
+    event changed: its term, and so its immune-related category)."""
+    meds = session.scalars(
+        select(m.ConMed).where(m.ConMed.adverse_event_id == event.id).order_by(m.ConMed.id)
+    ).all()
+    category = event.immune_category
+    for med in meds:
+        derived = {"irae_corticosteroid": irae_corticosteroid(category, med.name, med.route)}
+        reason = f"immune-related category of adverse event {event.id} is {category!r}: {cause}"
+        _apply(session, actor, med, derived, reason)
 
 
 # -- lab results: CTCAE grade against the baseline --------------------------------------------

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from equitrial.clinical import ae_terms as ae
 from equitrial.clinical import terminology as ct
 from equitrial.clinical.ctcae import convert_unit, lab_criterion
 from equitrial.clinical.dosing import DosingRegimen, dose_fits, fitting_regimens
@@ -360,6 +361,10 @@ def _is(field: str, value: Any) -> Callable[[Mapping[str, Any]], bool]:
     return lambda values: values.get(field) == value
 
 
+def _in(field: str, values: tuple[str, ...]) -> Callable[[Mapping[str, Any]], bool]:
+    return lambda v: v.get(field) in values
+
+
 def _not(field: str) -> Callable[[Mapping[str, Any]], bool]:
     return lambda values: not values.get(field)
 
@@ -417,6 +422,13 @@ CHECKS: dict[str, tuple[Check, ...]] = {
         NotFuture("end_date"),
         Order("start_date", "end_date"),
         RequiredIf("serious_criteria", lambda v: bool(v.get("serious")), "the event is serious"),
+        AbsentUnless("serious_criteria", lambda v: bool(v.get("serious")), "the event is serious"),
+        OneOf("related", ae.AE_RELATIONSHIPS),
+        OneOf("action_taken", ae.AE_ACTIONS),
+        OneOf("outcome", ae.AE_OUTCOMES),
+        RequiredIf(
+            "end_date", _in("outcome", ae.RESOLVED_OUTCOMES), "the event ended", "implausible"
+        ),
     ),
     "lab_result": (
         Required("test"),

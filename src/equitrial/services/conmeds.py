@@ -3,7 +3,8 @@
 A concomitant medication may treat an adverse event of the same subject; the flag "systemic
 corticosteroid for an immune-related AE" (``irae_corticosteroid``) is derived on every save
 from :func:`equitrial.clinical.corticosteroids.is_systemic_corticosteroid` and the linked AE's
-immune-related category (itself derived from the CTCAE catalogue), never typed. A subsequent
+immune-related category (itself derived from the CTCAE catalogue), never typed; and derived
+again when the AE changes (:func:`equitrial.services._derivation.rederive_con_meds`). A subsequent
 anticancer therapy (which censors progression-free survival) needs a randomized subject.
 
 Both are saved through :mod:`equitrial.services.forms`; edit checks in
@@ -24,9 +25,9 @@ from typing import Final
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from equitrial.clinical.corticosteroids import is_systemic_corticosteroid
 from equitrial.errors import ConflictError, InvalidInputError
 from equitrial.services._base import RecordView, get
+from equitrial.services._derivation import irae_corticosteroid
 from equitrial.services.auth import Actor
 from equitrial.services.checks import Finding
 from equitrial.services.forms import Form, new_record, register
@@ -51,8 +52,8 @@ def _treated_event(session: Session, obj: m.ConMed, subject: m.Subject) -> m.Adv
 
 def _derive_con_med(session: Session, obj: m.ConMed, subject: m.Subject) -> list[Finding]:
     event = _treated_event(session, obj, subject)
-    immune = event is not None and event.immune_category is not None
-    obj.irae_corticosteroid = immune and is_systemic_corticosteroid(obj.name, obj.route)
+    immune = None if event is None else event.immune_category
+    obj.irae_corticosteroid = irae_corticosteroid(immune, obj.name, obj.route)
     if event is None or obj.start is None or obj.start >= event.start_date:
         return []
     message = (

@@ -1,20 +1,24 @@
-"""The save and edit path shared by the case report forms of issue 9 (samples, questionnaires,
-con-meds, subsequent therapy, disposition, death).
+"""The one save and edit path of every case report form.
 
-:func:`equitrial.services.clinical.update_record` knows only its own five forms (a fixed table
-of models and derivations), so the forms added later are registered here, as :class:`Form`
-entries, and saved and edited by :func:`new_record` and :func:`update_form`, which follow the
-same steps as the clinical forms:
+Each form is registered here as a :class:`Form` (its table, model, derivation and the
+re-derivation of the records that depend on it): the clinical forms of
+:mod:`equitrial.services.clinical` (visit, dose, adverse event, lab result, lesion measurement)
+and those of issue 9 (samples, questionnaires, con-meds, subsequent therapy, disposition,
+death). :func:`new_record` saves and :func:`update_form` edits a record of any of them, in the
+same steps:
 
 1. refuse derived fields typed by hand and impossible values (:func:`~equitrial.services.
    checks.enforce`) before touching the database;
 2. one transaction: the actor's role at the subject's site (:func:`~equitrial.services.auth.
    require`), the study-open check, the subject row locked;
-3. the form's derivation: derived values computed, cross-record rules checked (impossible ->
-   :class:`~equitrial.errors.InvalidInputError` or :class:`~equitrial.errors.ConflictError`,
-   implausible -> a finding);
+3. the form's checks under its context (:attr:`Form.context`: today's date, for a dose its
+   visit window and regimens), then its derivation: derived values computed, cross-record rules
+   checked (impossible -> :class:`~equitrial.errors.InvalidInputError` or
+   :class:`~equitrial.errors.ConflictError`, implausible -> a finding);
 4. the insert (or the change, with its reason) and its audit rows; one query per implausible
-   finding.
+   finding;
+5. the records that depend on the one saved derived again (:attr:`Form.rederive`, see
+   :mod:`equitrial.services._derivation`), in the same transaction.
 """
 
 from __future__ import annotations
@@ -51,11 +55,27 @@ from equitrial.services.subjects import SITE_STAFF, subject_for_write
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
-__all__ = ["FORMS", "Derivation", "Form", "new_record", "register", "update_form"]
+__all__ = [
+    "FORMS",
+    "ContextOf",
+    "Derivation",
+    "Form",
+    "Rederivation",
+    "new_record",
+    "register",
+    "update_form",
+]
 
 Derivation = Callable[[Session, Any, m.Subject], list[Finding]]
 """Computes a record's derived values in place, refuses what is impossible across records and
 returns the implausible findings (cross-record rules) of the record."""
+
+ContextOf = Callable[[Session, Any, m.Subject], CheckContext]
+"""The context the form's checks run under (may refuse what is impossible across records)."""
+
+Rederivation = Callable[[Session, Actor, Any, m.Subject, Mapping[str, Any] | None], None]
+"""Derives again the records that depend on a record just saved; the mapping holds the changed
+fields' old values (``None`` for a new record)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +94,10 @@ class Form:
         Fields computed by ``derive``: never typed, never edited.
     fixed
         Fields that cannot be edited after the first save (besides subject and status).
+    context
+        The :data:`ContextOf` of the checks (``None``: today's date only).
+    rederive
+        The :data:`Rederivation` of the dependent records (``None``: nothing depends on it).
     """
 
     name: str
@@ -81,12 +105,15 @@ class Form:
     derive: Derivation
     derived: frozenset[str] = field(default_factory=frozenset)
     fixed: frozenset[str] = field(default_factory=frozenset)
+    context: ContextOf | None = None
+    rederive: Rederivation | None = None
 
 
 FORMS: dict[str, Form] = {}
 """The forms saved through this module, by table name (filled by :func:`register`)."""
 
 _FORM_MODULES = (
+    "equitrial.services.clinical",
     "equitrial.services.samples",
     "equitrial.services.questionnaires",
     "equitrial.services.conmeds",
@@ -107,8 +134,21 @@ def _values(obj: Any) -> dict[str, Any]:
 
 
 def _checked(session: Session, form: Form, obj: Any, subject: m.Subject) -> list[Finding]:
-    implausible = enforce(form.name, _values(obj), CheckContext(today()))
+    context = CheckContext(today()) if form.context is None else form.context(session, obj, subject)
+    implausible = enforce(form.name, _values(obj), context)
     return implausible + form.derive(session, obj, subject)
+
+
+def _rederive(
+    session: Session,
+    actor: Actor,
+    form: Form,
+    obj: Any,
+    subject: m.Subject,
+    before: Mapping[str, Any] | None,
+) -> None:
+    if form.rederive is not None:
+        form.rederive(session, actor, obj, subject, before)
 
 
 def new_record(
@@ -138,6 +178,7 @@ def new_record(
         with session.no_autoflush:
             implausible = _checked(session, form, obj, row)
         audited_insert(session, actor, obj)
+        _rederive(session, actor, form, obj, row, None)
         return view_of(obj, open_queries_for(session, actor, obj, implausible))
 
 
@@ -169,10 +210,15 @@ def update_form(
 ) -> RecordView:
     """Change a saved record of a form of :data:`FORMS` (site staff of the subject).
 
-    The same contract as :func:`equitrial.services.clinical.update_record`: a reason is
-    required and audited with each changed field; derived values are recomputed and the checks
-    run again; a verified or signed record goes back to "entered"; the record is read under a
-    row lock and an edit of a stale ``expected_version`` is refused.
+    A reason is required and audited with each changed field; derived values are recomputed
+    and the checks run again, and so are the derived values of the subject's records that
+    depend on this one (:attr:`Form.rederive`); a verified or signed record goes back to
+    "entered" (its verification and signature no longer cover the new values; the signature is
+    marked superseded).
+
+    Concurrent edits of one record are serialized: the record is read under a row lock
+    (PostgreSQL ``FOR UPDATE``), so ``expected_version`` is compared with the last committed
+    version and an edit made on a stale copy is refused with :class:`ConflictError`.
 
     Raises
     ------
@@ -198,9 +244,13 @@ def update_form(
         lock_row(session, obj)
         ensure_editable(obj, form)
         check_version(obj, expected_version, form)
+        before = {name: getattr(obj, name) for name in changes}
+        # no autoflush: the derivations query the database, and a flush before the audit would
+        # write the change without its audit rows being able to see it
         with session.no_autoflush:
             for name, value in changes.items():
                 setattr(obj, name, value)
             implausible = _checked(session, spec, obj, subject)
             revise_record(session, actor, obj, changes, reason=reason)
+        _rederive(session, actor, spec, obj, subject, before)
         return view_of(obj, open_queries_for(session, actor, obj, implausible))

@@ -142,7 +142,15 @@ class TumourAssessment(ClinicalRecordMixin, Base):
 
 
 class AdverseEvent(ClinicalRecordMixin, Base):
-    """An adverse event coded to a CTCAE term and SOC."""
+    """An adverse event coded to a CTCAE term (a MedDRA lowest level term) and SOC.
+
+    Derived on every save from the CTCAE catalogue, never typed: ``soc``, ``meddra_code`` (the
+    MedDRA code of the term, SDTM ``AELLTCD``), ``decod`` (SDTM ``AEDECOD``: the CTCAE term;
+    the MedDRA preferred term is not in the catalogue's source), ``grade_definition`` (the CTCAE
+    text of the recorded grade), ``immune_category`` and ``treatment_emergent``.
+    ``serious_criteria`` holds SDTM flag names (``"AESHOSP,AESLIFE"``); ``related``,
+    ``action_taken`` and ``outcome`` CDISC values (:mod:`equitrial.clinical.ae_terms`).
+    """
 
     __tablename__ = "adverse_event"
 
@@ -159,6 +167,9 @@ class AdverseEvent(ClinicalRecordMixin, Base):
     outcome: Mapped[str | None] = mapped_column(String(64), default=None)
     immune_category: Mapped[str | None] = mapped_column(String(64), default=None)
     treatment_emergent: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    meddra_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    decod: Mapped[str | None] = mapped_column(String(200), default=None)
+    grade_definition: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class LabResult(ClinicalRecordMixin, Base):
