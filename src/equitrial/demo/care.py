@@ -49,7 +49,7 @@ def _report(trial: Trial, code: str, site: int, e: AdverseEventSpec, action: str
     view = trial.call(
         "adverse_event", site, clinical.report_adverse_event, code,
         term=e.term, grade=e.grade, start_date=e.onset, serious=e.serious,
-        serious_criteria="HOSPITALIZATION" if e.serious else None,
+        serious_criteria="AESHOSP" if e.serious else None,
         related="RELATED" if e.immune else "NOT RELATED", action_taken=action,
         outcome="NOT RECOVERED/NOT RESOLVED",
     )  # fmt: skip
