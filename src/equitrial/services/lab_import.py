@@ -1,0 +1,492 @@
+"""Use case of the central-lab transfer: a CSV file of lab results imported all or nothing.
+
+The file
+--------
+UTF-8 CSV (a byte-order mark is allowed) with a header row naming these columns, in any order:
+
+========================  ========  ===============================================================
+column                    required  value
+========================  ========  ===============================================================
+``subject``               yes       the subject code (``A-0001``) or id
+``test``                  yes       the CTCAE lab term (``Anemia``, ``Platelet count decreased``)
+``value``                 yes       the result, a finite number >= 0
+``unit``                  yes       a unit CTCAE knows for the test (``g/dL``, ``10^9/L`` ...)
+``collected_at``          yes       ISO 8601 with its time zone (``2024-03-02T08:15:00+01:00``),
+                                    not in the future
+``lln``, ``uln``          no        the lab's normal range (empty: not given); ``lln <= uln``
+``accession``             no        the central lab's sample accession number (alias ``lab_id``)
+========================  ========  ===============================================================
+
+Every row is checked first, with the checks of :func:`equitrial.services.clinical.record_lab`
+(:data:`equitrial.services.checks.CHECKS` ``["lab_result"]``), then the subjects (they exist and
+the actor may enter their data). If ANY row is bad, nothing is written and
+:class:`~equitrial.errors.InvalidInputError` lists up to :data:`MAX_PROBLEMS` problems, each as
+``row N (line L), column C: ...`` (row 1 is the first row under the header, line 1 the header).
+
+Otherwise ONE transaction writes the transfer (:class:`~equitrial.store.models.LabTransfer`:
+the SHA-256 of the file's bytes, so the same file imported again is refused with
+:class:`~equitrial.errors.ConflictError`) and every result, each graded on save by the
+derivation of a hand-entered result (:func:`equitrial.services._derivation.lab_grade`: CTCAE
+grade against the subject's earliest earlier result of the test); stored results whose baseline
+an imported, earlier result changes are graded again (:func:`~equitrial.services._derivation.
+regrade_labs`, audited as the system). Implausible values open queries as on a hand-entered
+result. The results are written with one statement and audited one whole-row audit row each
+(:func:`equitrial.store.audit.append_rows`, reason ``lab transfer <id>``).
+
+Who may import: site staff (investigator, coordinator) of EVERY subject's site in the file, or a
+data manager (of those sites, or study-wide). A subject out of the actor's scope refuses the
+whole file (:class:`~equitrial.errors.PermissionDeniedError`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, TextIO
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from equitrial.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from equitrial.services import _derivation as derivation
+from equitrial.services._base import audited_insert, ensure_study_open, lock_subject, today
+from equitrial.services.auth import Actor
+from equitrial.services.checks import CheckContext, Finding, run_checks
+from equitrial.services.queries import open_queries_for
+from equitrial.services.study import current_study
+from equitrial.services.subjects import SITE_STAFF
+from equitrial.store import audit
+from equitrial.store import models as m
+from equitrial.store.db import transaction
+from equitrial.store.validation import check_values
+
+__all__ = [
+    "COLUMNS",
+    "IMPORTERS",
+    "MAX_PROBLEMS",
+    "MAX_ROWS",
+    "ImportSummary",
+    "import_lab_transfer",
+]
+
+REQUIRED: Final = ("subject", "test", "value", "unit", "collected_at")
+OPTIONAL: Final = ("lln", "uln", "accession")
+COLUMNS: Final = REQUIRED + OPTIONAL
+"""The columns of a transfer file (``lab_id`` is accepted for ``accession``)."""
+
+_ALIASES: Final = {"lab_id": "accession"}
+
+IMPORTERS: Final = SITE_STAFF | {"data-manager"}
+"""Roles that import a transfer: site staff of every subject's site, or a data manager."""
+
+MAX_PROBLEMS: Final = 20
+"""At most this many problems are listed in the error of a refused file."""
+
+MAX_ROWS: Final = 200_000
+"""A transfer file holds at most this many results."""
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import wrote.
+
+    Attributes
+    ----------
+    transfer
+        The id of the :class:`~equitrial.store.models.LabTransfer` row.
+    transfer_id
+        The sender's transfer id, if given.
+    sha256
+        The SHA-256 of the file's bytes.
+    rows
+        Results written.
+    subjects
+        Distinct subjects among them.
+    grades
+        How many results got each CTCAE grade (``None``: not gradable / within normal limits
+        where the criterion has no grade 0).
+    query_ids
+        Queries opened on implausible values.
+    """
+
+    transfer: int
+    transfer_id: str | None
+    sha256: str
+    rows: int
+    subjects: int
+    grades: Mapping[int | None, int] = field(default_factory=dict)
+    query_ids: tuple[int, ...] = ()
+
+
+@dataclass
+class _Row:
+    number: int
+    line: int
+    subject: str
+    values: dict[str, Any]
+    implausible: list[Finding]
+
+
+class _Problems:
+    """The problems found in a file, refused together as one InvalidInputError."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self.first: tuple[str, Any] | None = None
+
+    def add(self, row: _Row | None, column: str, message: str, value: Any = None) -> None:
+        where = "header" if row is None else f"row {row.number} (line {row.line})"
+        self.items.append(f"{where}, column {column}: {message}")
+        if self.first is None:
+            self.first = (column, value)
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        shown = self.items[:MAX_PROBLEMS]
+        more = len(self.items) - len(shown)
+        tail = f"; and {more} more" if more else ""
+        column, value = self.first or ("file", None)
+        raise InvalidInputError(
+            f"lab transfer refused, nothing imported: {len(self.items)} problem(s): "
+            + "; ".join(shown)
+            + tail,
+            field=column,
+            value=value,
+        )
+
+
+def _read(source: str | Path | TextIO) -> tuple[bytes, str | None]:
+    if isinstance(source, str | Path):
+        path = Path(source)
+        try:
+            return path.read_bytes(), path.name
+        except OSError as error:
+            raise InvalidInputError(
+                f"cannot read {path}: {error.strerror}", field="file", value=str(path)
+            ) from None
+    return source.read().encode("utf-8"), getattr(source, "name", None)
+
+
+def _number(text: str, row: _Row, column: str, problems: _Problems) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        problems.add(row, column, f"{text!r} is not a number", text)
+        return None
+    if not math.isfinite(value):
+        problems.add(row, column, f"{text!r} is not a finite number", text)
+        return None
+    return value
+
+
+def _timestamp(text: str, row: _Row, problems: _Problems) -> dt.datetime | None:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        problems.add(
+            row,
+            "collected_at",
+            f"{text!r} is not an ISO 8601 date and time with its time zone "
+            "(e.g. 2024-03-02T08:15:00+01:00)",
+            text,
+        )
+        return None
+    return value
+
+
+def _header(fields: list[str] | None, problems: _Problems) -> list[str]:
+    if not fields:
+        problems.add(None, "header", "the file is empty; expected a header row")
+        problems.raise_if_any()
+    names = [_ALIASES.get(f.strip(), f.strip()) for f in fields or []]
+    for name in names:
+        if name not in COLUMNS:
+            problems.add(None, name or "(empty)", f"unknown column; expected {', '.join(COLUMNS)}")
+    for name in REQUIRED:
+        if name not in names:
+            problems.add(None, name, "required column missing")
+    if len(set(names)) != len(names):
+        problems.add(None, "header", "a column is named twice")
+    problems.raise_if_any()
+    return names
+
+
+def _parse_row(row: _Row, cells: Mapping[str, str], problems: _Problems) -> None:
+    before = len(problems.items)
+    for name in REQUIRED:
+        if not cells.get(name, "").strip():
+            problems.add(row, name, "is empty; a value is required")
+    if len(problems.items) > before:
+        return
+    values: dict[str, Any] = {"test": cells["test"].strip(), "unit": cells["unit"].strip()}
+    values["value"] = _number(cells["value"].strip(), row, "value", problems)
+    values["collected_at"] = _timestamp(cells["collected_at"].strip(), row, problems)
+    for name in ("lln", "uln"):
+        text = cells.get(name, "").strip()
+        values[name] = _number(text, row, name, problems) if text else None
+    values["accession"] = cells.get("accession", "").strip() or None
+    if len(problems.items) > before:
+        return
+    try:
+        values = check_values(m.LabResult.__table__, values)
+    except InvalidInputError as error:
+        problems.add(row, error.field or "value", error.message, error.value)
+        return
+    findings = run_checks("lab_result", values, CheckContext(today()))
+    for finding in findings:
+        if finding.severity == "impossible":
+            problems.add(row, finding.field, finding.message, values.get(finding.field))
+    row.values = values
+    row.implausible = [f for f in findings if f.severity == "implausible"]
+
+
+def _parse(data: bytes) -> list[_Row]:
+    problems = _Problems()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidInputError(
+            f"the file is not UTF-8 text (byte {error.start})", field="file"
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        names = _header(next(reader, None), problems)
+        rows: list[_Row] = []
+        for number, cells in enumerate(reader, start=1):
+            if not any(c.strip() for c in cells):
+                continue  # a blank line
+            row = _Row(number, reader.line_num, "", {}, [])
+            if len(cells) != len(names):
+                problems.add(row, "*", f"{len(cells)} cells; the header has {len(names)}")
+            else:
+                by_name = dict(zip(names, cells, strict=True))
+                row.subject = by_name["subject"].strip()
+                _parse_row(row, by_name, problems)
+            rows.append(row)
+            if len(rows) > MAX_ROWS:
+                problems.add(row, "*", f"more than {MAX_ROWS} rows; split the transfer")
+                break
+    except csv.Error as error:
+        problems.add(None, "file", f"not a valid CSV file (line {reader.line_num}): {error}")
+    if not rows and not problems.items:
+        problems.add(None, "file", "no result rows under the header")
+    problems.raise_if_any()
+    return rows
+
+
+def _subjects(
+    session: Session, actor: Actor, rows: list[_Row], problems: _Problems
+) -> dict[str, m.Subject]:
+    """The subjects of the rows by their reference in the file, scope checked, locked."""
+    refs = {r.subject for r in rows}
+    codes = [ref for ref in refs if not ref.isdigit()]
+    ids = [int(ref) for ref in refs if ref.isdigit() and len(ref) < 19]
+    found: dict[str, m.Subject] = {}
+    for chunk in _chunks(codes):
+        for s in session.scalars(select(m.Subject).where(m.Subject.subject_code.in_(chunk))):
+            found[s.subject_code] = s
+    for chunk in _chunks(ids):
+        for s in session.scalars(select(m.Subject).where(m.Subject.id.in_(chunk))):
+            found[str(s.id)] = s
+    for row in rows:
+        if row.subject not in found:
+            problems.add(row, "subject", f"no subject {row.subject!r}", row.subject)
+    problems.raise_if_any()
+    refused = sorted(
+        {s.subject_code for s in found.values() if not actor.has_role(IMPORTERS, s.site_id)}
+    )
+    if refused:
+        raise PermissionDeniedError(
+            f"user {actor.username!r} may not import results of subject(s) "
+            f"{', '.join(refused[:MAX_PROBLEMS])}: needs one of the roles "
+            f"{', '.join(sorted(IMPORTERS))} at each subject's site; nothing imported",
+            field="subject",
+            value=refused[0],
+        )
+    for subject in sorted({s.id: s for s in found.values()}.values(), key=lambda s: s.id):
+        lock_subject(session, subject)
+    return found
+
+
+def _chunks(items: list[Any], size: int = 500) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _refuse_repeat(session: Session, study_id: int, digest: str, transfer_id: str | None) -> None:
+    same = session.scalar(
+        select(m.LabTransfer).where(
+            m.LabTransfer.study_id == study_id, m.LabTransfer.sha256 == digest
+        )
+    )
+    if same is not None:
+        raise ConflictError(
+            f"this file was imported already (transfer {same.id}, "
+            f"{same.created_at:%Y-%m-%d %H:%M} UTC); nothing imported",
+            field="file",
+            value=digest,
+        )
+    if transfer_id is not None:
+        taken = select(m.LabTransfer.id).where(
+            m.LabTransfer.study_id == study_id, m.LabTransfer.transfer_id == transfer_id
+        )
+        if session.scalar(taken) is not None:
+            raise ConflictError(
+                f"transfer id {transfer_id!r} was imported already (with other content)",
+                field="transfer_id",
+                value=transfer_id,
+            )
+
+
+def _write(
+    session: Session,
+    actor: Actor,
+    transfer: m.LabTransfer,
+    rows: list[_Row],
+    subjects: Mapping[str, m.Subject],
+) -> tuple[dict[int | None, int], tuple[int, ...]]:
+    """Insert the results, grade them, audit them, open their queries; grades and query ids."""
+    now = m.utcnow()
+    records = [
+        {
+            **row.values,
+            "subject_id": subjects[row.subject].id,
+            "lab_transfer_id": transfer.id,
+            "ctcae_grade": None,
+            "status": "entered",
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for row in rows
+    ]
+    statement = insert(m.LabResult).returning(m.LabResult.id, sort_by_parameter_order=True)
+    ids = session.scalars(statement, records).all()
+    grades: dict[int | None, int] = {}
+    graded, queries = [], []
+    for record_id, record, row in zip(ids, records, rows, strict=True):
+        fields = {k: v for k, v in record.items() if k not in {"created_at", "updated_at"}}
+        lab = m.LabResult(id=record_id, **fields)  # transient: what lab_grade reads
+        record["ctcae_grade"] = grade = derivation.lab_grade(session, lab)
+        grades[grade] = grades.get(grade, 0) + 1
+        if grade is not None:
+            graded.append({"b_id": record_id, "b_grade": grade})
+        if row.implausible:
+            queries += open_queries_for(session, actor, lab, row.implausible)
+    if graded:
+        table = m.LabResult.__table__
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(ctcae_grade=bindparam("b_grade")),
+            graded,
+        )
+    reason = f"lab transfer {transfer.transfer_id or transfer.id}"
+    audit.append_rows(
+        session, actor, "lab_result", list(zip(ids, records, strict=True)), reason=reason
+    )
+    _regrade_stored(session, actor, transfer, rows, records, reason)
+    return grades, tuple(queries)
+
+
+def _regrade_stored(
+    session: Session,
+    actor: Actor,
+    transfer: m.LabTransfer,
+    rows: list[_Row],
+    records: list[dict[str, Any]],
+    reason: str,
+) -> None:
+    """Grade again the stored results whose baseline an imported, earlier result may change."""
+    earliest: dict[tuple[int, str], dt.datetime] = {}
+    for record in records:
+        key = (record["subject_id"], record["test"])
+        if key not in earliest or record["collected_at"] < earliest[key]:
+            earliest[key] = record["collected_at"]
+    for (subject_id, test), first in earliest.items():
+        later = select(m.LabResult.id).where(
+            m.LabResult.subject_id == subject_id,
+            m.LabResult.test == test,
+            m.LabResult.collected_at > first,
+            (m.LabResult.lab_transfer_id != transfer.id) | m.LabResult.lab_transfer_id.is_(None),
+        )
+        if session.scalar(later.limit(1)) is not None:
+            derivation.regrade_labs(session, actor, subject_id, {test}, cause=reason, skip=-1)
+
+
+def import_lab_transfer(
+    engine: Engine,
+    actor: Actor,
+    source: str | Path | TextIO,
+    *,
+    transfer_id: str | None = None,
+) -> ImportSummary:
+    """Import a central-lab transfer file, all or nothing (see the module's description).
+
+    Parameters
+    ----------
+    engine, actor
+        The database and who imports (site staff of every subject's site, or a data manager).
+    source
+        The file's path (``str`` or ``Path``) or an open text stream.
+    transfer_id
+        The sender's id of the transfer (unique in the study when given).
+
+    Returns
+    -------
+    ImportSummary
+        The transfer row, the results written and their grades.
+
+    Raises
+    ------
+    InvalidInputError
+        A bad header or row, an unknown subject: every problem (up to :data:`MAX_PROBLEMS`)
+        named by row, line and column; nothing is written.
+    PermissionDeniedError
+        A subject outside the actor's scope; nothing is written.
+    ConflictError
+        The same file (or transfer id) was imported already.
+    StudyLockedError
+        The study database is locked.
+    """
+    if transfer_id is not None and not transfer_id.strip():
+        raise InvalidInputError("the transfer id is empty", field="transfer_id")
+    data, filename = _read(source)
+    digest = hashlib.sha256(data).hexdigest()
+    rows = _parse(data)
+    with transaction(engine) as session:
+        study = current_study(session)
+        ensure_study_open(session, study.id)
+        if not actor.has_role(IMPORTERS):
+            raise PermissionDeniedError(
+                f"user {actor.username!r} needs one of the roles {', '.join(sorted(IMPORTERS))}",
+                field="actor",
+                value=actor.username,
+            )
+        _refuse_repeat(session, study.id, digest, transfer_id)
+        subjects = _subjects(session, actor, rows, _Problems())
+        transfer = m.LabTransfer(
+            study_id=study.id,
+            sha256=digest,
+            transfer_id=transfer_id,
+            filename=filename[:255] if filename else None,
+            rows=len(rows),
+            imported_by=actor.user_id,
+        )
+        audited_insert(session, actor, transfer)
+        grades, query_ids = _write(session, actor, transfer, rows, subjects)
+        count = len({s.id for s in subjects.values()})
+        return ImportSummary(
+            transfer.id, transfer_id, digest, len(rows), count, grades, query_ids
+        )
+
