@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from equitrial.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from equitrial.services import _derivation as derivation
 from equitrial.services import clinical, subjects
 from equitrial.services.lab_import import import_lab_transfer
 from equitrial.store import models as m
@@ -126,6 +127,44 @@ def test_the_grades_equal_those_of_results_entered_by_hand(trial, subject_a):
     by_hand = sorted((t, v, g) for s, t, v, g in pairs if s == other.id)
     imported = sorted((t, v, g) for s, t, v, g in pairs if s != other.id)
     assert by_hand == imported
+
+
+def test_baselines_follow_the_rule_of_hand_entry_and_stored_results_are_regraded(trial, subject_a):
+    """Creatinine increased (mg/dL, ULN 1.2): grade 2 ">1.5 - 3.0 x baseline", grade 3 ">3.0
+    x baseline", else by ULN (grade 1 ">ULN - 1.5 x ULN"). The baseline is the subject's earliest
+    earlier result of the test, in the same unit."""
+    later = clinical.record_lab(
+        trial.engine,
+        trial["coordinator"],
+        subject_a,
+        test="Creatinine increased",
+        value=1.3,
+        unit="mg/dL",
+        uln=1.2,
+        collected_at=dt.datetime(2024, 3, 10, tzinfo=dt.UTC),
+    )
+    assert later.values["ctcae_grade"] == 1  # no baseline yet: 1.3 > ULN only
+    rows = [
+        f"{subject_a},Creatinine increased,0.5,mg/dL,{_at(1)},,1.2,",  # the baseline: grade 0
+        f"{subject_a},Creatinine increased,1.6,mg/dL,{_at(5)},,1.2,",  # 1.6 > 3 x 0.5: grade 3
+        f"{subject_a},Creatinine increased,140,umol/L,{_at(6)},,106,",  # other unit: ULN, 1
+    ]
+    import_lab_transfer(trial.engine, trial["coordinator"], io.StringIO(_csv(rows)))
+    with transaction(trial.engine, read_only=True) as session:
+        labs = session.scalars(select(m.LabResult).order_by(m.LabResult.collected_at)).all()
+        assert [(x.value, x.ctcae_grade) for x in labs] == [(0.5, 0), (1.6, 3), (140.0, 1), (1.3, 2)]
+        # every grade is the one the derivation of a hand-entered result gives
+        assert [x.ctcae_grade for x in labs] == [derivation.lab_grade(session, x) for x in labs]
+        regraded = session.scalars(
+            select(m.AuditTrail).where(
+                m.AuditTrail.table_name == "lab_result",
+                m.AuditTrail.record_id == str(later.id),
+                m.AuditTrail.field == "ctcae_grade",
+                m.AuditTrail.action == "update",
+            )
+        ).all()
+    assert [(r.old_value, r.new_value) for r in regraded] == [("1", "2")]
+    assert regraded[0].username.startswith("system:derive")
 
 
 @pytest.mark.parametrize(

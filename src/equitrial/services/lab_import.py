@@ -25,9 +25,10 @@ the actor may enter their data). If ANY row is bad, nothing is written and
 
 Otherwise ONE transaction writes the transfer (:class:`~equitrial.store.models.LabTransfer`:
 the SHA-256 of the file's bytes, so the same file imported again is refused with
-:class:`~equitrial.errors.ConflictError`) and every result, each graded on save by the
-derivation of a hand-entered result (:func:`equitrial.services._derivation.lab_grade`: CTCAE
-grade against the subject's earliest earlier result of the test); stored results whose baseline
+:class:`~equitrial.errors.ConflictError`) and every result, each graded on save as a
+hand-entered result is (:func:`equitrial.services._derivation.lab_grade`: the CTCAE grade of
+:func:`equitrial.clinical.ctcae.grade_lab` against the subject's earliest earlier result of the
+test, the baselines of the whole file read in one query); stored results whose baseline
 an imported, earlier result changes are graded again (:func:`~equitrial.services._derivation.
 regrade_labs`, audited as the system). Implausible values open queries as on a hand-entered
 result. The results are written with one statement and audited one whole-row audit row each
@@ -54,6 +55,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from equitrial.clinical.ctcae import grade_lab
 from equitrial.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from equitrial.services import _derivation as derivation
 from equitrial.services._base import audited_insert, ensure_study_open, lock_subject, today
@@ -348,6 +350,40 @@ def _refuse_repeat(session: Session, study_id: int, digest: str, transfer_id: st
             )
 
 
+def _baselines(session: Session, records: list[dict[str, Any]]) -> dict[int, float]:
+    """The baseline of each result just inserted, by its id, by the rule of
+    :func:`equitrial.services._derivation.lab_grade`: the subject's earliest earlier result of
+    the same test (the stored ones and the file's), if in the same unit.
+
+    One query for the whole file instead of one per result (``lab_grade`` reads one result's
+    baseline); ``tests/services/test_lab_import.py`` checks every imported grade against
+    ``lab_grade``.
+    """
+    subject_ids = sorted({r["subject_id"] for r in records})
+    tests = sorted({r["test"] for r in records})
+    series: dict[tuple[int, str], list[Any]] = {}
+    for chunk in _chunks(subject_ids):
+        result = session.execute(
+            select(
+                m.LabResult.id,
+                m.LabResult.subject_id,
+                m.LabResult.test,
+                m.LabResult.collected_at,
+                m.LabResult.value,
+                m.LabResult.unit,
+            ).where(m.LabResult.subject_id.in_(chunk), m.LabResult.test.in_(tests))
+        )
+        for lab in result:
+            series.setdefault((lab.subject_id, lab.test), []).append(lab)
+    baselines: dict[int, float] = {}
+    for labs in series.values():
+        first = min(labs, key=lambda x: (x.collected_at, x.id))
+        for lab in labs:
+            if lab.collected_at > first.collected_at and lab.unit == first.unit:
+                baselines[lab.id] = first.value
+    return baselines
+
+
 def _write(
     session: Session,
     actor: Actor,
@@ -372,16 +408,25 @@ def _write(
     ]
     statement = insert(m.LabResult).returning(m.LabResult.id, sort_by_parameter_order=True)
     ids = session.scalars(statement, records).all()
+    baselines = _baselines(session, records)
     grades: dict[int | None, int] = {}
     graded, queries = [], []
     for record_id, record, row in zip(ids, records, rows, strict=True):
-        fields = {k: v for k, v in record.items() if k not in {"created_at", "updated_at"}}
-        lab = m.LabResult(id=record_id, **fields)  # transient: what lab_grade reads
-        record["ctcae_grade"] = grade = derivation.lab_grade(session, lab)
+        baseline = baselines.get(record_id)
+        record["ctcae_grade"] = grade = grade_lab(
+            record["test"],
+            record["value"],
+            record["unit"],
+            lln=record["lln"],
+            uln=record["uln"],
+            baseline=baseline,
+        )
         grades[grade] = grades.get(grade, 0) + 1
         if grade is not None:
             graded.append({"b_id": record_id, "b_grade": grade})
         if row.implausible:
+            fields = {k: v for k, v in record.items() if k not in {"created_at", "updated_at"}}
+            lab = m.LabResult(id=record_id, **fields)
             queries += open_queries_for(session, actor, lab, row.implausible)
     if graded:
         table = m.LabResult.__table__
