@@ -124,9 +124,9 @@ def test_values_are_parsed_by_type_and_errors_name_the_field() -> None:
         assert getattr(refused.value, "field", None) == field, (pairs, refused.value)
     with pytest.raises(InvalidInputError, match="collected_at"):
         _fields.parse_fields("lab_result", ["collected_at=2024-03-02T08:15:00"])
-    answers = _fields.parse_fields(
-        "qlq_c30", ["date=2024-03-01", 'items={"1": 2, "2": null}']
-    )["items"]
+    answers = _fields.parse_fields("qlq_c30", ["date=2024-03-01", 'items={"1": 2, "2": null}'])[
+        "items"
+    ]
     assert answers == {1: 2, 2: None}
 
 
@@ -158,7 +158,8 @@ def test_record_forms_edit_them_and_refuse_bad_values(cli: Cli) -> None:
     ))  # fmt: skip
     assert json.loads(qlq["values"]["scores_json"])
     therapy = _as(cli, "coord_a", "record", "subsequent_therapy", "--subject", RANDOMIZED,
-        *_fields_of("name=ipilimumab", "therapy_type=IMMUNOTHERAPY", "start_date=2024-03-01"))  # fmt: skip
+        *_fields_of("name=ipilimumab", "therapy_type=IMMUNOTHERAPY", "start_date=2024-03-01"),
+    )  # fmt: skip
     changed = _as(cli, "coord_a", "record", "edit", "adverse_event", str(ae["id"]),
         "--field", "grade=3", "--reason", "re-read the source")  # fmt: skip
     assert changed["values"]["grade"] == 3 and changed["values"]["version"] == 2

@@ -15,7 +15,6 @@ import io
 import json
 import time
 
-
 import pytest
 from sqlalchemy import func, select
 
@@ -119,10 +118,14 @@ def test_the_grades_equal_those_of_results_entered_by_hand(trial, subject_a):
             uln=uln,
             collected_at=dt.datetime(2024, 3, 1, tzinfo=dt.UTC),
         )
-    import_lab_transfer(trial.engine, trial["coordinator"], io.StringIO(_csv(_good_rows(subject_a))))
+    import_lab_transfer(
+        trial.engine, trial["coordinator"], io.StringIO(_csv(_good_rows(subject_a)))
+    )
     with transaction(trial.engine, read_only=True) as session:
         pairs = session.execute(
-            select(m.LabResult.subject_id, m.LabResult.test, m.LabResult.value, m.LabResult.ctcae_grade)
+            select(
+                m.LabResult.subject_id, m.LabResult.test, m.LabResult.value, m.LabResult.ctcae_grade
+            )
         ).all()
     by_hand = sorted((t, v, g) for s, t, v, g in pairs if s == other.id)
     imported = sorted((t, v, g) for s, t, v, g in pairs if s != other.id)
@@ -152,7 +155,12 @@ def test_baselines_follow_the_rule_of_hand_entry_and_stored_results_are_regraded
     import_lab_transfer(trial.engine, trial["coordinator"], io.StringIO(_csv(rows)))
     with transaction(trial.engine, read_only=True) as session:
         labs = session.scalars(select(m.LabResult).order_by(m.LabResult.collected_at)).all()
-        assert [(x.value, x.ctcae_grade) for x in labs] == [(0.5, 0), (1.6, 3), (140.0, 1), (1.3, 2)]
+        assert [(x.value, x.ctcae_grade) for x in labs] == [
+            (0.5, 0),
+            (1.6, 3),
+            (140.0, 1),
+            (1.3, 2),
+        ]
         # every grade is the one the derivation of a hand-entered result gives
         assert [x.ctcae_grade for x in labs] == [derivation.lab_grade(session, x) for x in labs]
         regraded = session.scalars(
@@ -236,7 +244,9 @@ def test_a_subject_of_another_site_refuses_the_file(trial, subject_a):
 
 def test_ten_thousand_rows_import_in_a_few_seconds(trial, backend):
     codes = [
-        subjects.enrol(trial.engine, trial["coordinator"], "A", f"P-{i}", strata=STRATA).subject_code
+        subjects.enrol(
+            trial.engine, trial["coordinator"], "A", f"P-{i}", strata=STRATA
+        ).subject_code
         for i in range(20)
     ]
     start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
@@ -252,6 +262,3 @@ def test_ten_thousand_rows_import_in_a_few_seconds(trial, backend):
     assert summary.rows == 10_000
     assert sum(summary.grades.values()) == 10_000
     assert elapsed < 30, elapsed
-
-
-

@@ -20,6 +20,7 @@ import ast
 import datetime as dt
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -167,36 +168,51 @@ def _bad(name: str, text: str, expected: str) -> InvalidInputError:
     )
 
 
+def _datetime(text: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise ValueError("no time zone")
+    return value
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("not finite")
+    return number
+
+
+def _yes_no(text: str) -> bool:
+    word = text.strip().lower()
+    if word not in _TRUE | _FALSE:
+        raise ValueError("not yes or no")
+    return word in _TRUE
+
+
+def _items(text: str) -> dict[int, int | None]:
+    doc = json.loads(text)
+    if not isinstance(doc, dict):
+        raise ValueError("not a JSON object")
+    return {int(k): None if v is None else int(v) for k, v in doc.items()}
+
+
+_PARSERS: Final[dict[FieldType, Callable[[str], Any]]] = {
+    "date": dt.date.fromisoformat,
+    "datetime": _datetime,
+    "int": int,
+    "float": _finite,
+    "bool": _yes_no,
+    "text": str,
+    "items": _items,
+}
+
+
 def parse_value(name: str, kind: FieldType, text: str) -> Any:
     """``text`` as a value of ``kind``, or :class:`InvalidInputError` naming the field."""
     try:
-        if kind == "date":
-            return dt.date.fromisoformat(text)
-        if kind == "datetime":
-            value = dt.datetime.fromisoformat(text)
-            if value.tzinfo is None:
-                raise ValueError
-            return value
-        if kind == "int":
-            return int(text)
-        if kind == "float":
-            number = float(text)
-            if not math.isfinite(number):
-                raise ValueError
-            return number
-        if kind == "bool":
-            word = text.strip().lower()
-            if word not in _TRUE | _FALSE:
-                raise ValueError
-            return word in _TRUE
-        if kind == "items":
-            doc = json.loads(text)
-            if not isinstance(doc, dict):
-                raise ValueError
-            return {int(k): None if v is None else int(v) for k, v in doc.items()}
+        return _PARSERS[kind](text)
     except (ValueError, TypeError):
         raise _bad(name, text, _SHOWN[kind]) from None
-    return text
 
 
 def _split(pairs: list[str]) -> dict[str, str]:
@@ -221,9 +237,7 @@ def _answers(given: dict[str, str], items: dict[int, int | None]) -> None:
         items[int(name[1:])] = None if text == "" else parse_value(name, "int", text)
 
 
-def parse_fields(
-    form: str, pairs: list[str], *, require: bool = True
-) -> dict[str, Any]:
+def parse_fields(form: str, pairs: list[str], *, require: bool = True) -> dict[str, Any]:
     """The ``--field NAME=VALUE`` pairs of ``form``, each parsed by its type.
 
     Parameters

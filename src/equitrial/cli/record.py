@@ -94,7 +94,7 @@ class _FormCommand(Command):
 
     form = ""
 
-    @property  # type: ignore[override]
+    @property
     def help(self) -> str:
         """The form's description and fields (:func:`equitrial.cli._fields.describe`)."""
         return _fields.describe(self.form)
@@ -124,9 +124,7 @@ for _form in _fields.FORMS:
     if not _fields.available(_form):
         continue  # the form's service is not in this installation
     _cls = type(f"_{_form.title()}Command", (_FormCommand,), {"form": _form})
-    app.command(
-        _form, cls=_cls, short_help=f"Enter the {_form} form."
-    )(_command(_form))
+    app.command(_form, cls=_cls, short_help=f"Enter the {_form} form.")(_command(_form))
 
 
 @app.command("edit")

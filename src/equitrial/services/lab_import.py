@@ -41,11 +41,8 @@ whole file (:class:`~equitrial.errors.PermissionDeniedError`).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,16 +55,24 @@ from sqlalchemy.orm import Session
 from equitrial.clinical.ctcae import grade_lab
 from equitrial.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from equitrial.services import _derivation as derivation
-from equitrial.services._base import audited_insert, ensure_study_open, lock_subject, today
+from equitrial.services._base import audited_insert, ensure_study_open, lock_subject
+from equitrial.services._lab_transfer_file import (
+    COLUMNS,
+    LAB_TABLE,
+    MAX_PROBLEMS,
+    MAX_ROWS,
+    Problems,
+    Row,
+    parse,
+    read,
+)
 from equitrial.services.auth import Actor
-from equitrial.services.checks import CheckContext, Finding, run_checks
 from equitrial.services.queries import open_queries_for
 from equitrial.services.study import current_study
 from equitrial.services.subjects import SITE_STAFF
 from equitrial.store import audit
 from equitrial.store import models as m
 from equitrial.store.db import transaction
-from equitrial.store.validation import check_values
 
 __all__ = [
     "COLUMNS",
@@ -78,21 +83,8 @@ __all__ = [
     "import_lab_transfer",
 ]
 
-REQUIRED: Final = ("subject", "test", "value", "unit", "collected_at")
-OPTIONAL: Final = ("lln", "uln", "accession")
-COLUMNS: Final = REQUIRED + OPTIONAL
-"""The columns of a transfer file (``lab_id`` is accepted for ``accession``)."""
-
-_ALIASES: Final = {"lab_id": "accession"}
-
 IMPORTERS: Final = SITE_STAFF | {"data-manager"}
 """Roles that import a transfer: site staff of every subject's site, or a data manager."""
-
-MAX_PROBLEMS: Final = 20
-"""At most this many problems are listed in the error of a refused file."""
-
-MAX_ROWS: Final = 200_000
-"""A transfer file holds at most this many results."""
 
 
 @dataclass(frozen=True)
@@ -127,167 +119,8 @@ class ImportSummary:
     query_ids: tuple[int, ...] = ()
 
 
-@dataclass
-class _Row:
-    number: int
-    line: int
-    subject: str
-    values: dict[str, Any]
-    implausible: list[Finding]
-
-
-class _Problems:
-    """The problems found in a file, refused together as one InvalidInputError."""
-
-    def __init__(self) -> None:
-        self.items: list[str] = []
-        self.first: tuple[str, Any] | None = None
-
-    def add(self, row: _Row | None, column: str, message: str, value: Any = None) -> None:
-        where = "header" if row is None else f"row {row.number} (line {row.line})"
-        self.items.append(f"{where}, column {column}: {message}")
-        if self.first is None:
-            self.first = (column, value)
-
-    def raise_if_any(self) -> None:
-        if not self.items:
-            return
-        shown = self.items[:MAX_PROBLEMS]
-        more = len(self.items) - len(shown)
-        tail = f"; and {more} more" if more else ""
-        column, value = self.first or ("file", None)
-        raise InvalidInputError(
-            f"lab transfer refused, nothing imported: {len(self.items)} problem(s): "
-            + "; ".join(shown)
-            + tail,
-            field=column,
-            value=value,
-        )
-
-
-def _read(source: str | Path | TextIO) -> tuple[bytes, str | None]:
-    if isinstance(source, str | Path):
-        path = Path(source)
-        try:
-            return path.read_bytes(), path.name
-        except OSError as error:
-            raise InvalidInputError(
-                f"cannot read {path}: {error.strerror}", field="file", value=str(path)
-            ) from None
-    return source.read().encode("utf-8"), getattr(source, "name", None)
-
-
-def _number(text: str, row: _Row, column: str, problems: _Problems) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        problems.add(row, column, f"{text!r} is not a number", text)
-        return None
-    if not math.isfinite(value):
-        problems.add(row, column, f"{text!r} is not a finite number", text)
-        return None
-    return value
-
-
-def _timestamp(text: str, row: _Row, problems: _Problems) -> dt.datetime | None:
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        problems.add(
-            row,
-            "collected_at",
-            f"{text!r} is not an ISO 8601 date and time with its time zone "
-            "(e.g. 2024-03-02T08:15:00+01:00)",
-            text,
-        )
-        return None
-    return value
-
-
-def _header(fields: list[str] | None, problems: _Problems) -> list[str]:
-    if not fields:
-        problems.add(None, "header", "the file is empty; expected a header row")
-        problems.raise_if_any()
-    names = [_ALIASES.get(f.strip(), f.strip()) for f in fields or []]
-    for name in names:
-        if name not in COLUMNS:
-            problems.add(None, name or "(empty)", f"unknown column; expected {', '.join(COLUMNS)}")
-    for name in REQUIRED:
-        if name not in names:
-            problems.add(None, name, "required column missing")
-    if len(set(names)) != len(names):
-        problems.add(None, "header", "a column is named twice")
-    problems.raise_if_any()
-    return names
-
-
-def _parse_row(row: _Row, cells: Mapping[str, str], problems: _Problems) -> None:
-    before = len(problems.items)
-    for name in REQUIRED:
-        if not cells.get(name, "").strip():
-            problems.add(row, name, "is empty; a value is required")
-    if len(problems.items) > before:
-        return
-    values: dict[str, Any] = {"test": cells["test"].strip(), "unit": cells["unit"].strip()}
-    values["value"] = _number(cells["value"].strip(), row, "value", problems)
-    values["collected_at"] = _timestamp(cells["collected_at"].strip(), row, problems)
-    for name in ("lln", "uln"):
-        text = cells.get(name, "").strip()
-        values[name] = _number(text, row, name, problems) if text else None
-    values["accession"] = cells.get("accession", "").strip() or None
-    if len(problems.items) > before:
-        return
-    try:
-        values = check_values(m.LabResult.__table__, values)
-    except InvalidInputError as error:
-        problems.add(row, error.field or "value", error.message, error.value)
-        return
-    findings = run_checks("lab_result", values, CheckContext(today()))
-    for finding in findings:
-        if finding.severity == "impossible":
-            problems.add(row, finding.field, finding.message, values.get(finding.field))
-    row.values = values
-    row.implausible = [f for f in findings if f.severity == "implausible"]
-
-
-def _parse(data: bytes) -> list[_Row]:
-    problems = _Problems()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InvalidInputError(
-            f"the file is not UTF-8 text (byte {error.start})", field="file"
-        ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        names = _header(next(reader, None), problems)
-        rows: list[_Row] = []
-        for number, cells in enumerate(reader, start=1):
-            if not any(c.strip() for c in cells):
-                continue  # a blank line
-            row = _Row(number, reader.line_num, "", {}, [])
-            if len(cells) != len(names):
-                problems.add(row, "*", f"{len(cells)} cells; the header has {len(names)}")
-            else:
-                by_name = dict(zip(names, cells, strict=True))
-                row.subject = by_name["subject"].strip()
-                _parse_row(row, by_name, problems)
-            rows.append(row)
-            if len(rows) > MAX_ROWS:
-                problems.add(row, "*", f"more than {MAX_ROWS} rows; split the transfer")
-                break
-    except csv.Error as error:
-        problems.add(None, "file", f"not a valid CSV file (line {reader.line_num}): {error}")
-    if not rows and not problems.items:
-        problems.add(None, "file", "no result rows under the header")
-    problems.raise_if_any()
-    return rows
-
-
 def _subjects(
-    session: Session, actor: Actor, rows: list[_Row], problems: _Problems
+    session: Session, actor: Actor, rows: list[Row], problems: Problems
 ) -> dict[str, m.Subject]:
     """The subjects of the rows by their reference in the file, scope checked, locked."""
     refs = {r.subject for r in rows}
@@ -388,7 +221,7 @@ def _write(
     session: Session,
     actor: Actor,
     transfer: m.LabTransfer,
-    rows: list[_Row],
+    rows: list[Row],
     subjects: Mapping[str, m.Subject],
 ) -> tuple[dict[int | None, int], tuple[int, ...]]:
     """Insert the results, grade them, audit them, open their queries; grades and query ids."""
@@ -406,11 +239,21 @@ def _write(
         }
         for row in rows
     ]
-    statement = insert(m.LabResult).returning(m.LabResult.id, sort_by_parameter_order=True)
-    ids = session.scalars(statement, records).all()
+    # a plain executemany (no RETURNING: psycopg parses every multi-row VALUES statement
+    # anew, several times slower); the ids are then read back in insertion order
+    table = LAB_TABLE
+    session.execute(insert(table), records)
+    ids = session.scalars(
+        select(m.LabResult.id)
+        .where(m.LabResult.lab_transfer_id == transfer.id)
+        .order_by(m.LabResult.id)
+    ).all()
+    if len(ids) != len(records):  # pragma: no cover - the transfer's own rows only
+        raise ConflictError("the results of the transfer could not be read back", field="file")
     baselines = _baselines(session, records)
     grades: dict[int | None, int] = {}
-    graded, queries = [], []
+    graded: list[dict[str, int]] = []
+    queries: list[int] = []
     for record_id, record, row in zip(ids, records, rows, strict=True):
         baseline = baselines.get(record_id)
         record["ctcae_grade"] = grade = grade_lab(
@@ -429,7 +272,6 @@ def _write(
             lab = m.LabResult(id=record_id, **fields)
             queries += open_queries_for(session, actor, lab, row.implausible)
     if graded:
-        table = m.LabResult.__table__
         session.execute(
             update(table)
             .where(table.c.id == bindparam("b_id"))
@@ -448,7 +290,7 @@ def _regrade_stored(
     session: Session,
     actor: Actor,
     transfer: m.LabTransfer,
-    rows: list[_Row],
+    rows: list[Row],
     records: list[dict[str, Any]],
     reason: str,
 ) -> None:
@@ -506,9 +348,9 @@ def import_lab_transfer(
     """
     if transfer_id is not None and not transfer_id.strip():
         raise InvalidInputError("the transfer id is empty", field="transfer_id")
-    data, filename = _read(source)
+    data, filename = read(source)
     digest = hashlib.sha256(data).hexdigest()
-    rows = _parse(data)
+    rows = parse(data)
     with transaction(engine) as session:
         study = current_study(session)
         ensure_study_open(session, study.id)
@@ -519,7 +361,7 @@ def import_lab_transfer(
                 value=actor.username,
             )
         _refuse_repeat(session, study.id, digest, transfer_id)
-        subjects = _subjects(session, actor, rows, _Problems())
+        subjects = _subjects(session, actor, rows, Problems())
         transfer = m.LabTransfer(
             study_id=study.id,
             sha256=digest,
@@ -531,7 +373,4 @@ def import_lab_transfer(
         audited_insert(session, actor, transfer)
         grades, query_ids = _write(session, actor, transfer, rows, subjects)
         count = len({s.id for s in subjects.values()})
-        return ImportSummary(
-            transfer.id, transfer_id, digest, len(rows), count, grades, query_ids
-        )
-
+        return ImportSummary(transfer.id, transfer_id, digest, len(rows), count, grades, query_ids)

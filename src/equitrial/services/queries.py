@@ -275,7 +275,9 @@ def list_queries(
         sites = actor.sites_with(ROLES)
         subjects = {
             s.id: s
-            for s in session.scalars(select(m.Subject).where(m.Subject.id.in_(set(owners.values()))))
+            for s in session.scalars(
+                select(m.Subject).where(m.Subject.id.in_(set(owners.values())))
+            )
         }
         rows = []
         for query in queries:
