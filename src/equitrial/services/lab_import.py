@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -282,7 +282,7 @@ def _write(
     audit.append_rows(
         session, actor, "lab_result", list(zip(ids, records, strict=True)), reason=reason
     )
-    _regrade_stored(session, actor, transfer, rows, records, reason)
+    _regrade_stored(session, actor, transfer, records, reason)
     return grades, tuple(queries)
 
 
@@ -290,24 +290,29 @@ def _regrade_stored(
     session: Session,
     actor: Actor,
     transfer: m.LabTransfer,
-    rows: list[Row],
     records: list[dict[str, Any]],
     reason: str,
 ) -> None:
-    """Grade again the stored results whose baseline an imported, earlier result may change."""
+    """Grade again the stored results whose baseline an imported, earlier result may change:
+    those of a subject and test collected after the transfer's earliest result of that test."""
     earliest: dict[tuple[int, str], dt.datetime] = {}
     for record in records:
         key = (record["subject_id"], record["test"])
         if key not in earliest or record["collected_at"] < earliest[key]:
             earliest[key] = record["collected_at"]
-    for (subject_id, test), first in earliest.items():
-        later = select(m.LabResult.id).where(
-            m.LabResult.subject_id == subject_id,
-            m.LabResult.test == test,
-            m.LabResult.collected_at > first,
-            (m.LabResult.lab_transfer_id != transfer.id) | m.LabResult.lab_transfer_id.is_(None),
+    tests = sorted({test for _, test in earliest})
+    stored = (m.LabResult.lab_transfer_id != transfer.id) | m.LabResult.lab_transfer_id.is_(None)
+    latest: dict[tuple[int, str], dt.datetime] = {}
+    for chunk in _chunks(sorted({subject for subject, _ in earliest})):
+        result = session.execute(
+            select(m.LabResult.subject_id, m.LabResult.test, func.max(m.LabResult.collected_at))
+            .where(m.LabResult.subject_id.in_(chunk), m.LabResult.test.in_(tests), stored)
+            .group_by(m.LabResult.subject_id, m.LabResult.test)
         )
-        if session.scalar(later.limit(1)) is not None:
+        latest |= {(subject, test): last for subject, test, last in result}
+    for (subject_id, test), first in earliest.items():
+        last = latest.get((subject_id, test))
+        if last is not None and last > first:
             derivation.regrade_labs(session, actor, subject_id, {test}, cause=reason, skip=-1)
 
 
