@@ -292,3 +292,29 @@ def test_import_labs_all_or_nothing_once_per_file_and_within_the_sites(
                   stdin=PASSWORD).stdout  # fmt: skip
     assert "imported 1 lab results of 1 subject(s)" in text
     assert _count(cli, "lab_result") == 6
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("verify", "adverse_event", "99999999999999999999"),
+        ("sign", "adverse_event", "0", "--meaning", "ok"),
+        ("query", "show", "99999999999999999999"),
+        ("record", "edit", "dose", "99999999999999999999", "--field", "cycle=2", "--reason", "x"),
+        ("record", "dose", "--subject", "1", "--field", "visit_id=99999999999999999999"),
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_ids_beyond_64_bits_are_refused_before_the_database(args, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "EQUITRIAL_DATABASE_URL": f"sqlite:///{tmp_path / 'none.db'}"}
+    out = subprocess.run(
+        [sys.executable, "-m", "equitrial", *args, "--as", "x", "--password-stdin"],
+        capture_output=True, text=True, env=env, input=PASSWORD, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith("error:") and "Traceback" not in out.stderr
+    assert not (tmp_path / "none.db").exists()  # refused before any database was opened

@@ -77,7 +77,7 @@ _TYPES: Final[dict[str, FieldType]] = {
 _SHOWN: Final[dict[FieldType, str]] = {
     "date": "date YYYY-MM-DD",
     "datetime": "date and time with zone, e.g. 2024-03-02T08:15:00+01:00",
-    "int": "integer",
+    "int": "integer (64-bit)",
     "float": "number",
     "bool": "yes or no",
     "text": "text",
@@ -175,6 +175,13 @@ def _datetime(text: str) -> dt.datetime:
     return value
 
 
+def _integer(text: str) -> int:
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise ValueError("beyond 64 bits")
+    return value
+
+
 def _finite(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):
@@ -199,7 +206,7 @@ def _items(text: str) -> dict[int, int | None]:
 _PARSERS: Final[dict[FieldType, Callable[[str], Any]]] = {
     "date": dt.date.fromisoformat,
     "datetime": _datetime,
-    "int": int,
+    "int": _integer,
     "float": _finite,
     "bool": _yes_no,
     "text": str,

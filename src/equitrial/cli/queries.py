@@ -12,6 +12,7 @@ import typer
 
 from equitrial.cli._common import App, print_json, print_table
 from equitrial.cli.db import database
+from equitrial.cli.record import check_id
 from equitrial.cli.users import AS_OPTION, PASSWORD_STDIN_OPTION, login
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ def show(
     """A query and its thread (any role at the subject's site)."""
     from equitrial.services import queries as queries_service
 
+    check_id(query_id, "query id")
     with database() as engine:
         actor = login(engine, as_user, password_stdin)
         view = queries_service.query_thread(engine, actor, query_id)
@@ -128,6 +130,7 @@ def open_query(
     """Raise a query on a field of a record (data manager or monitor)."""
     from equitrial.services import queries as queries_service
 
+    check_id(record_id, "record id")
     with database() as engine:
         actor = login(engine, as_user, password_stdin)
         view = queries_service.open_query(engine, actor, table, record_id, field, text)
@@ -138,6 +141,7 @@ def _step(step: str, query_id: int, text: str, as_user: str, stdin: bool, as_jso
     from equitrial.services import queries as queries_service
 
     function = getattr(queries_service, f"{step}_query")
+    check_id(query_id, "query id")
     with database() as engine:
         actor = login(engine, as_user, stdin)
         view = function(engine, actor, query_id, text)

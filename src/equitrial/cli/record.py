@@ -26,13 +26,28 @@ if TYPE_CHECKING:
     from equitrial.services._base import RecordView
     from equitrial.services.auth import Actor
 
-__all__ = ["app", "edit", "record_document", "render_record"]
+__all__ = ["MAX_ID", "app", "check_id", "edit", "record_document", "render_record"]
 
 app = App(
     help="Enter a form by hand (one command per form; 'record FORM --help' lists its fields), "
     "or edit a saved record.",
     no_args_is_help=True,
 )
+
+MAX_ID = 2**63 - 1
+"""Ids are 64-bit integers in both databases."""
+
+
+def check_id(value: int, what: str = "id") -> int:
+    """``value`` if it can be a record's id, else exit 2 (``error: ...``) before any database."""
+    if not 1 <= value <= MAX_ID:
+        fail_with(
+            InvalidInputError(
+                f"{what} {value} is not an id; ids run from 1 to {MAX_ID}", field=what, value=value
+            )
+        )
+    return value
+
 
 _FIELD_HELP = "A field of the form, NAME=VALUE (repeat; see the fields below)."
 _JSON_OPTION = typer.Option(False, "--json", help="One JSON document on stdout.")
@@ -146,6 +161,7 @@ def edit(
     The fields and their types are those of 'record FORM'. Derived values are computed again
     and the checks run again; a verified or signed record goes back to entered.
     """
+    check_id(record_id, "record id")
     if form not in _fields.FORMS or not _fields.available(form):
         fail_with(
             InvalidInputError(

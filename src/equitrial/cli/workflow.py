@@ -16,7 +16,7 @@ import typer
 
 from equitrial.cli._common import App, fail, print_json, print_table
 from equitrial.cli.db import EXIT_BAD_INPUT, database
-from equitrial.cli.record import record_document, render_record
+from equitrial.cli.record import check_id, record_document, render_record
 from equitrial.cli.users import AS_OPTION, PASSWORD_STDIN_OPTION, login, read_password
 
 __all__ = [
@@ -45,6 +45,7 @@ def _step(step: str, table: str, record_id: int, user: str, stdin: bool, as_json
     from equitrial.services import status
 
     function = getattr(status, step)
+    check_id(record_id, "record id")
     with database() as engine:
         actor = login(engine, user, stdin)
         view = function(engine, actor, table, record_id)
@@ -83,6 +84,7 @@ def sign(
     """
     from equitrial.services import status
 
+    check_id(record_id, "record id")
     with database() as engine:
         actor = login(engine, as_user, password_stdin)
         again = read_password(password_stdin, f"password of {as_user} (to sign)")
@@ -116,6 +118,7 @@ def unfreeze(
     """
     from equitrial.services import status
 
+    check_id(record_id, "record id")
     with database() as engine:
         actor = login(engine, as_user, password_stdin)
         view = status.unfreeze(engine, actor, table, record_id, reason=reason)
