@@ -251,6 +251,7 @@ def test_verify_sign_freeze_lock_then_cut_unblind_and_lock_the_database(cli: Cli
     locked = cli.ok("db", "lock", "--reason", "final analysis", "--as", "dm", "--password-stdin",
                     stdin=PASSWORD)  # fmt: skip
     assert "database locked" in locked.stdout
+    assert "audit verify: everything holds" in cli.ok("audit", "verify").stdout
     assert "locked" in _refused(cli, "coord_a", "record", "adverse_event", "--subject",
         RANDOMIZED, *_fields_of("term=Nausea", "grade=1", "start_date=2024-03-01"))  # fmt: skip
 
@@ -292,6 +293,8 @@ def test_import_labs_all_or_nothing_once_per_file_and_within_the_sites(
                   stdin=PASSWORD).stdout  # fmt: skip
     assert "imported 1 lab results of 1 subject(s)" in text
     assert _count(cli, "lab_result") == 6
+    # the chain holds and every imported row is what its audit rows say
+    assert "audit verify: everything holds" in cli.ok("audit", "verify").stdout
 
 
 @pytest.mark.parametrize(
