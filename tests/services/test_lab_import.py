@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from equitrial.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from equitrial.services import _derivation as derivation
-from equitrial.services import clinical, subjects
+from equitrial.services import checks, clinical, subjects
 from equitrial.services.lab_import import import_lab_transfer
 from equitrial.store import models as m
 from equitrial.store.db import transaction
@@ -199,6 +199,24 @@ def test_one_bad_row_anywhere_writes_nothing_and_is_named(trial, subject_a, posi
     assert f"row {position + 1} (line {position + 2}), column {column}:" in message, message
     assert "nothing imported" in message and message.count("row ") == 1
     assert _counts(trial.engine) == before
+
+
+def test_implausible_values_open_queries_as_on_hand_entry(trial, subject_a, monkeypatch):
+    """No lab_result check is implausible today; with one added (the checks are data), the
+    imported row gets its query like a hand-entered result would."""
+    rule = checks.Range("value", 0, 100, severity="implausible")
+    monkeypatch.setitem(checks.CHECKS, "lab_result", (*checks.CHECKS["lab_result"], rule))
+    rows = [
+        f"{subject_a},Anemia,11,g/dL,{_at(2)},12,16,",
+        f"{subject_a},Anemia,150,g/dL,{_at(3)},12,16,",
+    ]
+    summary = import_lab_transfer(trial.engine, trial["coordinator"], io.StringIO(_csv(rows)))
+    (query_id,) = summary.query_ids
+    with transaction(trial.engine, read_only=True) as session:
+        query = session.get(m.Query, query_id)
+        lab = session.get(m.LabResult, query.record_id)
+        assert (query.table_name, query.field, query.status) == ("lab_result", "value", "open")
+        assert lab.value == 150.0 and lab.lab_transfer_id == summary.transfer
 
 
 def test_many_problems_are_listed_up_to_twenty(trial, subject_a):
