@@ -156,7 +156,11 @@ def test_record_forms_edit_them_and_refuse_bad_values(cli: Cli) -> None:
     qlq = _as(cli, "coord_a", "record", "qlq_c30", "--subject", RANDOMIZED, *_fields_of(
         "date=2024-03-01", *(f"q{i}={1 if i <= 28 else 6}" for i in range(1, 31))
     ))  # fmt: skip
-    assert json.loads(qlq["values"]["scores_json"])
+    scores = json.loads(qlq["values"]["scores_json"])
+    answers = [f"q{i}={4 if i == 1 else 1 if i <= 28 else 6}" for i in range(1, 31)]
+    edited = _as(cli, "coord_a", "record", "edit", "qlq_c30", str(qlq["id"]),
+                 *_fields_of(*answers), "--reason", "item 1 misread")  # fmt: skip
+    assert json.loads(edited["values"]["scores_json"]) != scores  # scored again on the edit
     therapy = _as(cli, "coord_a", "record", "subsequent_therapy", "--subject", RANDOMIZED,
         *_fields_of("name=ipilimumab", "therapy_type=IMMUNOTHERAPY", "start_date=2024-03-01"),
     )  # fmt: skip
@@ -305,10 +309,11 @@ def test_import_labs_all_or_nothing_once_per_file_and_within_the_sites(
         ("query", "show", "99999999999999999999"),
         ("record", "edit", "dose", "99999999999999999999", "--field", "cycle=2", "--reason", "x"),
         ("record", "dose", "--subject", "1", "--field", "visit_id=99999999999999999999"),
+        ("record", "edit", "qlq_c30", "1", "--field", "q1=2", "--reason", "partial answers"),
     ],
     ids=lambda a: " ".join(a[:2]),
 )
-def test_ids_beyond_64_bits_are_refused_before_the_database(args, tmp_path: Path) -> None:
+def test_bad_ids_and_partial_answers_are_refused_before_the_database(args, tmp_path: Path) -> None:
     import os
     import subprocess
     import sys

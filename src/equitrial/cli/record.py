@@ -176,7 +176,16 @@ def edit(
         fail_with(error)
     from equitrial.services import clinical, forms, questionnaires
 
-    if "items" in changes:  # the QLQ-C30 answers are stored as their JSON text
+    if "items" in changes:  # the QLQ-C30 answers are stored, all together, as their JSON text
+        missing = sorted(set(range(1, 31)) - set(changes["items"]))
+        if missing:
+            fail_with(
+                InvalidInputError(
+                    f"q{missing[0]}: an edit replaces all 30 answers; give each one "
+                    "(an empty qN= for a missing answer)",
+                    field=f"q{missing[0]}",
+                )
+            )
         changes["items_json"] = questionnaires.items_json(changes.pop("items"))
     table = _fields.table_of(form)
     with database() as engine:
