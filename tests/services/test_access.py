@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import importlib
 import inspect
+import io
 import pkgutil
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,7 @@ from equitrial.services import (
     dispensing,
     exposure,
     forms,
+    lab_import,
     outcomes,
     overdue,
     queries,
@@ -173,6 +175,15 @@ CALLS: dict[str, Callable[[Any, Any, World], Any]] = {
     "queries.close_query": lambda e, a, w: queries.close_query(e, a, w.query, "ok"),
     "queries.reopen_query": lambda e, a, w: queries.reopen_query(e, a, w.query, "again"),
     "queries.query_thread": lambda e, a, w: queries.query_thread(e, a, w.query),
+    "queries.list_queries": lambda e, a, w: queries.list_queries(e, a, status="open"),
+    "lab_import.import_lab_transfer": lambda e, a, w: lab_import.import_lab_transfer(
+        e,
+        a,
+        io.StringIO(
+            "subject,test,value,unit,collected_at,lln,uln\n"
+            f"A-0001,Anemia,{9 + (a.user_id or 0) / 100},g/dL,2024-03-02T08:00:00+00:00,12,16\n"
+        ),
+    ),
     "randomize.randomize": lambda e, a, w: randomize.randomize(e, a, w.subject),
     "randomize.list_allocations": lambda e, a, w: randomize.list_allocations(e, a),
     "randomize.generate_list": lambda e, a, w: randomize.generate_list(

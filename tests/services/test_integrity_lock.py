@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import inspect
+import io
 import pkgutil
 import random
 import threading
@@ -32,6 +33,7 @@ from equitrial.services import (
     dispensing,
     exposure,
     forms,
+    lab_import,
     outcomes,
     overdue,
     queries,
@@ -489,6 +491,14 @@ REFUSED = {
     "baseline.record_consent": lambda t, w: baseline.record_consent(
         t.engine, t["coordinator"], w["subject"], consent_date=DAY, version="1.0"
     ),
+    "lab_import.import_lab_transfer": lambda t, w: lab_import.import_lab_transfer(
+        t.engine,
+        t["coordinator"],
+        io.StringIO(
+            "subject,test,value,unit,collected_at,lln,uln\n"
+            f"{w['subject']},Anemia,11,g/dL,2024-03-02T08:00:00+00:00,12,16\n"
+        ),
+    ),
     "supply.add_depot": lambda t, w: supply.add_depot(t.engine, w["supply"], "D2", "depot 2"),
     "supply.register_kits": lambda t, w: supply.register_kits(
         t.engine,
@@ -541,6 +551,7 @@ ALLOWED = {
     ),
     # reads and exports
     "queries.query_thread": lambda t, w: queries.query_thread(t.engine, t["monitor"], w["open_q"]),
+    "queries.list_queries": lambda t, w: queries.list_queries(t.engine, t["monitor"]),
     "randomize.list_allocations": lambda t, w: randomize.list_allocations(
         t.engine, t["unblinded-statistician"]
     ),

@@ -19,12 +19,16 @@ from equitrial.cli import backup as _backup
 from equitrial.cli import db as _db
 from equitrial.cli import demo as _demo
 from equitrial.cli import design as _design
+from equitrial.cli import labs as _labs
+from equitrial.cli import queries as _queries
 from equitrial.cli import randomize as _randomize
+from equitrial.cli import record as _record
 from equitrial.cli import simulate as _simulate
 from equitrial.cli import sites as _sites
 from equitrial.cli import study as _study
 from equitrial.cli import subjects as _subjects
 from equitrial.cli import users as _users
+from equitrial.cli import workflow as _workflow
 from equitrial.cli._common import App, argument_problem, install_strict_stdin, report
 from equitrial.errors import EquitrialError, PermissionDeniedError
 
@@ -74,6 +78,18 @@ app.add_typer(_randomize.app, name="randomization")
 app.add_typer(_audit.app, name="audit")
 app.command("backup")(_backup.backup)
 app.command("restore")(_backup.restore)
+app.add_typer(_record.app, name="record")
+app.add_typer(_labs.app, name="import")
+app.add_typer(_queries.app, name="query")
+app.command("verify")(_workflow.verify)
+app.command("sign")(_workflow.sign)
+app.command("freeze")(_workflow.freeze)
+app.command("unfreeze")(_workflow.unfreeze)
+app.command("lock")(_workflow.lock_record)
+_db.app.command("lock")(_workflow.lock_database)
+app.command("datacut")(_workflow.cut)
+app.command("unblind")(_workflow.unblind)
+app.add_typer(_workflow.unblinding_app, name="unblinding")
 
 
 def main() -> None:

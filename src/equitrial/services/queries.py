@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from equitrial.errors import ConflictError, InvalidInputError
+from equitrial.errors import ConflictError, InvalidInputError, UnknownOptionError
 from equitrial.services._base import (
+    RECORD_MODELS,
     audited_insert,
     audited_update,
     ensure_study_open,
@@ -30,15 +31,17 @@ from equitrial.services._base import (
 )
 from equitrial.services.auth import ROLES, Actor, require
 from equitrial.services.checks import Finding
-from equitrial.services.subjects import SITE_STAFF
+from equitrial.services.subjects import SITE_STAFF, subject_for_read
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
 __all__ = [
     "REVIEWERS",
+    "QueryRow",
     "QueryView",
     "answer_query",
     "close_query",
+    "list_queries",
     "open_queries_for",
     "open_query",
     "query_thread",
@@ -189,3 +192,111 @@ def query_thread(engine: Engine, actor: Actor, query_id: int) -> QueryView:
     """A query and its thread (any role at the subject's site)."""
     with transaction(engine, read_only=True) as session:
         return _view(session, _query_in_scope(session, actor, query_id, frozenset(ROLES)))
+
+
+@dataclass(frozen=True)
+class QueryRow:
+    """A query in a listing: where it is (subject, table, record, field), its rule, status,
+    message, and when it was opened."""
+
+    id: int
+    subject_code: str
+    table_name: str
+    record_id: int
+    field: str | None
+    rule: str | None
+    status: str
+    message: str
+    opened_at: dt.datetime
+
+
+def _subjects_of(session: Session, queries: list[m.Query]) -> dict[tuple[str, int], int]:
+    """The subject id of each queried record, by ``(table, record id)``: one query per table."""
+    wanted: dict[str, set[int]] = {}
+    for query in queries:
+        wanted.setdefault(query.table_name, set()).add(query.record_id)
+    found: dict[tuple[str, int], int] = {}
+    for table, ids in wanted.items():
+        model: type[object] | None = RECORD_MODELS.get(table)
+        if model is None:
+            continue
+        if model is m.LesionMeasurement:
+            statement = (
+                select(m.LesionMeasurement.id, m.Lesion.subject_id)
+                .join(m.Lesion, m.Lesion.id == m.LesionMeasurement.lesion_id)
+                .where(m.LesionMeasurement.id.in_(ids))
+            )
+        else:
+            statement = select(model.id, model.subject_id).where(  # type: ignore[attr-defined]
+                model.id.in_(ids)  # type: ignore[attr-defined]
+            )
+        found |= {(table, int(rid)): int(sid) for rid, sid in session.execute(statement)}
+    return found
+
+
+def list_queries(
+    engine: Engine,
+    actor: Actor,
+    *,
+    subject: int | str | None = None,
+    status: str | None = None,
+) -> list[QueryRow]:
+    """The queries the actor may see, oldest first (any role; a role limited to some sites sees
+    the queries of those sites' subjects only).
+
+    Parameters
+    ----------
+    subject
+        Only the queries on this subject's records (id or code; the actor must see it).
+    status : {"open", "answered", "closed", None}
+        Only the queries in this status; ``None``: all.
+
+    Raises
+    ------
+    UnknownOptionError
+        ``status`` not among the statuses.
+    PermissionDeniedError
+        No role, or ``subject`` at a site the actor has no role at.
+    """
+    if status is not None and status not in m.QUERY_STATUSES:
+        raise UnknownOptionError(
+            f"status {status!r}; expected one of {', '.join(m.QUERY_STATUSES)}",
+            field="status",
+            value=status,
+        )
+    require(actor, roles=ROLES)
+    with transaction(engine, read_only=True) as session:
+        only = None if subject is None else subject_for_read(session, actor, subject).id
+        statement = select(m.Query).order_by(m.Query.id)
+        if status is not None:
+            statement = statement.where(m.Query.status == status)
+        queries = list(session.scalars(statement))
+        owners = _subjects_of(session, queries)
+        sites = actor.sites_with(ROLES)
+        subjects = {
+            s.id: s
+            for s in session.scalars(
+                select(m.Subject).where(m.Subject.id.in_(set(owners.values())))
+            )
+        }
+        rows = []
+        for query in queries:
+            owner = subjects.get(owners.get((query.table_name, query.record_id), -1))
+            if owner is None or (only is not None and owner.id != only):
+                continue
+            if sites is not None and owner.site_id not in sites:
+                continue
+            rows.append(
+                QueryRow(
+                    query.id,
+                    owner.subject_code,
+                    query.table_name,
+                    query.record_id,
+                    query.field,
+                    query.rule,
+                    query.status,
+                    query.message,
+                    query.opened_at,
+                )
+            )
+        return rows

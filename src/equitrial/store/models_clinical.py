@@ -17,7 +17,7 @@ from typing import Final
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from equitrial.store.models_base import Base, ClinicalRecordMixin, enum_column
+from equitrial.store.models_base import Base, ClinicalRecordMixin, TimestampMixin, enum_column
 
 __all__ = [
     "PK_TIMEPOINTS",
@@ -29,6 +29,7 @@ __all__ = [
     "Disposition",
     "Dose",
     "LabResult",
+    "LabTransfer",
     "Lesion",
     "LesionMeasurement",
     "PKSample",
@@ -185,6 +186,28 @@ class LabResult(ClinicalRecordMixin, Base):
     uln: Mapped[float | None] = mapped_column(Float, default=None)
     collected_at: Mapped[dt.datetime]
     ctcae_grade: Mapped[int | None] = mapped_column(Integer, default=None)
+    accession: Mapped[str | None] = mapped_column(String(64), default=None)
+    lab_transfer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lab_transfer.id"), default=None, index=True
+    )
+
+
+class LabTransfer(TimestampMixin, Base):
+    """A central-lab transfer file imported as a whole: its content's SHA-256 (a file is
+    imported once), the sender's transfer id, the file name and how many results it held."""
+
+    __tablename__ = "lab_transfer"
+    __table_args__ = (
+        UniqueConstraint("study_id", "sha256"),
+        UniqueConstraint("study_id", "transfer_id"),
+    )
+
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    transfer_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    filename: Mapped[str | None] = mapped_column(String(255), default=None)
+    rows: Mapped[int] = mapped_column(Integer)
+    imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
 
 PK_TIMEPOINTS: Final = ("PRE-DOSE", "END OF INFUSION", "POST-DOSE")

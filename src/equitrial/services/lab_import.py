@@ -1,0 +1,381 @@
+"""Use case of the central-lab transfer: a CSV file of lab results imported all or nothing.
+
+The file
+--------
+UTF-8 CSV (a byte-order mark is allowed) with a header row naming these columns, in any order:
+
+========================  ========  ===============================================================
+column                    required  value
+========================  ========  ===============================================================
+``subject``               yes       the subject code (``A-0001``) or id
+``test``                  yes       the CTCAE lab term (``Anemia``, ``Platelet count decreased``)
+``value``                 yes       the result, a finite number >= 0
+``unit``                  yes       a unit CTCAE knows for the test (``g/dL``, ``10^9/L`` ...)
+``collected_at``          yes       ISO 8601 with its time zone (``2024-03-02T08:15:00+01:00``),
+                                    not in the future
+``lln``, ``uln``          no        the lab's normal range (empty: not given); ``lln <= uln``
+``accession``             no        the central lab's sample accession number (alias ``lab_id``)
+========================  ========  ===============================================================
+
+Every row is checked first, with the checks of :func:`equitrial.services.clinical.record_lab`
+(:data:`equitrial.services.checks.CHECKS` ``["lab_result"]``), then the subjects (they exist and
+the actor may enter their data). If ANY row is bad, nothing is written and
+:class:`~equitrial.errors.InvalidInputError` lists up to :data:`MAX_PROBLEMS` problems, each as
+``row N (line L), column C: ...`` (row 1 is the first row under the header, line 1 the header).
+
+Otherwise ONE transaction writes the transfer (:class:`~equitrial.store.models.LabTransfer`:
+the SHA-256 of the file's bytes, so the same file imported again is refused with
+:class:`~equitrial.errors.ConflictError`) and every result, each graded on save as a
+hand-entered result is (:func:`equitrial.services._derivation.lab_grade`: the CTCAE grade of
+:func:`equitrial.clinical.ctcae.grade_lab` against the subject's earliest earlier result of the
+test, the baselines of the whole file read in one query); stored results whose baseline
+an imported, earlier result changes are graded again (:func:`~equitrial.services._derivation.
+regrade_labs`, audited as the system). Implausible values open queries as on a hand-entered
+result. The results are written with one statement and audited one whole-row audit row each
+(:func:`equitrial.store.audit.append_rows`, reason ``lab transfer <id>``).
+
+Who may import: site staff (investigator, coordinator) of EVERY subject's site in the file, or a
+data manager (of those sites, or study-wide). A subject out of the actor's scope refuses the
+whole file (:class:`~equitrial.errors.PermissionDeniedError`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, TextIO
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from equitrial.clinical.ctcae import grade_lab
+from equitrial.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from equitrial.services import _derivation as derivation
+from equitrial.services._base import audited_insert, ensure_study_open, lock_subject
+from equitrial.services._lab_transfer_file import (
+    COLUMNS,
+    LAB_TABLE,
+    MAX_PROBLEMS,
+    MAX_ROWS,
+    Problems,
+    Row,
+    parse,
+    read,
+)
+from equitrial.services.auth import Actor
+from equitrial.services.queries import open_queries_for
+from equitrial.services.study import current_study
+from equitrial.services.subjects import SITE_STAFF
+from equitrial.store import audit
+from equitrial.store import models as m
+from equitrial.store.db import transaction
+
+__all__ = [
+    "COLUMNS",
+    "IMPORTERS",
+    "MAX_PROBLEMS",
+    "MAX_ROWS",
+    "ImportSummary",
+    "import_lab_transfer",
+]
+
+IMPORTERS: Final = SITE_STAFF | {"data-manager"}
+"""Roles that import a transfer: site staff of every subject's site, or a data manager."""
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import wrote.
+
+    Attributes
+    ----------
+    transfer
+        The id of the :class:`~equitrial.store.models.LabTransfer` row.
+    transfer_id
+        The sender's transfer id, if given.
+    sha256
+        The SHA-256 of the file's bytes.
+    rows
+        Results written.
+    subjects
+        Distinct subjects among them.
+    grades
+        How many results got each CTCAE grade (``None``: not gradable / within normal limits
+        where the criterion has no grade 0).
+    query_ids
+        Queries opened on implausible values.
+    """
+
+    transfer: int
+    transfer_id: str | None
+    sha256: str
+    rows: int
+    subjects: int
+    grades: Mapping[int | None, int] = field(default_factory=dict)
+    query_ids: tuple[int, ...] = ()
+
+
+def _subjects(
+    session: Session, actor: Actor, rows: list[Row], problems: Problems
+) -> dict[str, m.Subject]:
+    """The subjects of the rows by their reference in the file, scope checked, locked."""
+    refs = {r.subject for r in rows}
+    codes = [ref for ref in refs if not ref.isdigit()]
+    ids = [int(ref) for ref in refs if ref.isdigit() and len(ref) < 19]
+    found: dict[str, m.Subject] = {}
+    for chunk in _chunks(codes):
+        for s in session.scalars(select(m.Subject).where(m.Subject.subject_code.in_(chunk))):
+            found[s.subject_code] = s
+    for chunk in _chunks(ids):
+        for s in session.scalars(select(m.Subject).where(m.Subject.id.in_(chunk))):
+            found[str(s.id)] = s
+    for row in rows:
+        if row.subject not in found:
+            problems.add(row, "subject", f"no subject {row.subject!r}", row.subject)
+    problems.raise_if_any()
+    refused = sorted(
+        {s.subject_code for s in found.values() if not actor.has_role(IMPORTERS, s.site_id)}
+    )
+    if refused:
+        raise PermissionDeniedError(
+            f"user {actor.username!r} may not import results of subject(s) "
+            f"{', '.join(refused[:MAX_PROBLEMS])}: needs one of the roles "
+            f"{', '.join(sorted(IMPORTERS))} at each subject's site; nothing imported",
+            field="subject",
+            value=refused[0],
+        )
+    for subject in sorted({s.id: s for s in found.values()}.values(), key=lambda s: s.id):
+        lock_subject(session, subject)
+    return found
+
+
+def _chunks(items: list[Any], size: int = 500) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _refuse_repeat(session: Session, study_id: int, digest: str, transfer_id: str | None) -> None:
+    same = session.scalar(
+        select(m.LabTransfer).where(
+            m.LabTransfer.study_id == study_id, m.LabTransfer.sha256 == digest
+        )
+    )
+    if same is not None:
+        raise ConflictError(
+            f"this file was imported already (transfer {same.id}, "
+            f"{same.created_at:%Y-%m-%d %H:%M} UTC); nothing imported",
+            field="file",
+            value=digest,
+        )
+    if transfer_id is not None:
+        taken = select(m.LabTransfer.id).where(
+            m.LabTransfer.study_id == study_id, m.LabTransfer.transfer_id == transfer_id
+        )
+        if session.scalar(taken) is not None:
+            raise ConflictError(
+                f"transfer id {transfer_id!r} was imported already (with other content)",
+                field="transfer_id",
+                value=transfer_id,
+            )
+
+
+def _baselines(session: Session, records: list[dict[str, Any]]) -> dict[int, float]:
+    """The baseline of each result just inserted, by its id, by the rule of
+    :func:`equitrial.services._derivation.lab_grade`: the subject's earliest earlier result of
+    the same test (the stored ones and the file's), if in the same unit.
+
+    One query for the whole file instead of one per result (``lab_grade`` reads one result's
+    baseline); ``tests/services/test_lab_import.py`` checks every imported grade against
+    ``lab_grade``.
+    """
+    subject_ids = sorted({r["subject_id"] for r in records})
+    tests = sorted({r["test"] for r in records})
+    series: dict[tuple[int, str], list[Any]] = {}
+    for chunk in _chunks(subject_ids):
+        result = session.execute(
+            select(
+                m.LabResult.id,
+                m.LabResult.subject_id,
+                m.LabResult.test,
+                m.LabResult.collected_at,
+                m.LabResult.value,
+                m.LabResult.unit,
+            ).where(m.LabResult.subject_id.in_(chunk), m.LabResult.test.in_(tests))
+        )
+        for lab in result:
+            series.setdefault((lab.subject_id, lab.test), []).append(lab)
+    baselines: dict[int, float] = {}
+    for labs in series.values():
+        first = min(labs, key=lambda x: (x.collected_at, x.id))
+        for lab in labs:
+            if lab.collected_at > first.collected_at and lab.unit == first.unit:
+                baselines[lab.id] = first.value
+    return baselines
+
+
+def _write(
+    session: Session,
+    actor: Actor,
+    transfer: m.LabTransfer,
+    rows: list[Row],
+    subjects: Mapping[str, m.Subject],
+) -> tuple[dict[int | None, int], tuple[int, ...]]:
+    """Insert the results, grade them, audit them, open their queries; grades and query ids."""
+    now = m.utcnow()
+    records = [
+        {
+            **row.values,
+            "subject_id": subjects[row.subject].id,
+            "lab_transfer_id": transfer.id,
+            "ctcae_grade": None,
+            "status": "entered",
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for row in rows
+    ]
+    # a plain executemany (no RETURNING: psycopg parses every multi-row VALUES statement
+    # anew, several times slower); the ids are then read back in insertion order
+    table = LAB_TABLE
+    session.execute(insert(table), records)
+    ids = session.scalars(
+        select(m.LabResult.id)
+        .where(m.LabResult.lab_transfer_id == transfer.id)
+        .order_by(m.LabResult.id)
+    ).all()
+    if len(ids) != len(records):  # pragma: no cover - the transfer's own rows only
+        raise ConflictError("the results of the transfer could not be read back", field="file")
+    baselines = _baselines(session, records)
+    grades: dict[int | None, int] = {}
+    graded: list[dict[str, int]] = []
+    queries: list[int] = []
+    for record_id, record, row in zip(ids, records, rows, strict=True):
+        baseline = baselines.get(record_id)
+        record["ctcae_grade"] = grade = grade_lab(
+            record["test"],
+            record["value"],
+            record["unit"],
+            lln=record["lln"],
+            uln=record["uln"],
+            baseline=baseline,
+        )
+        grades[grade] = grades.get(grade, 0) + 1
+        if grade is not None:
+            graded.append({"b_id": record_id, "b_grade": grade})
+        if row.implausible:
+            fields = {k: v for k, v in record.items() if k not in {"created_at", "updated_at"}}
+            lab = m.LabResult(id=record_id, **fields)
+            queries += open_queries_for(session, actor, lab, row.implausible)
+    if graded:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(ctcae_grade=bindparam("b_grade")),
+            graded,
+        )
+    reason = f"lab transfer {transfer.transfer_id or transfer.id}"
+    audit.append_rows(
+        session, actor, "lab_result", list(zip(ids, records, strict=True)), reason=reason
+    )
+    _regrade_stored(session, actor, transfer, records, reason)
+    return grades, tuple(queries)
+
+
+def _regrade_stored(
+    session: Session,
+    actor: Actor,
+    transfer: m.LabTransfer,
+    records: list[dict[str, Any]],
+    reason: str,
+) -> None:
+    """Grade again the stored results whose baseline an imported, earlier result may change:
+    those of a subject and test collected after the transfer's earliest result of that test."""
+    earliest: dict[tuple[int, str], dt.datetime] = {}
+    for record in records:
+        key = (record["subject_id"], record["test"])
+        if key not in earliest or record["collected_at"] < earliest[key]:
+            earliest[key] = record["collected_at"]
+    tests = sorted({test for _, test in earliest})
+    stored = (m.LabResult.lab_transfer_id != transfer.id) | m.LabResult.lab_transfer_id.is_(None)
+    latest: dict[tuple[int, str], dt.datetime] = {}
+    for chunk in _chunks(sorted({subject for subject, _ in earliest})):
+        result = session.execute(
+            select(m.LabResult.subject_id, m.LabResult.test, func.max(m.LabResult.collected_at))
+            .where(m.LabResult.subject_id.in_(chunk), m.LabResult.test.in_(tests), stored)
+            .group_by(m.LabResult.subject_id, m.LabResult.test)
+        )
+        latest |= {(subject, test): last for subject, test, last in result}
+    for (subject_id, test), first in earliest.items():
+        last = latest.get((subject_id, test))
+        if last is not None and last > first:
+            derivation.regrade_labs(session, actor, subject_id, {test}, cause=reason, skip=-1)
+
+
+def import_lab_transfer(
+    engine: Engine,
+    actor: Actor,
+    source: str | Path | TextIO,
+    *,
+    transfer_id: str | None = None,
+) -> ImportSummary:
+    """Import a central-lab transfer file, all or nothing (see the module's description).
+
+    Parameters
+    ----------
+    engine, actor
+        The database and who imports (site staff of every subject's site, or a data manager).
+    source
+        The file's path (``str`` or ``Path``) or an open text stream.
+    transfer_id
+        The sender's id of the transfer (unique in the study when given).
+
+    Returns
+    -------
+    ImportSummary
+        The transfer row, the results written and their grades.
+
+    Raises
+    ------
+    InvalidInputError
+        A bad header or row, an unknown subject: every problem (up to :data:`MAX_PROBLEMS`)
+        named by row, line and column; nothing is written.
+    PermissionDeniedError
+        A subject outside the actor's scope; nothing is written.
+    ConflictError
+        The same file (or transfer id) was imported already.
+    StudyLockedError
+        The study database is locked.
+    """
+    if transfer_id is not None and not transfer_id.strip():
+        raise InvalidInputError("the transfer id is empty", field="transfer_id")
+    data, filename = read(source)
+    digest = hashlib.sha256(data).hexdigest()
+    rows = parse(data)
+    with transaction(engine) as session:
+        study = current_study(session)
+        ensure_study_open(session, study.id)
+        if not actor.has_role(IMPORTERS):
+            raise PermissionDeniedError(
+                f"user {actor.username!r} needs one of the roles {', '.join(sorted(IMPORTERS))}",
+                field="actor",
+                value=actor.username,
+            )
+        _refuse_repeat(session, study.id, digest, transfer_id)
+        subjects = _subjects(session, actor, rows, Problems())
+        transfer = m.LabTransfer(
+            study_id=study.id,
+            sha256=digest,
+            transfer_id=transfer_id,
+            filename=filename[:255] if filename else None,
+            rows=len(rows),
+            imported_by=actor.user_id,
+        )
+        audited_insert(session, actor, transfer)
+        grades, query_ids = _write(session, actor, transfer, rows, subjects)
+        count = len({s.id for s in subjects.values()})
+        return ImportSummary(transfer.id, transfer_id, digest, len(rows), count, grades, query_ids)
