@@ -13,10 +13,12 @@ the data manager.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import functools
 import heapq
+import io
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -29,9 +31,9 @@ from equitrial.demo.study import DEPOT, DemoStudy
 from equitrial.errors import ConflictError, InvalidInputError
 from equitrial.services import (
     baseline,
-    clinical,
     dispensing,
     forms,
+    lab_import,
     outcomes,
     queries,
     randomize,
@@ -301,11 +303,42 @@ class Trial:
         )
 
     def _transfer(self, site: int, month: dt.date) -> None:
+        """The central laboratory's transfer of the site's results collected before ``month``:
+        one CSV file imported by the data manager, all or nothing, graded on import."""
         rows = [r for r in self.labs[site] if r["collected_at"].date() < month]
         if not rows:
             return
         self.labs[site] = [r for r in self.labs[site] if r["collected_at"].date() >= month]
-        for row in rows:
-            fields = {k: v for k, v in row.items() if k != "subject"}
-            self.call("lab_result", site, clinical.record_lab, row["subject"], **fields)
+        text = io.StringIO(newline="")
+        writer = csv.writer(text)
+        writer.writerow(("subject", "test", "value", "unit", "collected_at", "lln", "uln"))
+        for r in rows:
+            taken = r["collected_at"].isoformat()
+            writer.writerow((r["subject"], r["test"], r["value"], r["unit"], taken,
+                             _blank(r["lln"]), _blank(r["uln"])))  # fmt: skip
+        text.seek(0)
+        code = self.demo.sites[site].code
+        summary = lab_import.import_lab_transfer(
+            self.engine, self.demo.actors["dm"], text, transfer_id=f"CL-{code}-{month:%Y%m}"
+        )
+        self.counts["lab_result"] += len(rows)
         self.counts["lab transfers"] += 1
+        for query_id in getattr(summary, "query_ids", ()):
+            self.counts["queries opened"] += 1
+            self.follow_queries(site, _Queried(query_id), "confirmed with the central laboratory")
+
+
+def _blank(value: float | None) -> str:
+    return "" if value is None else repr(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Queried:
+    """A record's queries, as :meth:`Trial.follow_queries` reads them."""
+
+    query_id: int
+    id: int = 0
+
+    @property
+    def query_ids(self) -> tuple[int, ...]:
+        return (self.query_id,)

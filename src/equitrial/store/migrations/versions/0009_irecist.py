@@ -10,7 +10,7 @@
 All three are empty at baseline. Rows recorded before this revision stay empty until the
 reader's series is derived again (the next assessment or measurement edit of that reader).
 
-Revision ID: 0010
+Revision ID: 0009
 Revises: 0005
 Create Date: 2026-12-07 12:15:00
 """
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
+revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
