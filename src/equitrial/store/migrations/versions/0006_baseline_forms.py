@@ -72,6 +72,9 @@ def _sqlite_foreign_keys_off() -> None:
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
         return
+    if bind.exec_driver_sql("SELECT 1 FROM subject LIMIT 1").first() is None:
+        return  # no subject, no reference to break (a restore migrates an empty database
+        # inside its own transaction, which must not be committed here)
     if bind.in_transaction():
         bind.commit()
     bind.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
