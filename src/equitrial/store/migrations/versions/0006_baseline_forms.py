@@ -58,6 +58,37 @@ def _subject_fk(table: str) -> sa.ForeignKeyConstraint:
     )
 
 
+def _sqlite_foreign_keys_off() -> None:
+    """Let SQLite rebuild ``subject`` while other tables reference its rows.
+
+    A new CHECK constraint on SQLite means a new table: Alembic's batch mode copies ``subject``,
+    drops the old table and renames the copy, and with foreign keys on the drop fails as soon
+    as a row of another table references a subject. SQLite ignores ``PRAGMA foreign_keys``
+    inside a transaction, so the transaction is committed first (nothing of this migration is
+    pending yet) and the pragma set on the driver connection; :mod:`equitrial.store.migrate`
+    discards the connection afterwards. :func:`_sqlite_foreign_key_check` then checks every
+    reference before the migration's transaction commits.
+    """
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    if bind.exec_driver_sql("SELECT 1 FROM subject LIMIT 1").first() is None:
+        return  # no subject, no reference to break (a restore migrates an empty database
+        # inside its own transaction, which must not be committed here)
+    if bind.in_transaction():
+        bind.commit()
+    bind.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+
+
+def _sqlite_foreign_key_check() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    broken = bind.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"migration 0006 broke foreign keys: {broken[:5]}")
+
+
 def _replace_status_check(statuses: Sequence[str]) -> None:
     with op.batch_alter_table("subject", schema=None, recreate="auto") as batch_op:
         batch_op.drop_constraint(op.f(STATUS_CHECK), type_="check")
@@ -123,6 +154,7 @@ def _new_tables() -> None:
 
 
 def upgrade() -> None:
+    _sqlite_foreign_keys_off()
     with op.batch_alter_table("site", schema=None) as batch_op:
         batch_op.add_column(sa.Column("site_type", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("country", sa.String(length=3), nullable=True))
@@ -147,9 +179,11 @@ def upgrade() -> None:
         )
 
     _new_tables()
+    _sqlite_foreign_key_check()
 
 
 def downgrade() -> None:
+    _sqlite_foreign_keys_off()
     for table in ("informed_consent", "medical_history"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(batch_op.f(f"ix_{table}_subject_id"))
@@ -171,3 +205,4 @@ def downgrade() -> None:
     with op.batch_alter_table("site", schema=None) as batch_op:
         for column in ("region", "country", "site_type"):
             batch_op.drop_column(column)
+    _sqlite_foreign_key_check()
