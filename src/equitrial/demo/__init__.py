@@ -151,7 +151,7 @@ def run_demo(
         out, path, sites, password=demo_password, allocation_seed=_allocation_seed(seed)
     )
     advance(1)
-    stock_depot(demo, start, max(60, round(patients * 9)), rng)
+    stock_depot(demo, start, max(40, patients * 4), rng)
     advance(2)
     seconds["set-up"] = time.perf_counter() - clock
     trial = Trial(demo, today - dt.timedelta(days=1), true_ratio=true_ratio)

@@ -272,13 +272,23 @@ def response_values(timepoint: recist.TimepointAssessment | None) -> dict[str, A
 
 
 def rederive_responses(
-    session: Session, actor: Actor, subject_id: int, reader: str, *, cause: str, skip: int | None
+    session: Session,
+    actor: Actor,
+    subject_id: int,
+    reader: str,
+    *,
+    cause: str,
+    skip: int | None,
+    series: tuple[Mapping[Any, Any], Mapping[Any, Any]] | None = None,
 ) -> None:
     """Derive the responses (RECIST 1.1 and iRECIST) of the reader's tumour assessments of the
-    subject again."""
-    lesions = reader_lesions(session, subject_id, reader)
-    points = timepoints(session, lesions, reader)
-    ipoints = irecist_columns(session, lesions, reader)
+    subject again; ``series``: the RECIST and iRECIST results of the reader's series as
+    :func:`timepoints` and :func:`~equitrial.services._irecist_derivation.irecist_columns`
+    just gave them (read again when ``None``)."""
+    if series is None:
+        lesions = reader_lesions(session, subject_id, reader)
+        series = timepoints(session, lesions, reader), irecist_columns(session, lesions, reader)
+    points, ipoints = series
     assessments = session.scalars(
         select(m.TumourAssessment)
         .where(

@@ -138,7 +138,8 @@ def record_assessment(
             raise ConflictError(
                 f"{reader} assessment of {assessment_date} exists", field="assessment_date"
             )
-        timepoint = timepoints(session, lesions, reader).get(assessment_date)
+        points = timepoints(session, lesions, reader)
+        timepoint = points.get(assessment_date)
         ipoints = irecist_columns(session, lesions, reader)
         assessment = m.TumourAssessment(
             subject_id=row.id,
@@ -156,6 +157,7 @@ def record_assessment(
             reader,
             cause=f"tumour_assessment {assessment.id} recorded",
             skip=assessment.id,
+            series=(points, ipoints),  # the series with this assessment's measurements
         )
         query_ids: tuple[int, ...] = ()
         for x, implausible in findings:

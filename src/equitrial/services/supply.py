@@ -35,7 +35,6 @@ from equitrial.services.study import current_study, study_protocol
 from equitrial.store import audit
 from equitrial.store import models as m
 from equitrial.store.db import transaction
-from equitrial.supply.rules import KitStock, choose_kit
 
 __all__ = [
     "RECEIVING_ROLES",
@@ -242,24 +241,29 @@ def reserve_shipment(
     if sum(quantities.values()) == 0:
         raise InvalidInputError("a shipment needs at least one kit", field="quantities")
     depot, site = depot_by_code(session, depot_code), site_by_code(session, site_code)
-    stock = session.scalars(
-        select(m.Kit)
-        .where(m.Kit.depot_id == depot.id, m.Kit.kit_status == "available")
-        .where(m.Kit.shipment_id.is_(None))
-        .with_for_update()
-    ).all()
+    # first expiry first among the kits usable do_not_dispense_days after ``on``
+    # (supply.rules.usable, choose_kit), ties by kit number: the same kits as choosing one at a
+    # time with choose_kit, read with one query per arm
+    last_usable = on + dt.timedelta(days=do_not_dispense_days)
     chosen: list[m.Kit] = []
     for arm, n in sorted(quantities.items()):
-        pool = {k.kit_number: k for k in stock if k.arm_code == arm and k not in chosen}
-        for _ in range(n):
-            views = [KitStock(k.kit_number, k.expiry, k.arm_code) for k in pool.values()]
-            pick = choose_kit(views, arm, on, do_not_dispense_days)
-            if pick is None:
-                raise ConflictError(
-                    f"depot {depot_code} holds too few usable kits for this shipment",
-                    field="quantities",
-                )
-            chosen.append(pool.pop(pick.kit_number))
+        if n == 0:
+            continue
+        picked = session.scalars(
+            select(m.Kit)
+            .where(m.Kit.depot_id == depot.id, m.Kit.kit_status == "available")
+            .where(m.Kit.shipment_id.is_(None), m.Kit.arm_code == arm)
+            .where(m.Kit.expiry >= last_usable)
+            .order_by(m.Kit.expiry, m.Kit.kit_number)
+            .limit(n)
+            .with_for_update()
+        ).all()
+        if len(picked) < n:
+            raise ConflictError(
+                f"depot {depot_code} holds too few usable kits for this shipment",
+                field="quantities",
+            )
+        chosen.extend(picked)
     shipment = audited_insert(
         session,
         actor,
