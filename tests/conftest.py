@@ -26,6 +26,18 @@ from equitrial.store.keys import create_key  # noqa: E402
 create_key()
 
 
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """Without pytest-xdist (``-p no:xdist``), accept and ignore addopts' ``-n`` and ``--dist``.
+
+    The suite then runs in this one process, as with ``-n 0``.
+    """
+    if pluginmanager.has_plugin("xdist"):
+        return
+    group = parser.getgroup("xdist", "without pytest-xdist: ignored, one process")
+    group._addoption("-n", "--numprocesses", dest="numprocesses", default=None)
+    group._addoption("--dist", dest="dist", default="no")
+
+
 @pytest.fixture(autouse=True)
 def _own_anchor_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Each test appends its signed chain heads to its own external anchor file.

@@ -6,6 +6,13 @@
 the administration database used to create and drop it) and drops it afterwards. Both are
 migrated with ``equitrial.store.migrate.upgrade`` (never ``create_all``).
 
+Migrate once, copy many: the migrations run once per test session and backend, into a template
+(a SQLite file, checkpointed and closed; a PostgreSQL database ``equitrial_template_<uuid>``
+with no open connection, dropped at the end of the session), and every ``db_url`` is a copy of
+it (a copied file; ``CREATE DATABASE ... TEMPLATE``): the same bytes the migrations write into a
+new database, built from this checkout's migrations at the start of every session.
+``empty_db_url`` is never a copy: it stays empty for the tests of the migrations themselves.
+
 If PostgreSQL is unreachable its parameters are skipped on a developer machine and FAIL when
 ``CI=true``, so CI cannot go green without having tested PostgreSQL.
 
@@ -15,6 +22,8 @@ Loaded in every test module by the last line of ``tests/conftest.py``.
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +44,7 @@ __all__ = [
     "empty_db_url",
     "engine",
     "fresh_database",
+    "migrated_templates",
     "postgres_admin_url",
 ]
 
@@ -66,12 +76,13 @@ def fresh_database(backend: str, directory: Path) -> Iterator[str]:
         yield from _fresh_postgres_database()
 
 
-def _fresh_postgres_database() -> Iterator[str]:
+def _fresh_postgres_database(template: str | None = None) -> Iterator[str]:
     name = f"equitrial_test_{uuid.uuid4().hex}"
+    source = "" if template is None else f' TEMPLATE "{template}"'
     admin = _admin_engine()
     try:
         with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"{source}'))
     except OperationalError as error:
         admin.dispose()
         _unreachable(str(error).splitlines()[0])
@@ -83,19 +94,98 @@ def _fresh_postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
+class _Templates:
+    """Migrated template databases, one per backend, built on first use in a test session."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._built: dict[str, str] = {}
+
+    def _build(self, backend: str) -> str:
+        if backend == "sqlite":
+            path = self._directory / "equitrial_template.db"
+            migrate.upgrade(f"sqlite:///{path}")
+            # migrate.upgrade disposed its engine; fold any WAL into the file and close it, so
+            # the template is one self-contained file (copies must not miss a -wal file)
+            connection = sqlite3.connect(path)
+            try:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                connection.close()
+            for suffix in ("-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            return str(path)
+        name = f"equitrial_template_{uuid.uuid4().hex}"
+        admin = _admin_engine()
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        except OperationalError as error:
+            _unreachable(str(error).splitlines()[0])
+        finally:
+            admin.dispose()
+        try:
+            # migrate.upgrade disposes its engine: no connection to the template stays open
+            migrate.upgrade(postgres_admin_url().set(database=name))
+        except BaseException:
+            self._drop_postgres(name)
+            raise
+        return name
+
+    def template(self, backend: str) -> str:
+        """The template of ``backend``: a SQLite file path or a PostgreSQL database name."""
+        if backend not in self._built:
+            self._built[backend] = self._build(backend)
+        return self._built[backend]
+
+    @contextmanager
+    def copy(self, backend: str, directory: Path) -> Iterator[str]:
+        """A new database of ``backend``, a copy of the migrated template, dropped afterwards."""
+        template = self.template(backend)
+        if backend == "sqlite":
+            path = directory / f"equitrial_{uuid.uuid4().hex}.db"
+            shutil.copyfile(template, path)
+            yield f"sqlite:///{path}"
+            return
+        yield from _fresh_postgres_database(template=template)
+
+    @staticmethod
+    def _drop_postgres(name: str) -> None:
+        admin = _admin_engine()
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            admin.dispose()
+
+    def close(self) -> None:
+        """Drop the PostgreSQL template (the SQLite file goes with the temporary directory)."""
+        name = self._built.pop("postgresql", None)
+        if name is not None:
+            self._drop_postgres(name)
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Templates]:
+    """The session's migrated templates (built lazily, per backend; see the module docstring)."""
+    templates = _Templates(tmp_path_factory.mktemp("template"))
+    try:
+        yield templates
+    finally:
+        templates.close()
+
+
 @pytest.fixture(params=BACKENDS)
-def empty_db_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """URL of a fresh, empty (not migrated) database: ``sqlite`` or ``postgresql``."""
-    with fresh_database(request.param, tmp_path_factory.mktemp("sqlite")) as url:
-        yield url
+def backend(request: pytest.FixtureRequest) -> str:
+    """``"sqlite"`` or ``"postgresql"``: the backend of this test's database."""
+    return str(request.param)
 
 
 @pytest.fixture
-def backend(empty_db_url: str) -> str:
-    """``"sqlite"`` or ``"postgresql"``: the backend of this test's database."""
-    return make_url(empty_db_url).get_backend_name()
+def empty_db_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a fresh, empty (not migrated) database: ``sqlite`` or ``postgresql``."""
+    with fresh_database(backend, tmp_path_factory.mktemp("sqlite")) as url:
+        yield url
 
 
 @pytest.fixture
@@ -106,10 +196,15 @@ def another_empty_db_url(backend: str, tmp_path_factory: pytest.TempPathFactory)
 
 
 @pytest.fixture
-def db_url(empty_db_url: str) -> str:
-    """URL of a fresh database migrated to the latest revision (SQLite and PostgreSQL)."""
-    migrate.upgrade(empty_db_url)
-    return empty_db_url
+def db_url(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, migrated_templates: _Templates
+) -> Iterator[str]:
+    """URL of a fresh database migrated to the latest revision (SQLite and PostgreSQL).
+
+    A private copy of the session's migrated template (see the module docstring).
+    """
+    with migrated_templates.copy(backend, tmp_path_factory.mktemp("sqlite")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -38,8 +38,33 @@ class Trial:
         return self.actors[name]
 
 
+_REAL_HASH_PASSWORD = users.hash_password
+_SET_UP_HASHES: dict[tuple[str, str], str] = {}
+
+
+def _set_up_hash(password: str, username: str) -> str:
+    """``users.hash_password``, computed once per test session for each (password, username).
+
+    The fixture's eleven accounts are the same in every test; argon2 is slow by design (about
+    half of the fixture's time). A hash computed once is a real argon2id hash of the same
+    password and verifies the same way. Only the set-up below uses it: every test body hashes
+    with the real function.
+    """
+    key = (password, username)
+    if key not in _SET_UP_HASHES:
+        _SET_UP_HASHES[key] = _REAL_HASH_PASSWORD(password, username)
+    return _SET_UP_HASHES[key]
+
+
 @pytest.fixture
 def trial(engine: Engine) -> Iterator[Trial]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(users, "hash_password", _set_up_hash)
+        actors = _set_up(engine)
+    yield Trial(engine, actors)
+
+
+def _set_up(engine: Engine) -> dict[str, Actor]:
     system = system_actor()
     study.load_study(
         engine, system, PROTOCOL, allocation_seed=2**200 + 20240501, slots_per_stratum=12
@@ -62,4 +87,4 @@ def trial(engine: Engine) -> Iterator[Trial]:
     actors = {role: stored[f"{role}-a"] for role in SITE_ROLES}
     actors |= {f"{role}@B": stored[f"{role}-b"] for role in SITE_ROLES}
     actors |= {role: stored[role] for role in STUDY_ROLES}
-    yield Trial(engine, actors)
+    return actors
