@@ -72,13 +72,17 @@ class Settings(BaseSettings):
         return self.audit_anchor_file or self.key_file.with_name("audit-anchors.jsonl")
 
 
-_LAST: list[tuple[tuple[tuple[str, str], ...], Settings]] = []
+_LAST: list[tuple[tuple[str | None, ...], Settings]] = []
 """The last read: (the ``EQUITRIAL_*`` environment it was read from, the settings)."""
 
 
-def _environment() -> tuple[tuple[str, str], ...]:
-    """The ``EQUITRIAL_*`` variables (any case, as pydantic-settings matches them), sorted."""
-    return tuple(sorted((k, v) for k, v in os.environ.items() if k[:10].upper() == "EQUITRIAL_"))
+def _environment() -> tuple[str | None, ...]:
+    """The values of the settings' ``EQUITRIAL_*`` variables (upper-case names, as documented;
+    reading them one by one is much cheaper than scanning the whole environment)."""
+    return tuple(os.environ.get(name) for name in _NAMES)
+
+
+_NAMES = tuple(f"EQUITRIAL_{name.upper()}" for name in Settings.model_fields)
 
 
 def get_settings() -> Settings:

@@ -114,6 +114,9 @@ def test_delete_is_audited_and_needs_a_reason(engine: Engine) -> None:
     assert {(r.action, r.field, r.old_value, r.new_value) for r in written} == {
         ("delete", "code", "S01", None),
         ("delete", "name", "Alpha", None),
+        ("delete", "site_type", None, None),
+        ("delete", "country", None, None),
+        ("delete", "region", None, None),
     }
 
 

@@ -67,11 +67,12 @@ _HASHED: Final = (
 
 
 def _content(row: Any) -> dict[str, Any]:
-    def get(name: str) -> Any:
-        return row[name] if isinstance(row, Mapping) else getattr(row, name)
-
-    at: dt.datetime = get("at")
-    content = {name: get(name) for name in _HASHED}
+    if isinstance(row, Mapping):
+        content = {name: row[name] for name in _HASHED}
+        at: dt.datetime = row["at"]
+    else:
+        content = {name: getattr(row, name) for name in _HASHED}
+        at = row.at
     content["at"] = at.astimezone(dt.UTC).isoformat(timespec="microseconds")
     return content
 
