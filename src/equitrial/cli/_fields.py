@@ -53,6 +53,8 @@ FORMS: Final[dict[str, str]] = {
     "subsequent_therapy": "conmeds.record_subsequent_therapy",
     "disposition": "outcomes.record_disposition",
     "death": "outcomes.record_death",
+    "consent": "baseline.record_consent",
+    "screen_failure": "outcomes.record_screen_failure",
 }
 """Form name -> ``module.function`` of :mod:`equitrial.services` that saves it. A form whose
 service is not in this installation (its module or function missing) is left out."""

@@ -55,6 +55,9 @@ DATE_COLUMNS: dict[type[Any], str | None] = {
     m.Death: "date",
     m.RegimenPeriod: "start_date",
     m.Kit: "dispensed_on",
+    m.Demographics: None,  # baseline: in the cut with its subject
+    m.MedicalHistory: None,
+    m.InformedConsent: "consent_date",
 }
 """The date that places each record before or after a cut-off (None: no date). A visit not
 done yet is placed by its planned date (:data:`PLANNED_DATE`); a kit is in a cut once it is

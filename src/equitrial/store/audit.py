@@ -93,7 +93,9 @@ WHOLE_ROW: Final = "*"
 _INSERTED_KEY: Final = "equitrial_inserted_unaudited"
 _HEAD_KEY: Final = "equitrial_audit_head"
 _AUDIT_TABLE: Final = cast(Table, AuditTrail.__table__)
-_CHECKED_TEXTS: Final = ("username", "record_id", "old_value", "new_value", "reason")
+_CHECKED_TEXTS: Final = ("username", "reason")
+"""What a caller types into an audit row (the values come from records already checked, or
+are the trail's own texts)."""
 APPENDED_KEY: Final = "equitrial_audit_appended"
 """``session.info`` key set when a transaction appended audit rows (its head is then signed)."""
 
