@@ -233,7 +233,7 @@ def test_the_need_follows_a_regimen_switch_and_stops_at_the_end_of_treatment(tri
     # B's day-11 dose is now 400 mg Q6W: 2 kits; 2 + 1 + 2 = 5
     assert _pooled_need(trial, 21) == 5
     outcomes.record_disposition(
-        trial.engine, trial["investigator"], three["A"].id, epoch="TREATMENT",
+        trial.engine, trial["investigator"], three["A"].id, scope="END OF TREATMENT",
         decod="ADVERSE EVENT", date=DAY,
     )  # fmt: skip
     # A's treatment ended on day 0: its day-21 kit is no longer needed; 2 + 2 = 4

@@ -120,7 +120,7 @@ def site_needs(
         select(m.Kit.subject_id, m.Kit.dispensed_on)
         .where(m.Kit.subject_id.in_(ids), m.Kit.dispensed_on.is_not(None))
         .order_by(m.Kit.dispensed_on)
-    ).tuples()
+    )
     given: dict[int, list[dt.date]] = _grouped(
         (int(subject_id), day) for subject_id, day in dispensed if subject_id and day
     )
