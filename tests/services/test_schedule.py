@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from equitrial.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from equitrial.services import (
     clinical,
+    outcomes,
     overdue,
     randomize,
     schedule,
@@ -303,3 +304,32 @@ def test_recording_a_planned_visit_completes_it(trial):
         clinical.record_visit(
             trial.engine, trial["coordinator@B"], sid, "day 64", planned_date=_d(63)
         )
+
+
+@pytest.mark.parametrize(
+    ("reason", "imaging_due"), [("ADVERSE EVENT", True), ("PROGRESSIVE DISEASE", False)]
+)
+def test_visits_after_the_end_of_treatment_are_no_longer_due(trial, reason, imaging_due):
+    actor = trial["investigator"]
+    enrolled = subjects.enrol(trial.engine, actor, "A", "S-40", strata=STRATA, eligible=True,
+                              consent_date=_d(-14))  # fmt: skip
+    sid, code = enrolled.id, enrolled.subject_code
+    randomize.randomize(trial.engine, actor, sid, day1=D)
+    outcomes.record_disposition(
+        trial.engine, trial["investigator"], sid, scope="END OF TREATMENT", decod=reason,
+        date=_d(10),
+    )  # fmt: skip
+    # as of day offset 71 the windows of days 0, 21, 42 and 63 (week 9, tumour imaging merged
+    # with dosing: the narrower window, +/- 3 days, to offset 66) have closed; treatment ended on offset 10, so the dosing
+    # visits of weeks 3 and 6 are no longer due; the week-9 scan is, unless treatment ended for
+    # progression (imaging runs until progression)
+    rows = _report(trial, "monitor", _d(71))
+    expected = [("A", code, "day 1", D, _d(3), 68, "visit")]
+    if imaging_due:
+        expected.append(("A", code, "day 64", _d(63), _d(66), 5, "visit"))
+    assert rows == expected
+    outcomes.record_disposition(
+        trial.engine, trial["investigator"], sid, scope="END OF STUDY", decod="COMPLETED",
+        date=_d(20),
+    )  # fmt: skip
+    assert _report(trial, "monitor", _d(71)) == expected[:1]  # nothing due after the study

@@ -3,6 +3,10 @@
 A planned visit (:mod:`equitrial.services.schedule`) is overdue when its window closed before
 the report's date with nothing recorded (:func:`equitrial.clinical.calendar.overdue_visits`);
 a visit that took place with an infusion due and no dose form is reported as a missing dose.
+
+A planned visit is no longer due once the subject left treatment before it: after an end of
+study or a death nothing is due; after an end of treatment only the tumour imaging the protocol
+continues until progression (not when treatment ended for progression or death).
 """
 
 from __future__ import annotations
@@ -101,7 +105,58 @@ def overdue_report(
         if site_id is not None:
             query = query.where(m.Subject.site_id == site_id)
         rows = [(visit, code, site_code) for visit, code, site_code in session.execute(query)]
+        ends = _ends(session, sorted({visit.subject_id for visit, _, _ in rows}))
+        rows = [r for r in rows if _still_due(r[0], ends.get(r[0].subject_id))]
         return _overdue_rows(session, rows, as_of)
+
+
+_NO_IMAGING_AFTER = frozenset({"PROGRESSIVE DISEASE", "DEATH"})
+"""End-of-treatment reasons after which no tumour imaging is due."""
+
+
+@dataclass(frozen=True)
+class _End:
+    """When a subject left treatment (and whether tumour imaging stays due after it), and
+    when it left the study (end of study or death): ``None`` while it has not."""
+
+    treatment: dt.date | None = None
+    imaging: bool = True
+    study: dt.date | None = None
+
+
+def _ends(session: Session, subject_ids: Sequence[int]) -> dict[int, _End]:
+    ends: dict[int, _End] = {}
+    if not subject_ids:
+        return ends
+    dispositions = select(
+        m.Disposition.subject_id, m.Disposition.scope, m.Disposition.date, m.Disposition.decod
+    ).where(m.Disposition.subject_id.in_(subject_ids))
+    deaths = select(m.Death.subject_id, m.Death.date).where(m.Death.subject_id.in_(subject_ids))
+    events: list[tuple[int, str, dt.date, str | None]] = [
+        (s, scope, d, decod) for s, scope, d, decod in session.execute(dispositions)
+    ]
+    events += [(s, "DEATH", d, None) for s, d in session.execute(deaths)]
+    for subject_id, scope, day, decod in events:
+        end = ends.get(subject_id, _End())
+        if scope == "END OF TREATMENT":
+            end = _End(day, decod not in _NO_IMAGING_AFTER, end.study)
+        elif scope in ("END OF STUDY", "DEATH"):
+            end = _End(
+                end.treatment, end.imaging, day if end.study is None else min(day, end.study)
+            )
+        ends[subject_id] = end
+    return ends
+
+
+def _still_due(visit: m.Visit, end: _End | None) -> bool:
+    planned = visit.planned_date
+    if end is None or planned is None:
+        return True
+    if end.study is not None and planned > end.study:
+        return False
+    if end.treatment is None or planned <= end.treatment:
+        return True
+    return end.imaging and "tumour-imaging" in (visit.assessments or "").split(",")
 
 
 def _overdue_rows(
