@@ -70,7 +70,9 @@ def _figures(database: Path) -> None:
     for table in sorted(tables):
         if table != "alembic_version":
             print(f"rows {table}={db.execute(f'SELECT count(*) FROM {table}').fetchone()[0]}")
-    randomized = db.execute("SELECT count(*) FROM subject WHERE status = 'randomized'").fetchone()[0]
+    randomized = db.execute("SELECT count(*) FROM subject WHERE status = 'randomized'").fetchone()[
+        0
+    ]
     responders = db.execute("""
         SELECT count(DISTINCT t.subject_id) FROM tumour_assessment t
         JOIN regimen_period r ON r.subject_id = t.subject_id

@@ -320,9 +320,9 @@ def test_visits_after_the_end_of_treatment_are_no_longer_due(trial, reason, imag
         date=_d(10),
     )  # fmt: skip
     # as of day offset 71 the windows of days 0, 21, 42 and 63 (week 9, tumour imaging merged
-    # with dosing: the narrower window, +/- 3 days, to offset 66) have closed; treatment ended on offset 10, so the dosing
-    # visits of weeks 3 and 6 are no longer due; the week-9 scan is, unless treatment ended for
-    # progression (imaging runs until progression)
+    # with dosing: the narrower window, +/- 3 days, to offset 66) have closed; treatment ended
+    # on offset 10, so the dosing visits of weeks 3 and 6 are no longer due; the week-9 scan
+    # is, unless treatment ended for progression (imaging runs until progression)
     rows = _report(trial, "monitor", _d(71))
     expected = [("A", code, "day 1", D, _d(3), 68, "visit")]
     if imaging_due:
