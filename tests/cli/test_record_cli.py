@@ -86,7 +86,10 @@ def test_the_fields_read_from_the_source_are_the_service_signature(form: str) ->
 
     module, _, name = _fields.FORMS[form].partition(".")
     function = getattr(importlib.import_module(f"equitrial.services.{module}"), name)
-    params = list(inspect.signature(function).parameters.values())[3:]  # engine, actor, subject
+    params = [  # after engine, actor, subject; a **catch-all (refusing unknown names) is no field
+        p for p in list(inspect.signature(function).parameters.values())[3:]
+        if p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]  # fmt: skip
     fields = _fields.form_fields(form)
     assert fields is not None
     assert [(f.name, f.required) for f in fields] == [
@@ -185,6 +188,21 @@ def test_record_forms_edit_them_and_refuse_bad_values(cli: Cli) -> None:
     _refused(cli, "coord_b", "record", "adverse_event", "--subject", RANDOMIZED,
         *_fields_of("term=Fatigue", "grade=1", "start_date=2024-03-01"), code=3)  # fmt: skip
     assert _count(cli, "adverse_event") == 1
+
+
+def test_record_demographics_and_medical_history(cli: Cli) -> None:
+    demographics = _as(cli, "coord_a", "record", "demographics", "--subject", RANDOMIZED,
+        *_fields_of("age=61", "sex=F", "race=WHITE", "ethnicity=NOT HISPANIC OR LATINO",
+                    "country=DEU", "region=EUROPE", "ecog_ps=0", "braf_v600=MUTANT",
+                    "m_stage=M1b", "ldh_value=300", "ldh_uln=250", "brain_metastases=N",
+                    "prior_adjuvant=N"))  # fmt: skip
+    assert demographics["values"]["ldh_elevated"] is True  # derived: 300 > 250 U/L
+    history = _as(cli, "coord_a", "record", "medical_history", "--subject", RANDOMIZED,
+        *_fields_of("term=HYPERTENSION", "category=GENERAL", "start_date=2015-01-01",
+                    "ongoing=yes"))  # fmt: skip
+    assert history["values"]["ongoing"] is True
+    assert "ldh_elevated" in _refused(cli, "coord_a", "record", "demographics", "--subject",
+        RANDOMIZED, *_fields_of("ldh_elevated=yes"))  # fmt: skip
 
 
 # --- queries -------------------------------------------------------------------------------------

@@ -53,6 +53,8 @@ FORMS: Final[dict[str, str]] = {
     "subsequent_therapy": "conmeds.record_subsequent_therapy",
     "disposition": "outcomes.record_disposition",
     "death": "outcomes.record_death",
+    "demographics": "baseline.record_demographics",
+    "medical_history": "baseline.record_medical_history",
     "consent": "baseline.record_consent",
     "screen_failure": "outcomes.record_screen_failure",
 }

@@ -244,7 +244,25 @@ CONSENT_FORM: Final = register(
 
 
 def record_demographics(
-    engine: Engine, actor: Actor, subject: int | str, **fields: Any
+    engine: Engine,
+    actor: Actor,
+    subject: int | str,
+    *,
+    age: int | None = None,
+    sex: str | None = None,
+    race: str | None = None,
+    ethnicity: str | None = None,
+    country: str | None = None,
+    region: str | None = None,
+    ecog_ps: int | None = None,
+    braf_v600: str | None = None,
+    m_stage: str | None = None,
+    ldh_value: float | None = None,
+    ldh_uln: float | None = None,
+    brain_metastases: str | None = None,
+    prior_adjuvant: str | None = None,
+    prior_adjuvant_therapy: str | None = None,
+    **others: Any,
 ) -> RecordView:
     """Record the demographics and baseline disease of a subject (site staff; one per subject).
 
@@ -299,6 +317,13 @@ def record_demographics(
     PermissionDeniedError, StudyLockedError
         Not site staff of the subject's site; the study is locked.
     """
+    given = {
+        "age": age, "sex": sex, "race": race, "ethnicity": ethnicity, "country": country,
+        "region": region, "ecog_ps": ecog_ps, "braf_v600": braf_v600, "m_stage": m_stage,
+        "ldh_value": ldh_value, "ldh_uln": ldh_uln, "brain_metastases": brain_metastases,
+        "prior_adjuvant": prior_adjuvant, "prior_adjuvant_therapy": prior_adjuvant_therapy,
+    }  # fmt: skip
+    fields = {k: v for k, v in given.items() if v is not None} | others
     unknown = sorted(set(fields) - set(DEMOGRAPHICS_FIELDS) - DEMOGRAPHICS_FORM.derived)
     if unknown:
         raise InvalidInputError(
@@ -309,7 +334,16 @@ def record_demographics(
 
 
 def record_medical_history(
-    engine: Engine, actor: Actor, subject: int | str, **fields: Any
+    engine: Engine,
+    actor: Actor,
+    subject: int | str,
+    *,
+    term: str | None = None,
+    category: str | None = None,
+    start_date: dt.date | None = None,
+    ongoing: bool | None = None,
+    end_date: dt.date | None = None,
+    **others: Any,
 ) -> RecordView:
     """Record one condition of a subject's medical history (site staff; many per subject).
 
@@ -338,6 +372,9 @@ def record_medical_history(
         an end before the start, a future date; nothing is written.
     PermissionDeniedError, StudyLockedError
     """
+    given = {"term": term, "category": category, "start_date": start_date, "ongoing": ongoing,
+             "end_date": end_date}  # fmt: skip
+    fields = {k: v for k, v in given.items() if v is not None} | others
     allowed = {"term", "category", "start_date", "ongoing", "end_date"}
     unknown = sorted(set(fields) - allowed)
     if unknown:
