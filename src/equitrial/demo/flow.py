@@ -71,7 +71,6 @@ class PatientTruth:
         self.end_of_treatment = end_of_treatment
         self.reason = reason
         self.doses: list[tuple[float, float]] = []  # (day after the first dose, mg)
-        self.troughs: list[tuple[float, str, float]] = []  # (day, regimen, true concentration)
 
 
 def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -282,7 +281,7 @@ def _visit(
                    collected_at=_at(actual, 8, 30), screening_result=s, confirmatory_result=c,
                    titre=t, neutralizing=n)  # fmt: skip
     if "pk" in kinds:
-        _pk(trial, site, code, ctx.truth, day, actual, regimen, ctx.rng, visit_id=v.id)
+        _pk(trial, site, code, ctx.truth, day, actual, ctx.rng, visit_id=v.id)
     if "dosing" in kinds and not withheld:
         _dose(ctx, {r.code: r for r in trial.protocol.regimens}[regimen], actual, day, v.id)
 
@@ -294,12 +293,10 @@ def _pk(
     truth: PatientTruth,
     day: float,
     actual: dt.date,
-    regimen: str,
     rng: np.random.Generator,
     visit_id: int,
 ) -> None:
     true = concentration(truth.pk, truth.doses, day)
-    truth.troughs.append((day, regimen, true))
     measured = true * float(rng.lognormal(0.0, truth.pk.model.residual_cv))
     lloq = truth.pk.model.lloq_ug_per_ml
     blq = measured < lloq

@@ -108,9 +108,6 @@ class Trial:
         for site in range(len(self.demo.sites)):
             self._transfer(site, self.end + dt.timedelta(days=1))
 
-    def pending(self) -> int:
-        return len(self._queue)
-
     # -- what a site does --------------------------------------------------------------------
 
     def call(
@@ -133,7 +130,8 @@ class Trial:
         opened = getattr(result, "query_ids", ())
         if opened:
             self.counts["queries opened"] += len(opened)
-            self.follow_queries(site, result, answer, fix)
+            correction = None if fix is None else (fix[0], result.id, fix[1])
+            self.follow_queries(site, tuple(opened), answer, correction)
         return result
 
     def mistake(self, site: int, use_case: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
@@ -146,24 +144,23 @@ class Trial:
         raise ConflictError(f"demo: a wrong entry was not refused by {use_case.__name__}")
 
     def follow_queries(
-        self, site: int, view: Any, answer: str, fix: tuple[str, dict[str, Any]] | None = None
+        self,
+        site: int,
+        query_ids: tuple[int, ...],
+        answer: str,
+        fix: tuple[str, int, dict[str, Any]] | None = None,
     ) -> None:
-        """The site answers each query ``view`` opened three days later (correcting the record
-        first when ``fix`` says how), and the data manager closes it five days after that."""
-        for query_id in getattr(view, "query_ids", ()):
+        """The site answers each query three days later (correcting the record first when
+        ``fix`` says how: form, record id, changes), and the data manager closes it five days
+        after that."""
+        for query_id in query_ids:
             today = self._today
 
             def respond(query_id: int = query_id) -> None:
                 if fix is not None:
-                    self.call(
-                        "correction",
-                        site,
-                        forms.update_form,
-                        fix[0],
-                        view.id,
-                        fix[1],
-                        reason=answer,
-                    )
+                    form, record_id, changes = fix
+                    self.call("correction", site, forms.update_form, form, record_id, changes,
+                              reason=answer)  # fmt: skip
                 self.call("query answered", site, queries.answer_query, query_id, answer)
 
             def close(query_id: int = query_id) -> None:
@@ -323,22 +320,9 @@ class Trial:
         )
         self.counts["lab_result"] += len(rows)
         self.counts["lab transfers"] += 1
-        for query_id in getattr(summary, "query_ids", ()):
-            self.counts["queries opened"] += 1
-            self.follow_queries(site, _Queried(query_id), "confirmed with the central laboratory")
+        self.counts["queries opened"] += len(summary.query_ids)
+        self.follow_queries(site, summary.query_ids, "confirmed with the central laboratory")
 
 
 def _blank(value: float | None) -> str:
     return "" if value is None else repr(value)
-
-
-@dataclasses.dataclass(frozen=True)
-class _Queried:
-    """A record's queries, as :meth:`Trial.follow_queries` reads them."""
-
-    query_id: int
-    id: int = 0
-
-    @property
-    def query_ids(self) -> tuple[int, ...]:
-        return (self.query_id,)

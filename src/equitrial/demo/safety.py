@@ -97,6 +97,11 @@ LAB_TESTS: tuple[LabTest, ...] = (
 )
 """Haematology and chemistry at every dosing visit (protocol schedule "labs")."""
 
+_HEPATITIS = AdverseEventProfile(
+    "Alanine aminotransferase increased", HEPATITIS_INCIDENCE, (0.2, 0.4, 0.35, 0.05), 8.0, 5.0
+)
+"""Immune-related hepatitis, reported as ALT increased (grade and timing assumed)."""
+
 _ALT_BAND = {1: (1.3, 2.8), 2: (3.2, 4.8), 3: (5.5, 15.0), 4: (21.0, 30.0)}
 
 
@@ -114,16 +119,7 @@ def draw_adverse_events(
     """The patient's adverse events, by onset; ``end`` is the last day of the study (an event
     still going on then has no end date)."""
     window = max(on_treatment_days + 30.0, 30.0)
-    profiles = [
-        *AE_PROFILE,
-        AdverseEventProfile(
-            "Alanine aminotransferase increased",
-            HEPATITIS_INCIDENCE,
-            (0.2, 0.4, 0.35, 0.05),
-            8.0,
-            5.0,
-        ),
-    ]
+    profiles = (*AE_PROFILE, _HEPATITIS)
     events = []
     for profile in profiles:
         if rng.random() >= profile.incidence:
