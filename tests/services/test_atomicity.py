@@ -1,7 +1,7 @@
 """A process killed in the middle of a use case leaves nothing partial (SQLite and PostgreSQL).
 
-The use case (enrol) runs in a child process with ``store.audit.record_changes`` wrapped so that,
-after the subject row AND its audit rows have been flushed inside the open transaction, the child
+The use case (enrol) runs in a child process with ``store.audit.record_all_changes`` wrapped so
+that, after the subject row AND its audit rows have been flushed inside the open transaction, the child
 says so on stdout and sleeps; the parent then kills it with SIGKILL (no cleanup, no rollback
 issued by Python) and checks that neither the subject nor any audit row of it exists, that the
 audit chain still verifies, and that the database takes the next write.
@@ -36,16 +36,16 @@ CHILD = textwrap.dedent(
     with transaction(engine, read_only=True) as session:
         user = session.scalar(select(m.User).where(m.User.username == "coordinator-a"))
         actor = actor_for(session, user)
-    original = audit.record_changes
+    original = audit.record_all_changes
 
-    def record_then_hang(session, who, obj, *, reason):
-        rows = original(session, who, obj, reason=reason)
-        if obj.__tablename__ == "subject":
-            print(f"flushed subject {obj.id} and {len(rows)} audit rows", flush=True)
+    def record_then_hang(session, who, objs, *, reason):
+        rows = original(session, who, objs, reason=reason)
+        if objs[0].__tablename__ == "subject":
+            print(f"flushed subject {objs[0].id} and {len(rows)} audit rows", flush=True)
             time.sleep(120)
         return rows
 
-    audit.record_changes = record_then_hang
+    audit.record_all_changes = record_then_hang
     strata = {"braf_v600": "mutant", "ecog_ps": "0", "m_stage_ldh": "M0-M1b, normal LDH"}
     subjects.enrol(engine, actor, "A", "KILLED-1", strata=strata)
     print("committed", flush=True)

@@ -8,7 +8,7 @@ leaves neither the record nor its audit rows behind.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -164,9 +164,12 @@ def lock_row(session: Session, obj: Any) -> None:
 
     Call it after :func:`ensure_study_open` and before the first audit row (the audit chain
     takes its own lock; a row lock taken after it could wait on a transaction that waits for the
-    chain). On SQLite it only reloads the row (the writing transaction holds the database lock).
+    chain). On SQLite it does nothing: the writing transaction holds the database's write lock
+    from its first statement (``BEGIN IMMEDIATE``), so a row it read is the last committed
+    version and stays so.
     """
-    session.refresh(obj, with_for_update=True)
+    if session.get_bind().dialect.name != "sqlite":
+        session.refresh(obj, with_for_update=True)
 
 
 def lock_subject(session: Session, subject: m.Subject) -> None:
@@ -206,17 +209,31 @@ def check_version(obj: Any, expected_version: int | None, what: str) -> None:
 
 def audited_insert(session: Session, actor: Actor, obj: T) -> T:
     """Add a new record and write one audit row per field, in the caller's transaction."""
-    session.add(obj)
+    audited_insert_all(session, actor, [obj])
+    return obj
+
+
+def audited_insert_all(session: Session, actor: Actor, objs: Sequence[Any]) -> None:
+    """Add new records (one flush) and audit them (one statement), in the caller's transaction.
+
+    Raises
+    ------
+    ConflictError
+        A unique constraint refuses one of them: such a record exists already.
+    """
+    session.add_all(objs)
     try:
         session.flush()
     except IntegrityError as error:  # a unique constraint: the record exists
         detail = str(error.orig).splitlines()[0]
+        table = next(  # the table whose insert failed
+            (t for t in (o.__tablename__ for o in objs) if f"INTO {t} " in str(error.statement)),
+            objs[0].__tablename__,
+        )
         raise ConflictError(
-            f"{obj.__tablename__}: such a record exists already ({detail})",  # type: ignore[attr-defined]
-            field=obj.__tablename__,  # type: ignore[attr-defined]
+            f"{table}: such a record exists already ({detail})", field=table
         ) from error
-    audit.record_changes(session, actor, obj, reason=None)
-    return obj
+    audit.record_all_changes(session, actor, list(objs), reason=None)
 
 
 def check_fields(model: type[Any], names: Iterable[str]) -> None:

@@ -23,7 +23,14 @@ from sqlalchemy.engine import Engine
 
 from equitrial.clinical import recist
 from equitrial.errors import ConflictError, InvalidInputError
-from equitrial.services._base import RecordView, audited_insert, lock_subject, today, view_of
+from equitrial.services._base import (
+    RecordView,
+    audited_insert,
+    audited_insert_all,
+    lock_subject,
+    today,
+    view_of,
+)
 from equitrial.services._derivation import (
     reader_lesions,
     rederive_responses,
@@ -127,8 +134,9 @@ def record_assessment(
                 diameter_mm=item.get("diameter_mm"),
                 measurement_status=item.get("status", "measured"),
             )
-            saved.append(audited_insert(session, actor, x))
+            saved.append(x)
             findings.append((x, implausible))
+        audited_insert_all(session, actor, saved)
         exists = select(m.TumourAssessment.id).where(
             m.TumourAssessment.subject_id == row.id,
             m.TumourAssessment.reader == reader,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -95,8 +96,16 @@ def current_study(session: Session) -> m.Study:
 
 
 def study_protocol(study: m.Study) -> Protocol:
-    """The :class:`~equitrial.protocol.Protocol` stored with ``study``."""
-    return protocol_from_dict(json.loads(study.protocol_json))
+    """The :class:`~equitrial.protocol.Protocol` stored with ``study``.
+
+    Parsed once per stored text (a protocol is immutable; an amendment stores a new text).
+    """
+    return _parsed_protocol(study.protocol_json)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_protocol(protocol_json: str) -> Protocol:
+    return protocol_from_dict(json.loads(protocol_json))
 
 
 def _allocation_seed(chosen: Any) -> int:

@@ -28,30 +28,26 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import Table, event, insert, select
 from sqlalchemy.orm import Session
 
 from equitrial.settings import get_settings
 from equitrial.store import keys
-from equitrial.store.audit import APPENDED_KEY, appended_head
+from equitrial.store.audit import APPENDED_KEY, appended_head, chain_id
 from equitrial.store.models import AuditAnchor, AuditTrail, utcnow
 
 __all__ = ["AnchorCheck", "anchor_message", "check_anchors", "external_anchors"]
 
 _TO_FILE: Final = "equitrial_anchor_to_file"
+_INSERT_ANCHOR: Final = insert(cast(Table, AuditAnchor.__table__))
 _LOG = logging.getLogger(__name__)
 
 
 def anchor_message(chain: str, rows: int, row_hash: str, signed_at: str) -> bytes:
     """The bytes an anchor signs: the chain (its first row's hash), the head and the time."""
     return f"equitrial-audit-anchor:v1:{chain}:{rows}:{row_hash}:{signed_at}".encode("ascii")
-
-
-def _chain_id(session: Session) -> str | None:
-    first = session.scalar(select(AuditTrail.row_hash).where(AuditTrail.id == 1))
-    return None if first is None else str(first)
 
 
 @event.listens_for(Session, "before_commit")
@@ -65,7 +61,7 @@ def _sign_head(session: Session) -> None:
             select(AuditTrail.id, AuditTrail.row_hash).order_by(AuditTrail.id.desc()).limit(1)
         ).first()
         head = None if last is None else (int(last.id), str(last.row_hash))
-    chain = _chain_id(session)
+    chain = chain_id(session)
     if head is None or chain is None:
         return
     rows, row_hash = head
@@ -80,7 +76,7 @@ def _sign_head(session: Session) -> None:
         "key_id": key.key_id,
         "signature": signature,
     }
-    session.execute(insert(AuditAnchor), [values])
+    session.connection().execute(_INSERT_ANCHOR, values)
     session.info[_TO_FILE] = {"chain": chain, **values, "signed_at": stamp}
 
 
@@ -145,8 +141,15 @@ def external_anchors(path: Path | None = None) -> Iterator[dict[str, Any]]:
 
 
 def _problem(
-    entry: dict[str, Any], chain: str, heads: dict[int, str], key: keys.SigningKey
+    entry: dict[str, Any],
+    chain: str,
+    heads: dict[int, str],
+    key: keys.SigningKey,
+    verified: set[tuple[bytes, str]],
 ) -> str | None:
+    """What is wrong with one anchor (``None``: nothing). ``verified`` holds the messages and
+    signatures found valid so far: the external log's copy of a database anchor is the same
+    message and signature, checked once."""
     try:
         rows, row_hash = int(entry["rows"]), str(entry["row_hash"])
         stamp, signature = str(entry["signed_at"]), str(entry["signature"])
@@ -155,8 +158,10 @@ def _problem(
     if entry.get("key_id") != key.key_id:
         return f"is signed by another key ({entry.get('key_id')}, not {key.key_id})"
     message = anchor_message(chain, rows, row_hash, stamp)
-    if not keys.verify_signature(key.public_key(), message, signature):
-        return "has a signature that does not verify (the anchor was forged or altered)"
+    if (message, signature) not in verified:
+        if not keys.verify_signature(key.public_key(), message, signature):
+            return "has a signature that does not verify (the anchor was forged or altered)"
+        verified.add((message, signature))
     if rows not in heads:
         return f"signs row {rows}, which the audit trail no longer has (rows removed from its end)"
     if heads[rows] != row_hash:
@@ -175,7 +180,7 @@ def check_anchors(session: Session, heads: dict[int, str]) -> AnchorCheck:
         ``row_hash`` by ``id`` of every audit row (from the chain check).
     """
     key = keys.load_key()
-    chain = _chain_id(session)
+    chain = chain_id(session)
     last = max(heads, default=0)
     if chain is None:
         stored = session.scalar(select(AuditAnchor.id).limit(1))
@@ -183,6 +188,7 @@ def check_anchors(session: Session, heads: dict[int, str]) -> AnchorCheck:
         return AnchorCheck(0, 0, 0, orphans)
     problems: list[str] = []
     signed, covered = 0, 0
+    verified: set[tuple[bytes, str]] = set()
     for anchor in session.scalars(select(AuditAnchor).order_by(AuditAnchor.id)):
         entry = {
             "rows": anchor.rows,
@@ -191,7 +197,7 @@ def check_anchors(session: Session, heads: dict[int, str]) -> AnchorCheck:
             "key_id": anchor.key_id,
             "signature": anchor.signature,
         }
-        problem = _problem(entry, chain, heads, key)
+        problem = _problem(entry, chain, heads, key, verified)
         if problem is None:
             signed, covered = signed + 1, max(covered, anchor.rows)
         else:
@@ -200,7 +206,7 @@ def check_anchors(session: Session, heads: dict[int, str]) -> AnchorCheck:
     for entry in external_anchors():
         if entry.get("chain") != chain:
             continue
-        problem = _problem(entry, chain, heads, key)
+        problem = _problem(entry, chain, heads, key, verified)
         if problem is None:
             external, covered = external + 1, max(covered, int(str(entry["rows"])))
         else:

@@ -38,7 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, cast
 
-from sqlalchemy import Table, event, insert, inspect, select, text
+from sqlalchemy import Table, event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.state import InstanceState
 
@@ -63,7 +63,9 @@ __all__ = [
     "append_rows",
     "appended_head",
     "audit_text",
+    "chain_id",
     "compute_row_hash",
+    "record_all_changes",
     "record_changes",
     "record_update",
     "to_text",
@@ -92,7 +94,17 @@ WHOLE_ROW: Final = "*"
 """``field`` of an audit row that records a whole record as a JSON object (bulk inserts)."""
 _INSERTED_KEY: Final = "equitrial_inserted_unaudited"
 _HEAD_KEY: Final = "equitrial_audit_head"
+_CHAIN_KEY: Final = "equitrial_audit_chain"
 _AUDIT_TABLE: Final = cast(Table, AuditTrail.__table__)
+_INSERT_ROWS: Final = insert(_AUDIT_TABLE)
+"""Audit rows go in with a Core statement (every row has every column: one executemany)."""
+_PG_LOCK: Final = text("SELECT pg_advisory_xact_lock(:key)")
+_FIRST: Final = select(_AUDIT_TABLE.c.id, _AUDIT_TABLE.c.row_hash).where(_AUDIT_TABLE.c.id == 1)
+_HEAD_AND_FIRST: Final = select(_AUDIT_TABLE.c.id, _AUDIT_TABLE.c.row_hash).where(
+    (_AUDIT_TABLE.c.id == 1)
+    | (_AUDIT_TABLE.c.id == select(func.max(_AUDIT_TABLE.c.id)).scalar_subquery())
+)
+"""The chain's first row (its name, signed by the anchors) and its head, in one query."""
 _CHECKED_TEXTS: Final = ("username", "reason")
 """What a caller types into an audit row (the values come from records already checked, or
 are the trail's own texts)."""
@@ -156,13 +168,15 @@ def _lock_chain(session: Session) -> tuple[int, str]:
     known = session.info.get(_HEAD_KEY)
     if known is not None and known[0] is current:
         return known[1], known[2]
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_PG_LOCK, {"key": AUDIT_LOCK_KEY})
     session.info[APPENDED_KEY] = True
-    last = session.execute(
-        select(AuditTrail.id, AuditTrail.row_hash).order_by(AuditTrail.id.desc()).limit(1)
-    ).first()
-    return (0, GENESIS_HASH) if last is None else (int(last.id), str(last.row_hash))
+    rows = sorted(connection.execute(_HEAD_AND_FIRST).all(), key=lambda row: int(row.id))
+    if not rows:
+        return 0, GENESIS_HASH
+    session.info[_CHAIN_KEY] = (current, str(rows[0].row_hash))
+    return int(rows[-1].id), str(rows[-1].row_hash)
 
 
 def _remember_head(session: Session, row_id: int, row_hash: str) -> None:
@@ -177,10 +191,23 @@ def appended_head(session: Session) -> tuple[int, str] | None:
     return known[1], known[2]
 
 
+def chain_id(session: Session) -> str | None:
+    """The hash of the chain's FIRST row (what names the chain), ``None`` while it is empty.
+
+    Read with the head by the first append of the transaction; read again otherwise.
+    """
+    known = session.info.get(_CHAIN_KEY)
+    if known is not None and known[0] is session.get_transaction() and known[1] is not None:
+        return str(known[1])
+    first = session.connection().execute(_FIRST).first()
+    return None if first is None else str(first.row_hash)
+
+
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget_head(session: Session) -> None:
     session.info.pop(_HEAD_KEY, None)
+    session.info.pop(_CHAIN_KEY, None)
 
 
 def _entry(
@@ -254,7 +281,7 @@ def _chain_in(session: Session, entries: list[dict[str, Any]]) -> list[AuditRow]
         row["id"] = last_id + offset
         row["prev_hash"] = previous
         row["row_hash"] = previous = compute_row_hash(row)
-    session.execute(insert(AuditTrail), entries)
+    session.connection().execute(_INSERT_ROWS, entries)
     _remember_head(session, entries[-1]["id"], entries[-1]["row_hash"])
     return [AuditRow(**row) for row in entries]
 
@@ -359,7 +386,7 @@ def append_rows(
         }
         row["row_hash"] = previous = compute_row_hash(row)
         rows.append(row)
-    session.execute(insert(AuditTrail), rows)
+    session.connection().execute(_INSERT_ROWS, rows)
     _remember_head(session, rows[-1]["id"], rows[-1]["row_hash"])
     return len(rows)
 
@@ -453,23 +480,42 @@ def record_changes(
     deletes log every field's last value (new null). :data:`NOT_AUDITED` columns are not logged.
     Values are checked and coerced first, so the trail holds the value as stored.
     """
-    state: InstanceState[Any] = inspect(obj)
-    table = obj.__tablename__
-    if not (state.deleted or obj in session.deleted):
-        check_row(obj)
-    action, changes = _diff(session, state, obj)
-    if action != "insert":
-        _require_reason(table, list(changes), reason)
-    if not changes:
+    return record_all_changes(session, actor, [obj], reason=reason)
+
+
+def record_all_changes(
+    session: Session, actor: AuditActor, objs: list[Any], *, reason: str | None
+) -> list[AuditRow]:
+    """:func:`record_changes` of several records: one flush and one audit statement for all.
+
+    The rows are written in the order of ``objs``, each record's fields together.
+    """
+    pending = []
+    for obj in objs:
+        state: InstanceState[Any] = inspect(obj)
+        table = obj.__tablename__
+        if not (state.deleted or obj in session.deleted):
+            check_row(obj)
+        action, changes = _diff(session, state, obj)
+        if action != "insert":
+            _require_reason(table, list(changes), reason)
+        if not changes:
+            continue
+        if state.transient:
+            session.add(obj)
+        record_id = state.identity[0] if state.identity else None
+        pending.append((obj, state, table, record_id, action, changes))
+    if not pending:
         return []
-    record_id = state.identity[0] if state.identity else None
-    if state.transient:
-        session.add(obj)
     session.flush()
-    if record_id is None:
-        record_id = obj.id
-    session.info.get(_INSERTED_KEY, set()).discard(state)
-    return record_update(session, actor, table, record_id, changes, reason=reason, action=action)
+    inserted = session.info.get(_INSERTED_KEY, set())
+    entries = []
+    for obj, state, table, record_id, action, changes in pending:
+        inserted.discard(state)
+        entries += _entries(
+            actor, table, obj.id if record_id is None else record_id, changes, reason, action
+        )
+    return _chain_in(session, entries)
 
 
 def record_update(
@@ -489,7 +535,19 @@ def record_update(
     slot is an ``UPDATE ... WHERE subject_id IS NULL`` that must touch exactly one row). Values
     are written as :func:`audit_text` gives them.
     """
-    entries = [
+    entries = _entries(actor, table, record_id, changes, reason, action)
+    return _chain_in(session, entries) if entries else []
+
+
+def _entries(
+    actor: AuditActor,
+    table: str,
+    record_id: int,
+    changes: Mapping[str, tuple[Any, Any]],
+    reason: str | None,
+    action: str,
+) -> list[dict[str, Any]]:
+    return [
         _entry(
             actor.username,
             actor.user_id,
@@ -503,4 +561,3 @@ def record_update(
         )
         for name, (old, new) in changes.items()
     ]
-    return _chain_in(session, entries) if entries else []

@@ -66,15 +66,17 @@ _HASHED: Final = (
 )
 
 
+_KEYS: Final = tuple(sorted((*_HASHED, "at")))
+"""The hashed keys in canonical (sorted) order."""
+_CANONICAL: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""Canonical JSON of a dict built in :data:`_KEYS` order (one encoder, reused)."""
+
+
 def _content(row: Any) -> dict[str, Any]:
-    if isinstance(row, Mapping):
-        content = {name: row[name] for name in _HASHED}
-        at: dt.datetime = row["at"]
-    else:
-        content = {name: getattr(row, name) for name in _HASHED}
-        at = row.at
-    content["at"] = at.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    return content
+    get = row.__getitem__ if isinstance(row, Mapping) else row.__getattribute__
+    at: dt.datetime = get("at")
+    stamp = at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    return {name: stamp if name == "at" else get(name) for name in _KEYS}
 
 
 def compute_row_hash(row: Any) -> str:
@@ -82,8 +84,7 @@ def compute_row_hash(row: Any) -> str:
 
     Canonical JSON: keys sorted, no whitespace, UTF-8, ``at`` as ISO 8601 UTC with microseconds.
     """
-    canonical = json.dumps(_content(row), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(_content(row)).encode("utf-8")).hexdigest()
 
 
 def verify(session: Session, heads: dict[int, str] | None = None) -> AuditVerification:
