@@ -1,10 +1,10 @@
 """A process killed in the middle of a use case leaves nothing partial (SQLite and PostgreSQL).
 
 The use case (enrol) runs in a child process with ``store.audit.record_all_changes`` wrapped so
-that, after the subject row AND its audit rows have been flushed inside the open transaction, the child
-says so on stdout and sleeps; the parent then kills it with SIGKILL (no cleanup, no rollback
-issued by Python) and checks that neither the subject nor any audit row of it exists, that the
-audit chain still verifies, and that the database takes the next write.
+that, after the subject row AND its audit rows have been flushed inside the open transaction,
+the child says so on stdout and sleeps; the parent then kills it with SIGKILL (no cleanup, no
+rollback issued by Python) and checks that neither the subject nor any audit row of it exists,
+that the audit chain still verifies, and that the database takes the next write.
 """
 
 from __future__ import annotations
