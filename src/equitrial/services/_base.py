@@ -258,20 +258,34 @@ def audited_update(
     ConflictError
         Another transaction changed the record since it was read (its ``version`` moved on).
     """
-    check_fields(type(obj), changes)
-    # taken before the flush: a failed flush rolls the session back and expires the object,
+    audited_update_all(session, actor, [(obj, changes)], reason=reason)
+
+
+def audited_update_all(
+    session: Session,
+    actor: Actor,
+    updates: Sequence[tuple[Any, Mapping[str, Any]]],
+    *,
+    reason: str | None,
+) -> None:
+    """:func:`audited_update` of several records (``(record, changes)`` each): one flush and
+    one audit statement for all."""
+    for obj, changes in updates:
+        check_fields(type(obj), changes)
+    # taken before the flush: a failed flush rolls the session back and expires the objects,
     # and reading obj.id then would need the closed transaction
-    what = f"{obj.__tablename__} {obj.id}"
-    for name, value in changes.items():
-        setattr(obj, name, value)
-    changed = [name for name in changes if sa_inspect(obj).attrs[name].history.has_changes()]
-    if changed and not (reason and reason.strip()):
-        raise InvalidInputError(
-            f"a reason is required to change {', '.join(changed)} after first entry",
-            field="reason",
-        )
+    what = ", ".join(f"{obj.__tablename__} {obj.id}" for obj, _ in updates[:3])
+    for obj, changes in updates:
+        for name, value in changes.items():
+            setattr(obj, name, value)
+        changed = [name for name in changes if sa_inspect(obj).attrs[name].history.has_changes()]
+        if changed and not (reason and reason.strip()):
+            raise InvalidInputError(
+                f"a reason is required to change {', '.join(changed)} after first entry",
+                field="reason",
+            )
     try:
-        audit.record_changes(session, actor, obj, reason=reason)
+        audit.record_all_changes(session, actor, [obj for obj, _ in updates], reason=reason)
     except StaleDataError as error:
         raise ConflictError(
             f"{what} was changed by someone else meanwhile; reload it", field="version"

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from equitrial.errors import ConflictError
 from equitrial.protocol import Protocol
-from equitrial.services._base import audited_update
+from equitrial.services._base import audited_update_all
 from equitrial.services.auth import Actor
 from equitrial.store import models as m
 from equitrial.supply.rules import KitStock, choose_kit, kits_per_dose, usable
@@ -120,7 +120,7 @@ def take_kits(
         Too few usable kits of ``arm``; the message names no arm (the caller's transaction
         is rolled back, so nothing is dispensed).
     """
-    out = []
+    out, taken = [], []
     for _ in range(n):
         views = [KitStock(k.kit_number, k.expiry, k.arm_code) for k in stock.values()]
         pick = choose_kit(views, arm, on, DO_NOT_DISPENSE_DAYS)
@@ -137,6 +137,7 @@ def take_kits(
             "dispensed_on": on,
             "status_reason": reason,
         }
-        audited_update(session, actor, kit, changes, reason=reason)
+        taken.append((kit, changes))
         out.append(DispensedKit(kit.kit_number, kit.lot, kit.expiry, kit.label))
+    audited_update_all(session, actor, taken, reason=reason)
     return out

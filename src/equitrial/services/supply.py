@@ -26,6 +26,7 @@ from equitrial.services._base import (
     RecordView,
     audited_insert,
     audited_update,
+    audited_update_all,
     ensure_study_open,
     view_of,
 )
@@ -275,8 +276,8 @@ def reserve_shipment(
             requested_on=on,
         ),
     )
-    for kit in chosen:
-        audited_update(session, actor, kit, {"shipment_id": shipment.id}, reason="reserved")
+    reserved = [(kit, {"shipment_id": shipment.id}) for kit in chosen]
+    audited_update_all(session, actor, reserved, reason="reserved")
     return shipment
 
 
@@ -316,14 +317,9 @@ def ship_shipment(engine: Engine, actor: Actor, number: str, on: dt.date) -> Rec
             {"shipment_status": "shipped", "shipped_on": on},
             reason="shipped",
         )
-        for kit in _kits_of(session, shipment):
-            audited_update(
-                session,
-                actor,
-                kit,
-                {"kit_status": "in-transit", "depot_id": None},
-                reason="shipped",
-            )
+        leaving = {"kit_status": "in-transit", "depot_id": None}
+        kits = [(kit, leaving) for kit in _kits_of(session, shipment)]
+        audited_update_all(session, actor, kits, reason="shipped")
         return view_of(shipment)
 
 
@@ -364,13 +360,11 @@ def receive_shipment(
             {"shipment_status": "received", "received_on": on},
             reason="received",
         )
-        for kit in kits:
-            broken = kit.kit_number in damaged
-            audited_update(
-                session,
-                actor,
-                kit,
-                {"kit_status": "damaged" if broken else "available", "site_id": shipment.site_id},
-                reason="damaged on receipt" if broken else "received",
-            )
+        for broken in (False, True):  # one audited statement for the kits of each reason
+            status = "damaged" if broken else "available"
+            arrived = {"kit_status": status, "site_id": shipment.site_id}
+            group = [(kit, arrived) for kit in kits if (kit.kit_number in damaged) == broken]
+            if group:
+                why = "damaged on receipt" if broken else "received"
+                audited_update_all(session, actor, group, reason=why)
         return view_of(shipment)

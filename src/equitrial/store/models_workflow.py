@@ -88,7 +88,7 @@ class AuditTrail(Base):
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     software_version: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
-    row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    row_hash: Mapped[str] = mapped_column(String(64))  # not indexed: migration 0010
 
 
 class AuditAnchor(Base):
