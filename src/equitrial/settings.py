@@ -17,6 +17,7 @@ Every setting has the prefix ``EQUITRIAL_``:
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -33,7 +34,13 @@ _SUPPORTED_SCHEMES = ("sqlite", "postgresql")
 
 def default_key_file() -> Path:
     """``$XDG_CONFIG_HOME/equitrial/audit-signing.key`` (``~/.config`` when unset)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return _default_key_file(os.environ.get("XDG_CONFIG_HOME"), os.environ.get("HOME"))
+
+
+@functools.lru_cache(maxsize=4)
+def _default_key_file(config_home: str | None, _home: str | None) -> Path:
+    # cached by the variables it depends on: every commit asks for it (to sign the audit chain)
+    base = config_home or str(Path.home() / ".config")
     return Path(base) / "equitrial" / "audit-signing.key"
 
 

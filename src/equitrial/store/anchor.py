@@ -87,7 +87,8 @@ def _copy_out(session: Session) -> None:
         return
     path = get_settings().anchor_file
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.parent.is_dir():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:  # one write of one line: appends of several processes do not interleave
             os.write(descriptor, (json.dumps(line, sort_keys=True) + "\n").encode("ascii"))
