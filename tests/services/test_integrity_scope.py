@@ -110,7 +110,7 @@ def test_a_site_scoped_data_manager_sees_only_its_sites_and_cannot_lock_the_stud
 
 def test_a_cut_taken_while_others_write_is_consistent_and_stored(trial, world, monkeypatch):
     a_subject = world["A"][0]
-    read = datacut._snapshot
+    read = datacut.snapshot
     written = []
 
     def write_meanwhile():
@@ -132,9 +132,9 @@ def test_a_cut_taken_while_others_write_is_consistent_and_stored(trial, world, m
         writer.join(timeout=5)  # on a store that serializes the cut with writers: it waits
         return doc
 
-    monkeypatch.setattr(datacut, "_snapshot", snapshot_then_someone_writes)
+    monkeypatch.setattr(datacut, "snapshot", snapshot_then_someone_writes)
     cut = datacut.cut_data(trial.engine, trial["data-manager"], "busy", DAY)
-    monkeypatch.setattr(datacut, "_snapshot", read)
+    monkeypatch.setattr(datacut, "snapshot", read)
     for _ in range(100):
         if written:
             break

@@ -36,7 +36,7 @@ from equitrial.services.study import current_study
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
-__all__ = ["CONCEALED", "DATE_COLUMNS", "PLANNED_DATE", "DataCutView", "cut_data"]
+__all__ = ["CONCEALED", "DATE_COLUMNS", "PLANNED_DATE", "DataCutView", "cut_data", "snapshot"]
 
 DATE_COLUMNS: dict[type[Any], str | None] = {
     m.Visit: "actual_date",
@@ -109,9 +109,11 @@ def _columns(obj: Any) -> dict[str, Any]:
     return {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs}
 
 
-def _snapshot(
+def snapshot(
     session: Session, study: m.Study, cutoff: dt.date, site_ids: frozenset[int] | None
 ) -> dict[str, Any]:
+    """The study's records as of ``cutoff`` (table name -> rows; see the module notes), of the
+    sites ``site_ids`` (``None``: every site), read in the caller's transaction."""
     query = select(m.Subject).where(
         m.Subject.study_id == study.id, m.Subject.consent_date <= cutoff
     )
@@ -147,7 +149,7 @@ def _read(
             session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
         study = current_study(session)
         _refuse_taken(session, study.id, name)
-        return study.id, _snapshot(session, study, cutoff_date, site_ids)
+        return study.id, snapshot(session, study, cutoff_date, site_ids)
 
 
 def _refuse_taken(session: Session, study_id: int, name: str) -> None:
