@@ -126,13 +126,21 @@ class AnchorCheck:
     problems: tuple[str, ...]
 
 
-def external_anchors(path: Path | None = None) -> Iterator[dict[str, Any]]:
-    """The anchors of the external log (every chain's), skipping lines that are not JSON."""
+def external_anchors(
+    path: Path | None = None, chain: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """The anchors of the external log, skipping lines that are not JSON.
+
+    With ``chain``, only the lines that name it (one log serves every database of the
+    installation: the lines of other chains are skipped before they are parsed).
+    """
     target = path or get_settings().anchor_file
     if not target.exists():
         return
     with target.open(encoding="utf-8", errors="replace") as lines:
         for line in lines:
+            if chain is not None and chain not in line:
+                continue
             try:
                 entry = json.loads(line)
             except json.JSONDecodeError:
@@ -204,7 +212,7 @@ def check_anchors(session: Session, heads: dict[int, str]) -> AnchorCheck:
         else:
             problems.append(f"anchor {anchor.id} {problem}")
     external = 0
-    for entry in external_anchors():
+    for entry in external_anchors(chain=chain):
         if entry.get("chain") != chain:
             continue
         problem = _problem(entry, chain, heads, key, verified)
