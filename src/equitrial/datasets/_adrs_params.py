@@ -60,12 +60,24 @@ def _first_date(
     return None
 
 
-def _row(subject: pd.Series, paramcd: str, param: str, reader: str, value: str,
-         aval: float, day: dt.date | None, criteria: str) -> dict[str, Any]:
+def _row(
+    subject: pd.Series,
+    paramcd: str,
+    param: str,
+    reader: str,
+    value: str,
+    aval: float,
+    day: dt.date | None,
+    criteria: str,
+) -> dict[str, Any]:
     suffix, label = _READERS[reader]
     row = {k: subject[k] for k in subject.index}
     randdt = subject["RANDDT"]
-    ady = (day - randdt).days + 1 if isinstance(day, dt.date) and isinstance(randdt, dt.date) else None
+    ady = (
+        (day - randdt).days + 1
+        if isinstance(day, dt.date) and isinstance(randdt, dt.date)
+        else None
+    )
     row.update(
         PARAMCD=paramcd + suffix,
         PARAM=f"{param} by {label}",
@@ -86,9 +98,7 @@ def _composite_event(
 ) -> bool:
     dead = isinstance(death, dt.date) and death < end
     treated = therapy is not None and therapy < end
-    return any(
-        ("death" in k and dead) or ("anticancer" in k and treated) for k in composite
-    )
+    return any(("death" in k and dead) or ("anticancer" in k and treated) for k in composite)
 
 
 def best_records(
@@ -96,16 +106,28 @@ def best_records(
 ) -> pd.DataFrame:
     """BOR, CBOR, RSP, BOR24, RSP24 and IBOR per reader for every ADSL subject."""
     week, confirm, composite = primary_endpoint(source.protocol)
-    schedule_window = max((int(i.window_days or 0) for i in source.protocol.schedule
-                           if i.kind == "tumour-imaging"), default=0)
+    schedule_window = max(
+        (int(i.window_days or 0) for i in source.protocol.schedule if i.kind == "tumour-imaging"),
+        default=0,
+    )
     used = ovr[ovr["ANL01FL"] == "Y"].sort_values("ADT")
     series: dict[tuple[str, str, str], list[tuple[dt.date, str]]] = {}
     for key, group in used.groupby(["USUBJID", "reader", "PARCAT3"]):
         series[(str(key[0]), str(key[1]), str(key[2]))] = list(
             zip(group["ADT"], group["AVALC"], strict=True)
         )
-    keep = ["STUDYID", "USUBJID", "SUBJID", "SITEID", "TRT01P", "TRT01A", "ITTFL", "RESPEVFL",
-            "RANDDT", "DTHDT"]
+    keep = [
+        "STUDYID",
+        "USUBJID",
+        "SUBJID",
+        "SITEID",
+        "TRT01P",
+        "TRT01A",
+        "ITTFL",
+        "RESPEVFL",
+        "RANDDT",
+        "DTHDT",
+    ]
     rows: list[dict[str, Any]] = []
     for _, subject in adsl[keep].iterrows():
         ref = subject["RANDDT"]
@@ -123,13 +145,26 @@ def best_records(
                 ("BOR24", [p for p in tp if p[0] <= last24], confirm),
             ):
                 value = recist.best_overall_response(
-                    points, reference_date=ref, confirmation_required=conf,
-                    confirmation_days=CONFIRM_DAYS, min_sd_days=MIN_SD_DAYS,
+                    points,
+                    reference_date=ref,
+                    confirmation_required=conf,
+                    confirmation_days=CONFIRM_DAYS,
+                    min_sd_days=MIN_SD_DAYS,
                 )
                 name = _PARAMS[code].format(w=week)
                 day = _first_date(points, value, sd_from)
-                rows.append(_row(info, code, name, reader, value,
-                                 float(_RECIST.index(value) + 1), day, "RECIST 1.1"))
+                rows.append(
+                    _row(
+                        info,
+                        code,
+                        name,
+                        reader,
+                        value,
+                        float(_RECIST.index(value) + 1),
+                        day,
+                        "RECIST 1.1",
+                    )
+                )
                 if code in ("BOR", "BOR24"):
                     responder = value in ("CR", "PR")
                     rsp = "RSP" if code == "BOR" else "RSP24"
@@ -137,12 +172,30 @@ def best_records(
                         composite, subject["DTHDT"], therapy.get(subject["USUBJID"]), end24
                     ):
                         responder = False
-                    rows.append(_row(info, rsp, _PARAMS[rsp].format(w=week), reader,
-                                     "Y" if responder else "N", 1.0 if responder else 0.0,
-                                     day if responder else None, "RECIST 1.1"))
+                    rows.append(
+                        _row(
+                            info,
+                            rsp,
+                            _PARAMS[rsp].format(w=week),
+                            reader,
+                            "Y" if responder else "N",
+                            1.0 if responder else 0.0,
+                            day if responder else None,
+                            "RECIST 1.1",
+                        )
+                    )
             itp = series.get((subject["USUBJID"], reader, "iRECIST"), [])
             ivalue = irecist.best_overall_response(itp, reference_date=ref, min_sd_days=MIN_SD_DAYS)
-            rows.append(_row(info, "IBOR", _PARAMS["IBOR"], reader, str(ivalue),
-                             float(_IRECIST.index(str(ivalue)) + 1),
-                             _first_date(itp, str(ivalue), sd_from), "iRECIST"))
+            rows.append(
+                _row(
+                    info,
+                    "IBOR",
+                    _PARAMS["IBOR"],
+                    reader,
+                    str(ivalue),
+                    float(_IRECIST.index(str(ivalue)) + 1),
+                    _first_date(itp, str(ivalue), sd_from),
+                    "iRECIST",
+                )
+            )
     return pd.DataFrame(rows)

@@ -42,7 +42,8 @@ def as_date(value: Any) -> dt.date | None:
     if value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp):
-        return value.date()
+        day: dt.date = value.date()
+        return day
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):

@@ -44,14 +44,21 @@ from typing import Any
 
 import pandas as pd
 
-from equitrial.clinical import irecist, recist
+from equitrial.clinical import recist
 from equitrial.datasets._adrs_params import best_records
 from equitrial.datasets._frames import YN, as_date, char, dataset, date_var, num, table
 from equitrial.datasets._imaging import imaging_schedule, visit_name
 from equitrial.datasets._meta import Dataset, StudySource, Variable
 from equitrial.datasets.adsl import usubjid
 
-__all__ = ["IRECIST_ORDER", "READERS", "RECIST_ORDER", "build_adrs", "derive_ovr", "new_therapy_start"]
+__all__ = [
+    "IRECIST_ORDER",
+    "READERS",
+    "RECIST_ORDER",
+    "build_adrs",
+    "derive_ovr",
+    "new_therapy_start",
+]
 
 RECIST_ORDER: tuple[str, ...] = tuple(recist.RESPONSE_ORDER)
 IRECIST_ORDER: tuple[str, ...] = ("iCR", "iPR", "iSD", "NON-iCR/NON-iUPD", "iUPD", "iCPD", "NE")
@@ -160,7 +167,9 @@ def build_adrs(source: StudySource, adsl: Dataset) -> Dataset:
     frame["TRTP"] = frame["TRT01P"]
     frame["TRTA"] = frame["TRT01A"]
     frame["_o"] = frame["PARAMCD"].map(_param_order)
-    frame = frame.sort_values(["USUBJID", "_o", "PARAMCD", "ADT"], kind="stable", na_position="first")
+    frame = frame.sort_values(
+        ["USUBJID", "_o", "PARAMCD", "ADT"], kind="stable", na_position="first"
+    )
     return dataset(
         "ADRS",
         "Tumor Response Analysis Dataset",
@@ -196,7 +205,9 @@ def _variables(f: pd.DataFrame) -> list[Variable]:
         c(f, "PARCAT2", "Parameter Category 2 (Reader)", origin="Assigned"),
         c(f, "PARCAT3", "Parameter Category 3 (Criteria)", origin="Assigned"),
         c(f, "AVALC", "Analysis Value (C)", derivation="Response code or Y/N"),
-        num("AVAL", "Analysis Value", derivation="CR 1 PR 2 SD 3 NON-CR/NON-PD 4 PD 5 NE 6; Y 1 N 0"),
+        num(
+            "AVAL", "Analysis Value", derivation="CR 1 PR 2 SD 3 NON-CR/NON-PD 4 PD 5 NE 6; Y 1 N 0"
+        ),
         date_var("ADT", "Analysis Date", key=3, derivation="Assessment date"),
         num("ADY", "Analysis Relative Day", derivation="ADT - RANDDT + 1 on/after RANDDT"),
         c(f, "AVISIT", "Analysis Visit", derivation="Planned scan week within its window"),

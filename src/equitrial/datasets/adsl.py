@@ -38,14 +38,14 @@ import json
 
 import pandas as pd
 
-from equitrial.datasets._frames import YN, Y_ONLY, char, dataset, date_var, num, study_code, table
-from equitrial.datasets._meta import Dataset, StudySource, Variable
 from equitrial.datasets._adsl_derive import (
     derive_disposition,
     derive_exposure,
     derive_last_alive,
     derive_populations,
 )
+from equitrial.datasets._frames import Y_ONLY, YN, char, dataset, date_var, num, study_code, table
+from equitrial.datasets._meta import Dataset, StudySource, Variable
 
 __all__ = ["build_adsl", "usubjid"]
 

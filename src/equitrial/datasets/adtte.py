@@ -112,9 +112,11 @@ def build_adtte(source: StudySource, adsl: Dataset, adrs: Dataset) -> Dataset:
         for k, g in ovr.groupby(["USUBJID", "PARAMCD"])
     }
     responders = set(
-        zip(rs.loc[rs["PARAMCD"].isin(["RSP", "RSPINV"]) & (rs["AVALC"] == "Y"), "USUBJID"],
+        zip(
+            rs.loc[rs["PARAMCD"].isin(["RSP", "RSPINV"]) & (rs["AVALC"] == "Y"), "USUBJID"],
             rs.loc[rs["PARAMCD"].isin(["RSP", "RSPINV"]) & (rs["AVALC"] == "Y"), "PARAMCD"],
-            strict=True)
+            strict=True,
+        )
     )
     _, confirm, _ = primary_endpoint(source.protocol)
     schedule = imaging_schedule(source.protocol)
@@ -128,31 +130,63 @@ def build_adtte(source: StudySource, adsl: Dataset, adrs: Dataset) -> Dataset:
         key = str(subject["USUBJID"])
         death = subject["DTHDT"] if isinstance(subject["DTHDT"], dt.date) else None
         alive = subject["LSTALVDT"] if isinstance(subject["LSTALVDT"], dt.date) else None
-        rows.append(_record(subject, "OS", randdt, os_outcome(death=death, last_alive=alive,
-                                                               randdt=randdt)))
+        rows.append(
+            _record(subject, "OS", randdt, os_outcome(death=death, last_alive=alive, randdt=randdt))
+        )
         for reader, (suffix, _label) in READERS.items():
             points = series.get((key, "OVR" + suffix), [])
-            common = dict(randdt=randdt, assessments=points, death=death,
-                          new_therapy=therapy.get(key), schedule=schedule)
-            pfs = progression_outcome(origin=randdt, origin_source=("ADSL", "RANDDT"),
-                                      baseline=(key, reader) in baselines, **common)
+            common: dict[str, Any] = dict(
+                randdt=randdt,
+                assessments=points,
+                death=death,
+                new_therapy=therapy.get(key),
+                schedule=schedule,
+            )
+            pfs = progression_outcome(
+                origin=randdt,
+                origin_source=("ADSL", "RANDDT"),
+                baseline=(key, reader) in baselines,
+                **common,
+            )
             rows.append(_record(subject, "PFS" + suffix, randdt, pfs))
-            first = recist.first_response_date(points, confirmation_required=confirm,
-                                               confirmation_days=CONFIRM_DAYS)
+            first = recist.first_response_date(
+                points, confirmation_required=confirm, confirmation_days=CONFIRM_DAYS
+            )
             rows.append(_record(subject, "TTR" + suffix, randdt, _ttr(first, points, randdt)))
             if first is not None and (key, "RSP" + suffix) in responders:
-                dor = progression_outcome(origin=first, origin_source=("ADRS", "ADT"),
-                                          baseline=True, **common)
+                dor = progression_outcome(
+                    origin=first, origin_source=("ADRS", "ADT"), baseline=True, **common
+                )
                 rows.append(_record(subject, "DOR" + suffix, first, dor))
-    frame = pd.DataFrame(rows, columns=[*_KEEP, "PARAMCD", "PARAM", "STARTDT", "ADT", "AVAL",
-                                        "CNSR", "EVNTDESC", "CNSDTDSC", "SRCDOM", "SRCVAR"])
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            *_KEEP,
+            "PARAMCD",
+            "PARAM",
+            "STARTDT",
+            "ADT",
+            "AVAL",
+            "CNSR",
+            "EVNTDESC",
+            "CNSDTDSC",
+            "SRCDOM",
+            "SRCVAR",
+        ],
+    )
     frame["TRTP"] = frame["TRT01P"]
     frame["TRTA"] = frame["TRT01A"]
     order = {c: i for i, c in enumerate(["PFS", "PFSINV", "OS", "DOR", "DORINV", "TTR", "TTRINV"])}
     frame = frame.assign(_o=frame["PARAMCD"].map(order))
     frame = frame.sort_values(["USUBJID", "_o"], kind="stable")
-    return dataset("ADTTE", "Time-to-Event Analysis Dataset", "BASIC DATA STRUCTURE",
-                   "One record per subject per parameter", _variables(frame), frame)
+    return dataset(
+        "ADTTE",
+        "Time-to-Event Analysis Dataset",
+        "BASIC DATA STRUCTURE",
+        "One record per subject per parameter",
+        _variables(frame),
+        frame,
+    )
 
 
 def _ttr(first: dt.date | None, points: list[tuple[dt.date, str]], randdt: dt.date) -> Outcome:
@@ -160,8 +194,9 @@ def _ttr(first: dt.date | None, points: list[tuple[dt.date, str]], randdt: dt.da
         return Outcome(first, 0, "Response (CR or PR)", None, "ADRS", "ADT")
     adequate = [d for d, c in points if c != "NE"]
     if adequate:
-        return Outcome(adequate[-1], 5, "No response", "Last adequate tumour assessment",
-                       "ADRS", "ADT")
+        return Outcome(
+            adequate[-1], 5, "No response", "Last adequate tumour assessment", "ADRS", "ADT"
+        )
     return Outcome(randdt, 2, "No response", "Randomization date", "ADSL", "RANDDT")
 
 
@@ -178,8 +213,11 @@ def _variables(f: pd.DataFrame) -> list[Variable]:
         c(f, "PARAMCD", "Parameter Code", key=2, derivation="See ADTTE parameters"),
         c(f, "PARAM", "Parameter", derivation="See ADTTE parameters"),
         num("AVAL", "Analysis Value", derivation="ADT - STARTDT + 1"),
-        date_var("STARTDT", "Time-to-Event Origin Date for Subject",
-                 derivation="RANDDT; DOR: first CR/PR date"),
+        date_var(
+            "STARTDT",
+            "Time-to-Event Origin Date for Subject",
+            derivation="RANDDT; DOR: first CR/PR date",
+        ),
         date_var("ADT", "Analysis Date", derivation="Event or censoring date (FDA 2018 rules)"),
         num("CNSR", "Censor", derivation="0 event; 1-5 censoring reasons (see _tte_rules)"),
         c(f, "EVNTDESC", "Event or Censoring Description"),
