@@ -165,13 +165,14 @@ def derive_last_alive(adsl: pd.DataFrame, source: StudySource) -> pd.DataFrame:
     store (``cutoff`` None) no cap applies.
     """
     out = adsl.copy()
-    parts: list[pd.DataFrame] = []
+    ids: list[object] = []
+    days: list[object] = []
     for name, columns in _ALIVE_SOURCES:
         rows = table(source, name, ["subject_id", *columns])
         for column in columns:
-            parts.append(pd.DataFrame({"subject_id": rows["subject_id"], "day": rows[column]}))
-    dates = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    dates["day"] = pd.to_datetime(dates["day"].map(as_date))
+            ids.extend(rows["subject_id"])
+            days.extend(rows[column].map(as_date))
+    dates = pd.DataFrame({"subject_id": ids, "day": pd.to_datetime(pd.Series(days, dtype=object))})
     dates = dates.dropna(subset=["day"])
     if source.cutoff is not None:
         dates = dates[dates["day"] <= pd.Timestamp(source.cutoff)]

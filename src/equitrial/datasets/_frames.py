@@ -24,6 +24,7 @@ __all__ = [
     "dataset",
     "date_var",
     "num",
+    "stack",
     "study_code",
     "table",
 ]
@@ -109,3 +110,14 @@ def dataset(
         else:
             out[v.name] = pd.to_numeric(column, errors="coerce").astype(float)
     return Dataset(name, label, klass, structure, ADAM, tuple(variables), out)
+
+
+def stack(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Rows of ``frames`` one after the other (columns in first-seen order).
+
+    Row by row, so empty or all-missing columns never change another column's type (what
+    ``pandas.concat`` warns about).
+    """
+    columns = list(dict.fromkeys(c for f in frames for c in f.columns))
+    rows = [row for f in frames for row in f.to_dict("records")]
+    return pd.DataFrame(rows, columns=columns)

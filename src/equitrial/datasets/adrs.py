@@ -46,7 +46,7 @@ import pandas as pd
 
 from equitrial.clinical import recist
 from equitrial.datasets._adrs_params import best_records
-from equitrial.datasets._frames import YN, as_date, char, dataset, date_var, num, table
+from equitrial.datasets._frames import YN, as_date, char, dataset, date_var, num, stack, table
 from equitrial.datasets._imaging import imaging_schedule, visit_name
 from equitrial.datasets._meta import Dataset, StudySource, Variable
 from equitrial.datasets.adsl import usubjid
@@ -124,7 +124,7 @@ def derive_ovr(source: StudySource, adsl: pd.DataFrame) -> pd.DataFrame:
         rows["PARCAT2"] = rows["reader"].map(lambda r: READERS[r][1])
         rows["PARCAT3"] = criteria
         parts.append(rows)
-    ovr = pd.concat(parts, ignore_index=True)
+    ovr = stack(parts)
     offset = [
         (a - r).days if isinstance(a, dt.date) and isinstance(r, dt.date) else None
         for a, r in zip(ovr["ADT"], ovr["RANDDT"], strict=True)
@@ -162,7 +162,7 @@ def build_adrs(source: StudySource, adsl: Dataset) -> Dataset:
     base = adsl.frame
     ovr = derive_ovr(source, base)
     best = best_records(source, base, ovr, new_therapy_start(source))
-    frame = pd.concat([ovr, best], ignore_index=True)
+    frame = stack([ovr, best])
     frame["PARCAT1"] = "Tumor Response"
     frame["TRTP"] = frame["TRT01P"]
     frame["TRTA"] = frame["TRT01A"]
