@@ -31,8 +31,13 @@ def tables(n: int, *, dosed: bool = True) -> dict[str, list[dict[str, Any]]]:
     eligible, with demographics; nothing else."""
     out: dict[str, list[dict[str, Any]]] = {
         "site": [
-            {"id": 1, "code": "S01", "site_type": "METROPOLITAN", "country": "USA",
-             "region": "NORTH AMERICA"}
+            {
+                "id": 1,
+                "code": "S01",
+                "site_type": "METROPOLITAN",
+                "country": "USA",
+                "region": "NORTH AMERICA",
+            }
         ],
         "subject": [],
         "demographics": [],
@@ -41,14 +46,31 @@ def tables(n: int, *, dosed: bool = True) -> dict[str, list[dict[str, Any]]]:
     }
     for sid in range(1, n + 1):
         out["subject"].append(
-            {"id": sid, "site_id": 1, "subject_code": f"S01-{sid:04d}", "eligible": True,
-             "strata_json": json.dumps(STRATA), "status": "randomized"}
+            {
+                "id": sid,
+                "site_id": 1,
+                "subject_code": f"S01-{sid:04d}",
+                "eligible": True,
+                "strata_json": json.dumps(STRATA),
+                "status": "randomized",
+            }
         )
         out["demographics"].append(
-            {"subject_id": sid, "age": 60 + sid, "sex": "F", "race": "WHITE",
-             "ethnicity": "NOT HISPANIC OR LATINO", "country": "USA", "region": "NORTH AMERICA",
-             "site_type": "METROPOLITAN", "ecog_ps": 0, "braf_v600": "MUTANT", "m_stage": "M1a",
-             "ldh_elevated": False, "brain_metastases": "N"}
+            {
+                "subject_id": sid,
+                "age": 60 + sid,
+                "sex": "F",
+                "race": "WHITE",
+                "ethnicity": "NOT HISPANIC OR LATINO",
+                "country": "USA",
+                "region": "NORTH AMERICA",
+                "site_type": "METROPOLITAN",
+                "ecog_ps": 0,
+                "braf_v600": "MUTANT",
+                "m_stage": "M1a",
+                "ldh_elevated": False,
+                "brain_metastases": "N",
+            }
         )
         out["regimen_period"].append(
             {"subject_id": sid, "regimen": "Q3W", "start_date": D0, "reason": "randomized"}
@@ -85,7 +107,12 @@ def assess(
     table = rows.setdefault("tumour_assessment", [])
     for i, (n, code) in enumerate(points):
         table.append(
-            {"subject_id": sid, "assessment_date": day(n), "reader": reader,
-             "overall_response": code, "rule_version": "RECIST 1.1",
-             "irecist_response": irecist[i] if irecist else None}
+            {
+                "subject_id": sid,
+                "assessment_date": day(n),
+                "reader": reader,
+                "overall_response": code,
+                "rule_version": "RECIST 1.1",
+                "irecist_response": irecist[i] if irecist else None,
+            }
         )

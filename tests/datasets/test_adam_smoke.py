@@ -17,20 +17,34 @@ STRATA = {"braf_v600": "mutant", "ecog_ps": "0", "m_stage_ldh": "M0-M1b, normal 
 def test_adam_from_the_store(trial):
     coordinator = trial["coordinator"]
     randomized = subjects.enrol(
-        trial.engine, trial["investigator"], "A", "R-1", consent_date=DAY, strata=STRATA,
+        trial.engine,
+        trial["investigator"],
+        "A",
+        "R-1",
+        consent_date=DAY,
+        strata=STRATA,
         eligible=True,
     )
     subjects.enrol(trial.engine, coordinator, "A", "R-2", consent_date=DAY, strata=STRATA)
     randomize.randomize(trial.engine, coordinator, randomized.id, day1=DAY)
     for reader in ("central", "investigator"):
         assessments.add_lesion(
-            trial.engine, coordinator, randomized.id, lesion_code="T1", organ="liver",
-            nodal=False, role="target", reader=reader,
+            trial.engine,
+            coordinator,
+            randomized.id,
+            lesion_code="T1",
+            organ="liver",
+            nodal=False,
+            role="target",
+            reader=reader,
         )
         # 50 mm at baseline, 40 mm at week 9 (-20 %: SD), 35 mm at week 18 (-30 %: PR)
         for weeks, mm in ((0, 50.0), (9, 40.0), (18, 35.0)):
             assessments.record_assessment(
-                trial.engine, coordinator, randomized.id, reader=reader,
+                trial.engine,
+                coordinator,
+                randomized.id,
+                reader=reader,
                 assessment_date=DAY + dt.timedelta(weeks=weeks) - dt.timedelta(days=weeks == 0),
                 measurements=[{"lesion_code": "T1", "diameter_mm": mm}],
             )

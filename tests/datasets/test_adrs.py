@@ -32,8 +32,12 @@ def adrs() -> pd.DataFrame:
     rows = tables(5)
     # 1: central SD 63, PR 126, PR 189, PD 252; iRECIST iSD, iPR, iPR, iUPD;
     #    investigator PR 63, PD 126
-    assess(rows, 1, [(-5, None), (63, "SD"), (126, "PR"), (189, "PR"), (252, "PD")],
-           irecist=[None, "iSD", "iPR", "iPR", "iUPD"])
+    assess(
+        rows,
+        1,
+        [(-5, None), (63, "SD"), (126, "PR"), (189, "PR"), (252, "PD")],
+        irecist=[None, "iSD", "iPR", "iPR", "iUPD"],
+    )
     assess(rows, 1, [(-5, None), (63, "PR"), (126, "PD")], reader="investigator")
     # 2: PR on day 63, dies on day 150 (before week 24 = day 168)
     assess(rows, 2, [(-5, None), (63, "PR")])

@@ -18,22 +18,33 @@ REF = "Keytruda (EU-sourced)"
 def adsl() -> pd.DataFrame:
     rows = tables(5)
     # subject 1: a second 200 mg Q3W dose on day 21 -> TRTEDT = D0 + 21, TRTDURD = 22
-    rows["dose"].append({"subject_id": 1, "cycle": 2, "date": day(21), "dose_mg": 200.0,
-                         "regimen": "Q3W"})
+    rows["dose"].append(
+        {"subject_id": 1, "cycle": 2, "date": day(21), "dose_mg": 200.0, "regimen": "Q3W"}
+    )
     # subject 2: 300 mg under Q3W (200 mg +- 10 % = 180..220): a dose deviation -> PPROTFL N
-    rows["dose"].append({"subject_id": 2, "cycle": 2, "date": day(21), "dose_mg": 300.0,
-                         "regimen": "Q3W"})
+    rows["dose"].append(
+        {"subject_id": 2, "cycle": 2, "date": day(21), "dose_mg": 300.0, "regimen": "Q3W"}
+    )
     # subject 3: randomized, never dosed
     rows["dose"] = [d for d in rows["dose"] if d["subject_id"] != 3]
     # subject 4: eligibility not confirmed -> PPROTFL N although dosed
     rows["subject"][3]["eligible"] = False
     # subject 5: switched to Q6W on day 42, 400 mg then (within tolerance) -> REGSWFL Y, PP Y
     rows["regimen_period"].append({"subject_id": 5, "regimen": "Q6W", "start_date": day(42)})
-    rows["dose"].append({"subject_id": 5, "cycle": 2, "date": day(42), "dose_mg": 400.0,
-                         "regimen": None})
+    rows["dose"].append(
+        {"subject_id": 5, "cycle": 2, "date": day(42), "dose_mg": 400.0, "regimen": None}
+    )
     # subject 6: screen failure, never randomized -> not in ADSL
-    rows["subject"].append({"id": 6, "site_id": 1, "subject_code": "S01-0006",
-                            "eligible": False, "strata_json": None, "status": "screen failed"})
+    rows["subject"].append(
+        {
+            "id": 6,
+            "site_id": 1,
+            "subject_code": "S01-0006",
+            "eligible": False,
+            "strata_json": None,
+            "status": "screen failed",
+        }
+    )
     # central target lesion of subject 1 measured before day 1 -> RESPEVFL Y; subject 2 has
     # only an investigator lesion -> N
     rows["lesion"] = [
@@ -42,8 +53,12 @@ def adsl() -> pd.DataFrame:
     ]
     rows["lesion_measurement"] = [
         {"lesion_id": 10, "assessment_date": day(-5), "reader": "central", "diameter_mm": 25.0},
-        {"lesion_id": 11, "assessment_date": day(-5), "reader": "investigator",
-         "diameter_mm": 30.0},
+        {
+            "lesion_id": 11,
+            "assessment_date": day(-5),
+            "reader": "investigator",
+            "diameter_mm": 30.0,
+        },
     ]
     # PK: subject 1 has a concentration; subject 2 only a BLQ sample (no concentration)
     rows["pk_sample"] = [
@@ -51,12 +66,27 @@ def adsl() -> pd.DataFrame:
         {"subject_id": 2, "collected_at": dt.datetime(2024, 1, 10, 9), "concentration": None},
     ]
     rows["disposition"] = [
-        {"subject_id": 2, "scope": "END OF TREATMENT", "decod": "ADVERSE EVENT",
-         "disposition_status": "DISCONTINUED", "date": day(50)},
-        {"subject_id": 2, "scope": "END OF STUDY", "decod": "DEATH",
-         "disposition_status": "DISCONTINUED", "date": day(100)},
-        {"subject_id": 5, "scope": "END OF TREATMENT", "decod": "COMPLETED",
-         "disposition_status": "COMPLETED", "date": day(700)},
+        {
+            "subject_id": 2,
+            "scope": "END OF TREATMENT",
+            "decod": "ADVERSE EVENT",
+            "disposition_status": "DISCONTINUED",
+            "date": day(50),
+        },
+        {
+            "subject_id": 2,
+            "scope": "END OF STUDY",
+            "decod": "DEATH",
+            "disposition_status": "DISCONTINUED",
+            "date": day(100),
+        },
+        {
+            "subject_id": 5,
+            "scope": "END OF TREATMENT",
+            "decod": "COMPLETED",
+            "disposition_status": "COMPLETED",
+            "date": day(700),
+        },
     ]
     rows["death"] = [{"subject_id": 2, "date": day(100), "cause": "OTHER", "cause_text": "Sepsis"}]
     # subject 1's latest record: an AE ending on day 60 (lab on day 30, dose on day 21)
@@ -74,8 +104,17 @@ def test_one_record_per_randomized_subject_screen_failure_excluded(adsl):
 
 def test_identifiers_demographics_region_and_strata(adsl):
     s1 = adsl.loc["S01-0001"]
-    assert (s1["STUDYID"], s1["SITEID"], s1["AGE"], s1["AGEU"]) == ("EQT-PEM-301", "S01", 61, "YEARS")
-    assert (s1["REGION1"], s1["SITETYPE"], s1["COUNTRY"]) == ("North America", "METROPOLITAN", "USA")
+    assert (s1["STUDYID"], s1["SITEID"], s1["AGE"], s1["AGEU"]) == (
+        "EQT-PEM-301",
+        "S01",
+        61,
+        "YEARS",
+    )
+    assert (s1["REGION1"], s1["SITETYPE"], s1["COUNTRY"]) == (
+        "North America",
+        "METROPOLITAN",
+        "USA",
+    )
     # strata levels in the protocol's order: braf_v600, ecog_ps, m_stage_ldh
     assert s1["STRATAR"] == "mutant / 0 / M0-M1b, normal LDH"
     assert (s1["ECOG"], s1["BRAF"], s1["LDHELFL"], s1["BRMETFL"]) == (0, "MUTANT", "N", "N")
@@ -84,7 +123,12 @@ def test_identifiers_demographics_region_and_strata(adsl):
 def test_arms_planned_and_actual(adsl):
     # BIO is the first arm of the protocol (1), REF the second (2)
     assert tuple(adsl.loc["S01-0001", ["ARM", "TRT01P", "TRT01PN", "TRT01A", "TRT01AN"]]) == (
-        BIO, BIO, 1, BIO, 1)
+        BIO,
+        BIO,
+        1,
+        BIO,
+        1,
+    )
     assert tuple(adsl.loc["S01-0002", ["TRT01P", "TRT01PN", "ACTARM"]]) == (REF, 2, REF)
     # never dosed: ACTARM Not Treated, no actual treatment
     s3 = adsl.loc["S01-0003"]
@@ -114,7 +158,11 @@ def test_disposition_death_and_last_known_alive(adsl):
     assert (s2["EOTSTT"], s2["DCTREAS"]) == ("DISCONTINUED", "ADVERSE EVENT")
     assert (s2["EOSSTT"], s2["DCSREAS"], s2["EOSDT"]) == ("DISCONTINUED", "DEATH", day(100))
     assert (s2["DTHFL"], s2["DTHDT"], s2["DTHCAUS"], s2["LSTALVDT"]) == (
-        "Y", day(100), "Sepsis", day(100))
+        "Y",
+        day(100),
+        "Sepsis",
+        day(100),
+    )
     s5 = adsl.loc["S01-0005"]
     assert (s5["EOTSTT"], s5["DCTREAS"], s5["EOSSTT"]) == ("COMPLETED", None, "ONGOING")
     s1 = adsl.loc["S01-0001"]
@@ -124,7 +172,10 @@ def test_disposition_death_and_last_known_alive(adsl):
 def test_metadata_follow_adamig():
     data = build_adsl(source(tables(2)))
     assert (data.name, data.standard, data.klass) == (
-        "ADSL", "ADaMIG 1.3", "SUBJECT LEVEL ANALYSIS DATASET")
+        "ADSL",
+        "ADaMIG 1.3",
+        "SUBJECT LEVEL ANALYSIS DATASET",
+    )
     assert data.variable("USUBJID").key == 1
     for v in data.variables:
         values = data.frame[v.name]

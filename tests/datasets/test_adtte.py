@@ -64,7 +64,10 @@ def test_pfs_death_before_first_assessment_is_an_event():
     rows["death"] = [{"subject_id": 1, "date": day(30), "cause": "PROGRESSIVE DISEASE"}]
     assert _one(rows) == (day(30), 31, 0)
     assert tuple(_tte(rows).loc["S01-0001", ["EVNTDESC", "SRCDOM", "SRCVAR"]]) == (
-        "Death", "ADSL", "DTHDT")
+        "Death",
+        "ADSL",
+        "DTHDT",
+    )
 
 
 def test_pfs_event_after_two_missed_assessments_censored_at_last_adequate():
@@ -126,7 +129,11 @@ def test_os_event_death_else_censored_at_last_known_alive():
     os_ = _tte(rows, "OS")
     assert tuple(os_.loc["S01-0001", ["ADT", "AVAL", "CNSR"]]) == (day(300), 301, 0)
     assert tuple(os_.loc["S01-0002", ["ADT", "AVAL", "CNSR", "SRCVAR"]]) == (
-        day(84), 85, 1, "LSTALVDT")
+        day(84),
+        85,
+        1,
+        "LSTALVDT",
+    )
 
 
 def test_dor_and_ttr_of_a_responder_and_a_non_responder():
@@ -139,7 +146,11 @@ def test_dor_and_ttr_of_a_responder_and_a_non_responder():
     dor = _tte(rows, "DOR")
     assert list(dor.index) == ["S01-0001"]
     assert tuple(dor.loc["S01-0001", ["STARTDT", "ADT", "AVAL", "CNSR"]]) == (
-        day(63), day(189), 127, 0)
+        day(63),
+        day(189),
+        127,
+        0,
+    )
     ttr = _tte(rows, "TTR")
     assert tuple(ttr.loc["S01-0001", ["ADT", "AVAL", "CNSR"]]) == (day(63), 64, 0)
     assert tuple(ttr.loc["S01-0002", ["ADT", "AVAL", "CNSR"]]) == (day(126), 127, 5)
