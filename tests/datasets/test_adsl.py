@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 import pytest
@@ -186,3 +187,30 @@ def test_metadata_follow_adamig():
         if v.codelist is not None:
             assert all(x is None or x in v.codelist for x in values), v.name
     assert data.variable("SITETYPE").name == "SITETYPE" and len("SITETYPE") <= 8
+
+
+def test_response_evaluable_needs_a_measurable_central_target_lesion():
+    # RECIST 1.1: measurable if the longest diameter >= 10 mm (a node: short axis >= 15 mm).
+    # 1: 10.0 mm -> Y; 2: 9.9 mm -> N; 3: node 14.9 mm -> N; 4: node 15.0 mm -> Y
+    rows = tables(4)
+    sizes = {1: (False, 10.0), 2: (False, 9.9), 3: (True, 14.9), 4: (True, 15.0)}
+    rows["lesion"] = [
+        {"id": 10 + s, "subject_id": s, "role": "target", "reader": "central", "nodal": n}
+        for s, (n, _) in sizes.items()
+    ]
+    rows["lesion_measurement"] = [
+        {"lesion_id": 10 + s, "assessment_date": day(-3), "diameter_mm": mm}
+        for s, (_, mm) in sizes.items()
+    ]
+    frame = build_adsl(source(rows)).frame
+    assert list(frame["RESPEVFL"]) == ["Y", "N", "N", "Y"]
+
+
+def test_per_protocol_excludes_an_inconsistent_eligibility_checklist():
+    # 1: all inclusions met, no exclusion -> Y; 2: an exclusion present although "eligible" -> N
+    rows = tables(2)
+    ok = {"inc-age": True, "exc-autoimmune": False}
+    rows["subject"][0]["eligibility_json"] = json.dumps(ok)
+    rows["subject"][1]["eligibility_json"] = json.dumps({"inc-age": True, "exc-autoimmune": True})
+    frame = build_adsl(source(rows)).frame
+    assert list(frame["PPROTFL"]) == ["Y", "N"]

@@ -8,9 +8,11 @@ Rules: see :mod:`equitrial.datasets.adsl`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 
+from equitrial.clinical._recist_records import MEASURABLE_LD_MM, MEASURABLE_NODE_MM
 from equitrial.datasets._frames import as_date, table
 from equitrial.datasets._meta import StudySource
 
@@ -86,19 +88,42 @@ def _dose_deviation(source: StudySource) -> set[int]:
     return {int(s) for s in doses.loc[off, "subject_id"]}
 
 
+def _checklist_failed(raw: object, protocol: object) -> bool:
+    """Whether the eligibility checklist shows an inclusion not met or an exclusion present."""
+    if not isinstance(raw, str) or not raw:
+        return False
+    answers = json.loads(raw)
+    for criterion in getattr(protocol, "eligibility", ()):
+        answer = answers.get(criterion.id)
+        if answer is None:
+            continue
+        if (criterion.kind == "inclusion") != bool(answer):
+            return True
+    return False
+
+
 def derive_populations(adsl: pd.DataFrame, source: StudySource) -> pd.DataFrame:
     """PPROTFL, RESPEVFL and PKFL (needs SAFFL and TRTSDT/RANDDT)."""
     out = adsl.copy()
-    subjects = table(source, "subject", ["id", "eligible"]).set_index("id")["eligible"]
-    eligible = out["id"].map(subjects).map(lambda v: v is True or v == 1)
+    subjects = table(source, "subject", ["id", "eligible", "eligibility_json"]).set_index("id")
+    confirmed = out["id"].map(subjects["eligible"]).map(lambda v: v is True or v == 1)
+    failed = (
+        out["id"]
+        .map(subjects["eligibility_json"])
+        .map(lambda raw: _checklist_failed(raw, source.protocol))
+    )
+    eligible = confirmed & ~failed.astype(bool)
     safe = out["SAFFL"] == "Y"
     deviating = out["id"].isin(_dose_deviation(source))
     out["PPROTFL"] = _yn(eligible & safe & ~deviating & (out["ITTFL"] == "Y"))
-    lesions = table(source, "lesion", ["id", "subject_id", "role", "reader"])
+    lesions = table(source, "lesion", ["id", "subject_id", "role", "reader", "nodal"])
     lesions = lesions[(lesions["role"] == "target") & (lesions["reader"] == "central")]
     sizes = table(source, "lesion_measurement", ["lesion_id", "assessment_date", "diameter_mm"])
-    sizes = sizes[pd.to_numeric(sizes["diameter_mm"], errors="coerce").notna()]
     joined = sizes.merge(lesions, left_on="lesion_id", right_on="id")
+    # RECIST 1.1 section 3.1.1 (Eisenhauer 2009): measurable = longest diameter >= 10 mm, a
+    # lymph node's short axis >= 15 mm
+    floor = joined["nodal"].map(lambda n: MEASURABLE_NODE_MM if n else MEASURABLE_LD_MM)
+    joined = joined[pd.to_numeric(joined["diameter_mm"], errors="coerce") >= floor]
     anchor = out.set_index("id")["TRTSDT"].where(out.set_index("id")["TRTSDT"].notna())
     anchor = anchor.fillna(out.set_index("id")["RANDDT"])
     day = joined["assessment_date"].map(as_date)

@@ -10,12 +10,14 @@ Population flags (ADaMIG 1.3 section 3.1.4, "Y"/"N"):
 
 - ITTFL: randomized (an allocation exists);
 - SAFFL: at least one dose of study drug (``dose_mg > 0``);
-- PPROTFL: ITTFL, eligibility confirmed (``subject.eligible`` true), SAFFL, and no major
+- PPROTFL: ITTFL, eligibility confirmed (``subject.eligible`` true and no inclusion criterion
+  answered "not met" nor exclusion criterion "present" in the checklist), SAFFL, and no major
   deviation the data show: every recorded dose within the protocol's ``dose_tolerance_percent``
   of the dose of the regimen it was given under (a dose without a regimen is judged against the
   regimen in effect that day), and every regimen one the protocol lists;
 - RESPEVFL: SAFFL and measurable disease at baseline by central review (a central target
-  lesion measured, with a diameter, on or before the first dose - or randomization if undosed);
+  lesion measurable per RECIST 1.1 - longest diameter >= 10 mm, lymph node short axis >= 15
+  mm - on or before the first dose, or randomization if undosed);
 - PKFL: at least one PK sample with a concentration.
 
 Treatment: TRT01P = ARM = the randomized arm's name; TRT01A = ACTARM = TRT01P for a dosed
@@ -193,10 +195,10 @@ def _variables(f: pd.DataFrame) -> list[Variable]:
 
 
 _PP = (
-    "ITTFL = Y, eligibility confirmed, SAFFL = Y, every dose within the protocol's dose "
-    "tolerance of its regimen's dose and every regimen listed by the protocol"
+    "ITTFL = Y, eligibility confirmed (checklist consistent), SAFFL = Y, every dose within "
+    "the protocol's dose tolerance of its regimen's dose and every regimen listed by the protocol"
 )
-_RE = "SAFFL = Y and a central-review target lesion measured on or before the first dose"
+_RE = "SAFFL = Y and a measurable central-review target lesion on or before the first dose"
 _DS = "Disposition {} status; ONGOING without one"
 _LA = (
     "Date of death if dead; else the latest date of any record (visit, dose, assessment, AE, "
