@@ -214,3 +214,29 @@ def test_per_protocol_excludes_an_inconsistent_eligibility_checklist():
     rows["subject"][1]["eligibility_json"] = json.dumps({"inc-age": True, "exc-autoimmune": True})
     frame = build_adsl(source(rows)).frame
     assert list(frame["PPROTFL"]) == ["Y", "N"]
+
+
+def test_derive_exposure_on_a_hand_made_frame():
+    # subject 7: doses on days 0 and 42 (a 0 mg record on day 63 is no exposure) -> TRTSDT D0,
+    # TRTEDT day 42, TRTDURD 43; two regimen periods -> REGSWFL Y; subject 8: nothing
+    from equitrial.datasets._adsl_derive import derive_exposure
+
+    rows = {
+        "regimen_period": [
+            {"subject_id": 7, "regimen": "Q3W", "start_date": D0},
+            {"subject_id": 7, "regimen": "Q6W", "start_date": day(42)},
+        ],
+        "dose": [
+            {"subject_id": 7, "date": D0, "dose_mg": 200.0},
+            {"subject_id": 7, "date": day(42), "dose_mg": 400.0},
+            {"subject_id": 7, "date": day(63), "dose_mg": 0.0},
+        ],
+    }
+    frame = pd.DataFrame(
+        {"id": [7, 8], "ARM": [BIO, REF], "TRT01P": [BIO, REF], "TRT01PN": [1.0, 2.0]}
+    )
+    out = derive_exposure(frame, source({"subject": [], **rows}, {})).set_index("id")
+    assert tuple(out.loc[7, ["RANDDT", "TRTSDT", "TRTEDT", "TRTDURD"]]) == (D0, D0, day(42), 43)
+    assert tuple(out.loc[7, ["REGIMEN", "REGSWFL", "SAFFL"]]) == ("Q3W", "Y", "Y")
+    assert tuple(out.loc[8, ["SAFFL", "ACTARM", "REGSWFL"]]) == ("N", "Not Treated", "N")
+    assert "TRTSDT" not in frame  # a new frame, the input untouched

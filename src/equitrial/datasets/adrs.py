@@ -204,7 +204,7 @@ def _variables(f: pd.DataFrame) -> list[Variable]:
         c(f, "PARCAT1", "Parameter Category 1", origin="Assigned"),
         c(f, "PARCAT2", "Parameter Category 2 (Reader)", origin="Assigned"),
         c(f, "PARCAT3", "Parameter Category 3 (Criteria)", origin="Assigned"),
-        c(f, "AVALC", "Analysis Value (C)", derivation="Response code or Y/N"),
+        c(f, "AVALC", "Analysis Value (C)", derivation="Response code or Y/N", codelist=_AVALC),
         num(
             "AVAL", "Analysis Value", derivation="CR 1 PR 2 SD 3 NON-CR/NON-PD 4 PD 5 NE 6; Y 1 N 0"
         ),
@@ -215,4 +215,5 @@ def _variables(f: pd.DataFrame) -> list[Variable]:
     ]
 
 
+_AVALC = (*RECIST_ORDER, *IRECIST_ORDER[:-1], "Y", "N")
 _ANL = "Y if ADT >= RANDDT and ADT <= start of the first new anticancer therapy"

@@ -182,9 +182,15 @@ def _variables(f: pd.DataFrame) -> list[Variable]:
         c(f, "PPROTFL", "Per-Protocol Population Flag", codelist=YN, derivation=_PP),
         c(f, "RESPEVFL", "Response Evaluable Population Flag", codelist=YN, derivation=_RE),
         c(f, "PKFL", "PK Population Flag", codelist=YN, derivation=">= 1 PK concentration"),
-        c(f, "EOTSTT", "End of Treatment Status", derivation=_DS.format("END OF TREATMENT")),
+        c(
+            f,
+            "EOTSTT",
+            "End of Treatment Status",
+            codelist=_STT,
+            derivation=_DS.format("END OF TREATMENT"),
+        ),
         c(f, "DCTREAS", "Reason for Discontinuation of Treatment", derivation="DS reason"),
-        c(f, "EOSSTT", "End of Study Status", derivation=_DS.format("END OF STUDY")),
+        c(f, "EOSSTT", "End of Study Status", codelist=_STT, derivation=_DS.format("END OF STUDY")),
         c(f, "DCSREAS", "Reason for Discontinuation from Study", derivation="DS reason"),
         date_var("EOSDT", "End of Study Date", derivation="END OF STUDY disposition date"),
         c(f, "DTHFL", "Subject Death Flag", codelist=Y_ONLY, derivation="Death recorded"),
@@ -199,6 +205,7 @@ _PP = (
     "the protocol's dose tolerance of its regimen's dose and every regimen listed by the protocol"
 )
 _RE = "SAFFL = Y and a measurable central-review target lesion on or before the first dose"
+_STT = ("COMPLETED", "DISCONTINUED", "ONGOING")
 _DS = "Disposition {} status; ONGOING without one"
 _LA = (
     "Date of death if dead; else the latest date of any record (visit, dose, assessment, AE, "
