@@ -14,11 +14,25 @@ import pandas as pd
 from equitrial.clinical import irecist, recist
 from equitrial.datasets._meta import StudySource
 
-__all__ = ["best_records", "primary_endpoint"]
+__all__ = [
+    "CONFIRM_DAYS",
+    "IRECIST_ORDER",
+    "MIN_SD_DAYS",
+    "READERS",
+    "RECIST_ORDER",
+    "best_records",
+    "primary_endpoint",
+]
 
-_RECIST = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE")
-_IRECIST = ("iCR", "iPR", "iSD", "NON-iCR/NON-iUPD", "iUPD", "iCPD", "NE")
-_READERS = {"central": ("", "Independent Central Review"), "investigator": ("INV", "Investigator")}
+RECIST_ORDER: tuple[str, ...] = tuple(recist.RESPONSE_ORDER)
+"""Best first (AVAL = position + 1): CR, PR, SD, NON-CR/NON-PD, PD, NE."""
+IRECIST_ORDER: tuple[str, ...] = ("iCR", "iPR", "iSD", "NON-iCR/NON-iUPD", "iUPD", "iCPD", "NE")
+"""Best first (AVAL = position + 1)."""
+READERS: dict[str, tuple[str, str]] = {
+    "central": ("", "Independent Central Review"),
+    "investigator": ("INV", "Investigator"),
+}
+"""Store reader -> (PARAMCD suffix, PARCAT2)."""
 _PARAMS = {
     "BOR": "Best Overall Response",
     "CBOR": "Best Confirmed Overall Response",
@@ -28,7 +42,9 @@ _PARAMS = {
     "IBOR": "iRECIST Best Overall Response",
 }
 MIN_SD_DAYS = 42
+"""Minimum SD duration from RANDDT (admiralonco ``ref_start_window``; RECIST 1.1: 6-8 weeks)."""
 CONFIRM_DAYS = 28
+"""CR/PR confirmation at least 4 weeks later (RECIST 1.1 section 4.4)."""
 
 
 def primary_endpoint(protocol: Any) -> tuple[float, bool, tuple[str, ...]]:
@@ -70,7 +86,7 @@ def _row(
     day: dt.date | None,
     criteria: str,
 ) -> dict[str, Any]:
-    suffix, label = _READERS[reader]
+    suffix, label = READERS[reader]
     row = {k: subject[k] for k in subject.index}
     randdt = subject["RANDDT"]
     ady = (
@@ -137,7 +153,7 @@ def best_records(
         end24 = ref + dt.timedelta(weeks=week)
         last24 = end24 + dt.timedelta(days=schedule_window)
         info = subject.drop("DTHDT")
-        for reader in _READERS:
+        for reader in READERS:
             tp = series.get((subject["USUBJID"], reader, "RECIST 1.1"), [])
             for code, points, conf in (
                 ("BOR", tp, confirm),
@@ -160,7 +176,7 @@ def best_records(
                         name,
                         reader,
                         value,
-                        float(_RECIST.index(value) + 1),
+                        float(RECIST_ORDER.index(value) + 1),
                         day,
                         "RECIST 1.1",
                     )
@@ -193,7 +209,7 @@ def best_records(
                     _PARAMS["IBOR"],
                     reader,
                     str(ivalue),
-                    float(_IRECIST.index(str(ivalue)) + 1),
+                    float(IRECIST_ORDER.index(str(ivalue)) + 1),
                     _first_date(itp, str(ivalue), sd_from),
                     "iRECIST",
                 )

@@ -44,8 +44,7 @@ from typing import Any
 
 import pandas as pd
 
-from equitrial.clinical import recist
-from equitrial.datasets._adrs_params import best_records
+from equitrial.datasets._adrs_params import IRECIST_ORDER, READERS, RECIST_ORDER, best_records
 from equitrial.datasets._frames import YN, as_date, char, dataset, date_var, num, stack, table
 from equitrial.datasets._imaging import imaging_schedule, visit_name
 from equitrial.datasets._meta import Dataset, StudySource, Variable
@@ -59,14 +58,6 @@ __all__ = [
     "derive_ovr",
     "new_therapy_start",
 ]
-
-RECIST_ORDER: tuple[str, ...] = tuple(recist.RESPONSE_ORDER)
-IRECIST_ORDER: tuple[str, ...] = ("iCR", "iPR", "iSD", "NON-iCR/NON-iUPD", "iUPD", "iCPD", "NE")
-READERS: dict[str, tuple[str, str]] = {
-    "central": ("", "Independent Central Review"),
-    "investigator": ("INV", "Investigator"),
-}
-"""Store reader -> (PARAMCD suffix, PARCAT2)."""
 
 _CRITERIA = {"OVR": ("overall_response", "RECIST 1.1"), "IOVR": ("irecist_response", "iRECIST")}
 _ADSL_COLUMNS = ["STUDYID", "USUBJID", "SUBJID", "SITEID", "TRT01P", "TRT01A", "ITTFL"]
