@@ -50,10 +50,12 @@ CONFIRM_DAYS = 28
 def primary_endpoint(protocol: Any) -> tuple[float, bool, tuple[str, ...]]:
     """(week, confirmation required, composite intercurrent events) of the ORR endpoint.
 
-    The first binary RECIST 1.1 endpoint with a ``timepoint_weeks`` (the protocol's primary);
+    The primary endpoint if it is binary RECIST 1.1 with a ``timepoint_weeks``, else the first
+    such endpoint;
     24 weeks, no confirmation and no composite events when the protocol has none.
     """
-    for endpoint in getattr(protocol, "endpoints", ()):
+    endpoints = sorted(getattr(protocol, "endpoints", ()), key=lambda e: e.role != "primary")
+    for endpoint in endpoints:
         if endpoint.kind == "binary" and endpoint.criteria == "RECIST 1.1":
             if endpoint.timepoint_weeks is None:
                 continue

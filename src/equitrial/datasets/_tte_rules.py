@@ -24,7 +24,8 @@ counted from randomization, with the protocol's imaging schedule
 References
 ----------
 .. [1] U.S. FDA. Clinical Trial Endpoints for the Approval of Cancer Drugs and Biologics.
-   Guidance for Industry, December 2018, Table 2 (PFS censoring) / Appendix.
+   Guidance for Industry, December 2018, appendix table of PFS date-of-progression and
+   censoring rules (table number not checked against the PDF here).
 .. [2] CDISC ADaMIG v1.3, section 3.3.8 (CNSR: 0 event, positive integers censoring reasons).
 """
 
