@@ -40,6 +40,8 @@ __all__ = [
     "dose_fits",
     "fitting_regimens",
     "planned_infusions",
+    "regimen_from_weeks",
+    "regimen_on",
 ]
 
 
@@ -63,6 +65,29 @@ class DosingRegimen:
             raise InvalidInputError(
                 "interval_days must be >= 1", field="interval_days", value=self.interval_days
             )
+
+
+def regimen_from_weeks(
+    code: str, dose_mg: float, interval_weeks: float, max_cycles: int | None = None
+) -> DosingRegimen:
+    """The regimen of a protocol entry given in weeks: interval ``round(interval_weeks * 7)``
+    days (a protocol's ``[[treatment.regimens]]``: 3 weeks are 21 days)."""
+    return DosingRegimen(code, dose_mg, round(interval_weeks * 7), max_cycles)
+
+
+def regimen_on(history: Sequence[tuple[dt.date, str]], on: dt.date) -> str:
+    """The regimen a subject was on at ``on``: the last of ``history`` (``(start date, regimen)``
+    in the order they started) started on or before ``on``; the first one before it started.
+
+    Raises
+    ------
+    InvalidInputError
+        ``history`` is empty.
+    """
+    if not history:
+        raise InvalidInputError("no regimen history", field="history")
+    current = [regimen for start, regimen in history if start <= on]
+    return current[-1] if current else history[0][1]
 
 
 @dataclass(frozen=True, slots=True)
