@@ -38,6 +38,7 @@ __all__ = [
     "flag_first",
     "make_dataset",
     "num",
+    "regimen_history",
     "char",
     "date_var",
     "study_day",
@@ -257,3 +258,18 @@ def make_dataset(
     out = pd.DataFrame(columns, columns=[v.name for v in final])
     out.index = pd.RangeIndex(len(out))
     return Dataset(name, label, klass, structure, "ADaMIG 1.3", tuple(final), out)
+
+
+def regimen_history(source: StudySource) -> dict[int, list[tuple[dt.date, str]]]:
+    """Subject id -> its regimen periods ``(start, regimen)`` in order."""
+    periods = source.frame("regimen_period")
+    if periods.empty:
+        return {}
+    sort = ["subject_id", "start_date", "id"] if "id" in periods else ["subject_id", "start_date"]
+    periods = periods.sort_values(sort, kind="mergesort")
+    history: dict[int, list[tuple[dt.date, str]]] = {}
+    for subject, start, regimen in zip(
+        periods["subject_id"], periods["start_date"], periods["regimen"], strict=True
+    ):
+        history.setdefault(int(subject), []).append((start, str(regimen)))
+    return history
