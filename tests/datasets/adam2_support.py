@@ -25,7 +25,9 @@ def protocol() -> Protocol:
 
 def source(tables: Mapping[str, list[dict[str, Any]]], n_subjects: int = 3) -> StudySource:
     """A study ``EQT`` with subjects 1..n (codes ``S01-000k``) and the given tables."""
-    subjects = [{"id": k, "subject_code": f"S01-{k:04d}", "site_id": 1} for k in range(1, n_subjects + 1)]
+    subjects = [
+        {"id": k, "subject_code": f"S01-{k:04d}", "site_id": 1} for k in range(1, n_subjects + 1)
+    ]
     return StudySource(
         study={"code": STUDY, "title": "test", "protocol_version": "1.0"},
         protocol=protocol(),
@@ -56,15 +58,33 @@ def adsl(rows: Sequence[Mapping[str, Any]]) -> Dataset:
                 "RANDDT": row.get("RANDDT", row.get("TRTSDT")),
             }
         )
-    names = ["STUDYID", "USUBJID", "SUBJID", "SITEID", "TRT01P", "TRT01A", "TRTSDT", "TRTEDT",
-             "SAFFL", "ITTFL", "RANDDT"]
+    names = [
+        "STUDYID",
+        "USUBJID",
+        "SUBJID",
+        "SITEID",
+        "TRT01P",
+        "TRT01A",
+        "TRTSDT",
+        "TRTEDT",
+        "SAFFL",
+        "ITTFL",
+        "RANDDT",
+    ]
     variables = tuple(
         Variable(n, n, "Num", data_type="date") if n.endswith("DT") else Variable(n, n, "Char", 20)
         for n in names
     )
     frame = pd.DataFrame(records, columns=names)
-    return Dataset("ADSL", "Subject-Level", "SUBJECT LEVEL ANALYSIS DATASET", "One record per "
-                   "subject", "ADaMIG 1.3", variables, frame)
+    return Dataset(
+        "ADSL",
+        "Subject-Level",
+        "SUBJECT LEVEL ANALYSIS DATASET",
+        "One record per subject",
+        "ADaMIG 1.3",
+        variables,
+        frame,
+    )
 
 
 def adsl_from(study: StudySource) -> Dataset:
@@ -99,12 +119,71 @@ def adsl_from(study: StudySource) -> Dataset:
                 "RANDDT": first.get(sid),
             }
         )
-    names = ["STUDYID", "USUBJID", "SUBJID", "SITEID", "TRT01P", "TRT01A", "TRTSDT", "TRTEDT",
-             "SAFFL", "ITTFL", "RANDDT"]
+    names = [
+        "STUDYID",
+        "USUBJID",
+        "SUBJID",
+        "SITEID",
+        "TRT01P",
+        "TRT01A",
+        "TRTSDT",
+        "TRTEDT",
+        "SAFFL",
+        "ITTFL",
+        "RANDDT",
+    ]
     variables = tuple(
         Variable(n, n, "Num", data_type="date") if n.endswith("DT") else Variable(n, n, "Char", 40)
         for n in names
     )
     frame = pd.DataFrame(records, columns=names)
-    return Dataset("ADSL", "Subject-Level", "SUBJECT LEVEL ANALYSIS DATASET", "One record per "
-                   "subject", "ADaMIG 1.3", variables, frame)
+    return Dataset(
+        "ADSL",
+        "Subject-Level",
+        "SUBJECT LEVEL ANALYSIS DATASET",
+        "One record per subject",
+        "ADaMIG 1.3",
+        variables,
+        frame,
+    )
+
+
+def check_dataset(ds: Dataset, name: str, klass: str) -> None:
+    """The contract every ADaM dataset here keeps: name, class, standard, keys, Char values
+    ``str``/``None`` within the declared length, dates ``datetime.date``/``None``."""
+    assert ds.name == name
+    assert ds.klass == klass
+    assert ds.standard == "ADaMIG 1.3"
+    assert list(ds.frame.columns) == [v.name for v in ds.variables]
+    keys = sorted(v.key for v in ds.variables if v.key is not None)
+    assert keys == list(range(1, len(keys) + 1)) and keys
+    for v in ds.variables:
+        assert len(v.name) <= 8 and len(v.label) <= 40
+        column = ds.frame[v.name]
+        if v.type == "Char":
+            assert all(x is None or isinstance(x, str) for x in column), v.name
+            assert max((len(x) for x in column if x is not None), default=0) <= v.length
+            if v.codelist is not None:
+                assert set(x for x in column if x is not None) <= set(v.codelist), v.name
+        elif v.data_type == "date":
+            assert all(x is None or type(x) is dt.date for x in column), v.name
+        else:
+            assert column.dtype.kind == "f", v.name
+        described = v.derivation or v.codelist or v.name in _OBVIOUS
+        assert v.origin != "Derived" or described, v.name
+
+
+_OBVIOUS = frozenset(
+    {"PARAM", "PARAMN", "PARCAT1", "PARCAT2", "AVALU", "CRIT1", "ADURU", "RRLTU", "STUDYID"}
+)
+
+
+def row(ds: Dataset, **where: Any) -> dict[str, Any]:
+    """The one record of ``ds`` whose columns equal ``where``."""
+    frame = ds.frame
+    mask = pd.Series(True, index=frame.index)
+    for column, value in where.items():
+        mask &= frame[column] == value
+    found = frame[mask]
+    assert len(found) == 1, (where, len(found))
+    return dict(found.iloc[0])

@@ -34,13 +34,13 @@ __all__ = [
     "ADSL_KEYS",
     "YN",
     "Y",
+    "char",
+    "date_var",
     "flag_baseline",
     "flag_first",
     "make_dataset",
     "num",
     "regimen_history",
-    "char",
-    "date_var",
     "study_day",
     "to_date",
     "trtan",
@@ -141,7 +141,9 @@ def with_subjects(source: StudySource, adsl: Dataset, table: str) -> pd.DataFram
     ids = pd.DataFrame(
         {"subject_id": subjects["id"], "USUBJID": code + "-" + subjects["subject_code"].astype(str)}
     )
-    keep = [c for c in adsl.frame.columns if c in (*ADSL_KEYS, "TRTEDT", "SAFFL", "ITTFL", "RANDDT")]
+    keep = [
+        c for c in adsl.frame.columns if c in (*ADSL_KEYS, "TRTEDT", "SAFFL", "ITTFL", "RANDDT")
+    ]
     subject_level = adsl.frame[keep].copy()
     for column in ("TRTSDT", "TRTEDT", "RANDDT"):
         if column in subject_level:
@@ -190,7 +192,9 @@ def flag_baseline(
     return flags
 
 
-def carry_baseline(frame: pd.DataFrame, by: Sequence[str], column: str, flag: pd.Series) -> pd.Series:
+def carry_baseline(
+    frame: pd.DataFrame, by: Sequence[str], column: str, flag: pd.Series
+) -> pd.Series:
     """The ``column`` value of the group's ``flag == "Y"`` row on every row of the group."""
     base = frame.loc[flag == Y, [*by, column]].rename(columns={column: "_base"})
     merged = frame[list(by)].merge(base, on=list(by), how="left")

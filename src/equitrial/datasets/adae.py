@@ -58,59 +58,123 @@ VARIABLES: Final[tuple[Variable, ...]] = (
     char("SUBJID", "Subject Identifier for the Study", origin="Predecessor"),
     char("SITEID", "Study Site Identifier", origin="Predecessor"),
     char("TRTA", "Actual Treatment", origin="Predecessor", derivation="ADSL.TRT01A"),
-    num("TRTAN", "Actual Treatment (N)", data_type="integer",
-        derivation="Position of TRTA in the protocol's arms (1 = test, 2 = reference)"),
+    num(
+        "TRTAN",
+        "Actual Treatment (N)",
+        data_type="integer",
+        derivation="Position of TRTA in the protocol's arms (1 = test, 2 = reference)",
+    ),
     char("SAFFL", "Safety Population Flag", origin="Predecessor", codelist=("Y", "N")),
     date_var("TRTSDT", "Date of First Exposure to Treatment", origin="Predecessor"),
     date_var("TRTEDT", "Date of Last Exposure to Treatment", origin="Predecessor"),
-    num("AESEQ", "Sequence Number", data_type="integer", key=3,
-        derivation="1, 2, ... within subject by onset date, then record id"),
+    num(
+        "AESEQ",
+        "Sequence Number",
+        data_type="integer",
+        key=3,
+        derivation="1, 2, ... within subject by onset date, then record id",
+    ),
     char("AETERM", "Reported Term for the Adverse Event", origin="Collected"),
-    char("AEDECOD", "Dictionary-Derived Term", origin="Derived",
-         derivation="The CTCAE v5.0 term of the event (a MedDRA LLT)"),
-    num("AEPTCD", "Preferred Term Code", data_type="integer",
-        derivation="MedDRA code of the CTCAE v5.0 term (adverse_event.meddra_code)"),
+    char(
+        "AEDECOD",
+        "Dictionary-Derived Term",
+        origin="Derived",
+        derivation="The CTCAE v5.0 term of the event (a MedDRA LLT)",
+    ),
+    num(
+        "AEPTCD",
+        "Preferred Term Code",
+        data_type="integer",
+        derivation="MedDRA code of the CTCAE v5.0 term (adverse_event.meddra_code)",
+    ),
     char("AEBODSYS", "Body System or Organ Class", derivation="MedDRA SOC of the CTCAE term"),
     char("AESOC", "Primary System Organ Class", derivation="MedDRA SOC of the CTCAE term"),
     char("AESER", "Serious Event", origin="Collected", codelist=("N", "Y")),
     char("AEREL", "Causality", origin="Collected", codelist=("NOT RELATED", "RELATED")),
     char("AEACN", "Action Taken with Study Treatment", origin="Collected"),
     char("AEOUT", "Outcome of Adverse Event", origin="Collected"),
-    char("AETOXGR", "Standard Toxicity Grade", origin="Collected",
-         codelist=("1", "2", "3", "4", "5")),
-    char("ATOXGR", "Analysis Toxicity Grade", derivation="AETOXGR (CTCAE v5.0)",
-         codelist=("1", "2", "3", "4", "5")),
-    num("ATOXGRN", "Analysis Toxicity Grade (N)", data_type="integer",
-        derivation="ATOXGR as a number"),
+    char(
+        "AETOXGR", "Standard Toxicity Grade", origin="Collected", codelist=("1", "2", "3", "4", "5")
+    ),
+    char(
+        "ATOXGR",
+        "Analysis Toxicity Grade",
+        derivation="AETOXGR (CTCAE v5.0)",
+        codelist=("1", "2", "3", "4", "5"),
+    ),
+    num(
+        "ATOXGRN",
+        "Analysis Toxicity Grade (N)",
+        data_type="integer",
+        derivation="ATOXGR as a number",
+    ),
     date_var("ASTDT", "Analysis Start Date", derivation="AE start date (no imputation)"),
     date_var("AENDT", "Analysis End Date", derivation="AE end date (no imputation)"),
-    num("ASTDY", "Analysis Start Relative Day", data_type="integer",
-        derivation="ASTDT - TRTSDT + 1 if ASTDT >= TRTSDT, else ASTDT - TRTSDT"),
-    num("AENDY", "Analysis End Relative Day", data_type="integer",
-        derivation="AENDT - TRTSDT + 1 if AENDT >= TRTSDT, else AENDT - TRTSDT"),
-    num("ADURN", "Analysis Duration (N)", data_type="integer",
-        derivation="AENDT - ASTDT + 1"),
+    num(
+        "ASTDY",
+        "Analysis Start Relative Day",
+        data_type="integer",
+        derivation="ASTDT - TRTSDT + 1 if ASTDT >= TRTSDT, else ASTDT - TRTSDT",
+    ),
+    num(
+        "AENDY",
+        "Analysis End Relative Day",
+        data_type="integer",
+        derivation="AENDT - TRTSDT + 1 if AENDT >= TRTSDT, else AENDT - TRTSDT",
+    ),
+    num("ADURN", "Analysis Duration (N)", data_type="integer", derivation="AENDT - ASTDT + 1"),
     char("ADURU", "Analysis Duration Units", codelist=("DAYS",)),
-    char("TRTEMFL", "Treatment Emergent Analysis Flag", codelist=YN,
-         derivation="Y if TRTSDT <= ASTDT <= TRTEDT + 90 (no upper bound without TRTEDT)"),
-    char("AOCCFL", "1st Occurrence within Subject Flag", codelist=YN,
-         derivation="First TEAE of the subject by ASTDT, AESEQ"),
-    char("AOCCSFL", "1st Occurrence of SOC Flag", codelist=YN,
-         derivation="First TEAE of the subject within AEBODSYS by ASTDT, AESEQ"),
-    char("AOCCPFL", "1st Occurrence of Preferred Term Flag", codelist=YN,
-         derivation="First TEAE of the subject within AEBODSYS, AEDECOD by ASTDT, AESEQ"),
-    char("AOCCIFL", "1st Max Grade Occurrence within PT Flag", codelist=YN,
-         derivation="TEAE of the worst ATOXGRN of the subject within AEDECOD, first by "
-         "ASTDT, AESEQ among ties"),
-    char("IRAECAT", "Immune-Related AE Category",
-         derivation="Immune-related category of the CTCAE term (ASCO 2018), as stored"),
-    char("AESIFL", "AE of Special Interest Flag", codelist=YN,
-         derivation="Y if IRAECAT is populated (immune-mediated AEs, infusion reactions)"),
+    char(
+        "TRTEMFL",
+        "Treatment Emergent Analysis Flag",
+        codelist=YN,
+        derivation="Y if TRTSDT <= ASTDT <= TRTEDT + 90 (no upper bound without TRTEDT)",
+    ),
+    char(
+        "AOCCFL",
+        "1st Occurrence within Subject Flag",
+        codelist=YN,
+        derivation="First TEAE of the subject by ASTDT, AESEQ",
+    ),
+    char(
+        "AOCCSFL",
+        "1st Occurrence of SOC Flag",
+        codelist=YN,
+        derivation="First TEAE of the subject within AEBODSYS by ASTDT, AESEQ",
+    ),
+    char(
+        "AOCCPFL",
+        "1st Occurrence of Preferred Term Flag",
+        codelist=YN,
+        derivation="First TEAE of the subject within AEBODSYS, AEDECOD by ASTDT, AESEQ",
+    ),
+    char(
+        "AOCCIFL",
+        "1st Max Grade Occurrence within PT Flag",
+        codelist=YN,
+        derivation="TEAE of the worst ATOXGRN of the subject within AEDECOD, first by "
+        "ASTDT, AESEQ among ties",
+    ),
+    char(
+        "IRAECAT",
+        "Immune-Related AE Category",
+        derivation="Immune-related category of the CTCAE term (ASCO 2018), as stored",
+    ),
+    char(
+        "AESIFL",
+        "AE of Special Interest Flag",
+        codelist=YN,
+        derivation="Y if IRAECAT is populated (immune-mediated AEs, infusion reactions)",
+    ),
     char("RELFL", "Related to Treatment Flag", codelist=YN, derivation="Y if AEREL = RELATED"),
     char("GR3FL", "Grade 3 or Higher Flag", codelist=YN, derivation="Y if ATOXGRN >= 3"),
-    char("STEROFL", "Treated with Systemic Steroids Flag", codelist=YN,
-         derivation="Y if a con-med linked to the AE is a systemic corticosteroid (WHO ATC "
-         "H02AB, systemic route)"),
+    char(
+        "STEROFL",
+        "Treated with Systemic Steroids Flag",
+        codelist=YN,
+        derivation="Y if a con-med linked to the AE is a systemic corticosteroid (WHO ATC "
+        "H02AB, systemic route)",
+    ),
 )
 
 
@@ -163,9 +227,14 @@ def build_adae(source: StudySource, adsl: Dataset) -> Dataset:
     """
     frame = with_subjects(source, adsl, "adverse_event")
     if frame.empty:
-        return make_dataset("ADAE", _ADAE, "OCCURRENCE DATA STRUCTURE",
-                            "One record per adverse event per subject", VARIABLES,
-                            pd.DataFrame(columns=[v.name for v in VARIABLES]))
+        return make_dataset(
+            "ADAE",
+            _ADAE,
+            "OCCURRENCE DATA STRUCTURE",
+            "One record per adverse event per subject",
+            VARIABLES,
+            pd.DataFrame(columns=[v.name for v in VARIABLES]),
+        )
     frame["ASTDT"] = to_date(frame["start_date"].astype(object))
     frame["AENDT"] = to_date(frame["end_date"].astype(object))
     frame = frame.sort_values(["USUBJID", "ASTDT", "id"], kind="mergesort").reset_index(drop=True)
@@ -178,7 +247,7 @@ def build_adae(source: StudySource, adsl: Dataset) -> Dataset:
     frame["AEPTCD"] = frame.get("meddra_code")
     frame["AEBODSYS"] = frame["soc"]
     frame["AESOC"] = frame["soc"]
-    frame["AESER"] = frame["serious"].map({True: "Y", False: "N", 1: "Y", 0: "N"})
+    frame["AESER"] = frame["serious"].map(lambda v: None if v is None else "Y" if bool(v) else "N")
     frame["AEREL"] = frame["related"]
     frame["AEACN"] = frame["action_taken"]
     frame["AEOUT"] = frame["outcome"]
@@ -191,7 +260,9 @@ def build_adae(source: StudySource, adsl: Dataset) -> Dataset:
     frame["ADURN"] = (frame["AENDT"] - frame["ASTDT"]).dt.days + 1
     frame["ADURU"] = frame["ADURN"].map(lambda d: None if pd.isna(d) else "DAYS")
     last = frame["TRTEDT"] + pd.Timedelta(days=TEAE_DAYS_AFTER_LAST_DOSE)
-    emergent = (frame["ASTDT"] >= frame["TRTSDT"]) & (frame["TRTEDT"].isna() | (frame["ASTDT"] <= last))
+    emergent = (frame["ASTDT"] >= frame["TRTSDT"]) & (
+        frame["TRTEDT"].isna() | (frame["ASTDT"] <= last)
+    )
     frame["TRTEMFL"] = _flag(emergent & frame["TRTSDT"].notna())
     teae = frame["TRTEMFL"] == Y
     frame["AOCCFL"] = flag_first(frame, ["USUBJID"], teae)

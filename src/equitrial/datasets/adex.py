@@ -66,8 +66,12 @@ VARIABLES: Final[tuple[Variable, ...]] = (
     char("SUBJID", "Subject Identifier for the Study", origin="Predecessor"),
     char("SITEID", "Study Site Identifier", origin="Predecessor"),
     char("TRTA", "Actual Treatment", origin="Predecessor", derivation="ADSL.TRT01A"),
-    num("TRTAN", "Actual Treatment (N)", data_type="integer",
-        derivation="Position of TRTA in the protocol's arms"),
+    num(
+        "TRTAN",
+        "Actual Treatment (N)",
+        data_type="integer",
+        derivation="Position of TRTA in the protocol's arms",
+    ),
     char("SAFFL", "Safety Population Flag", origin="Predecessor", codelist=("Y", "N")),
     date_var("TRTSDT", "Date of First Exposure to Treatment", origin="Predecessor"),
     date_var("TRTEDT", "Date of Last Exposure to Treatment", origin="Predecessor"),
@@ -75,26 +79,53 @@ VARIABLES: Final[tuple[Variable, ...]] = (
     char("PARAM", "Parameter"),
     num("PARAMN", "Parameter (N)", data_type="integer"),
     char("PARCAT1", "Parameter Category 1", codelist=("ADMINISTRATION", "SUMMARY")),
-    num("ASEQ", "Analysis Sequence Number", data_type="integer", key=4,
-        derivation="1, 2, ... within subject: DOSE records by date, then the summaries"),
-    num("AVAL", "Analysis Value",
-        derivation="DOSE: dose given; summaries: clinical.dosing.compute_exposure"),
+    num(
+        "ASEQ",
+        "Analysis Sequence Number",
+        data_type="integer",
+        key=4,
+        derivation="1, 2, ... within subject: DOSE records by date, then the summaries",
+    ),
+    num(
+        "AVAL",
+        "Analysis Value",
+        derivation="DOSE: dose given; summaries: clinical.dosing.compute_exposure",
+    ),
     char("AVALU", "Analysis Value Unit"),
     date_var("ADT", "Analysis Date", derivation="DOSE: date of the infusion"),
-    num("ADY", "Analysis Relative Day", data_type="integer",
-        derivation="ADT - TRTSDT + 1 if ADT >= TRTSDT, else ADT - TRTSDT"),
+    num(
+        "ADY",
+        "Analysis Relative Day",
+        data_type="integer",
+        derivation="ADT - TRTSDT + 1 if ADT >= TRTSDT, else ADT - TRTSDT",
+    ),
     date_var("ASTDT", "Analysis Start Date", derivation="Summaries: first infusion"),
     date_var("AENDT", "Analysis End Date", derivation="Summaries: last infusion"),
-    num("ACYCLE", "Analysis Cycle", data_type="integer", origin="Collected",
-        derivation="DOSE: cycle number recorded"),
+    num(
+        "ACYCLE",
+        "Analysis Cycle",
+        data_type="integer",
+        origin="Collected",
+        derivation="DOSE: cycle number recorded",
+    ),
     char("AVISIT", "Analysis Visit", derivation="DOSE: CYCLE n; summaries: OVERALL"),
-    char("REGIMEN", "Dosing Regimen",
-         derivation="DOSE: regimen of the infusion (recorded, else the regimen period on its "
-         "date); summaries: the regimens in order joined by '>'"),
-    char("SWITCHFL", "Regimen Switch Flag", codelist=("Y", "N"),
-         derivation="Y if the subject's doses were given under more than one regimen"),
-    num("PLANDOSE", "Planned Dose over Exposure (mg)",
-        derivation="RDI record: dose planned by the regimen(s) over DURD"),
+    char(
+        "REGIMEN",
+        "Dosing Regimen",
+        derivation="DOSE: regimen of the infusion (recorded, else the regimen period on its "
+        "date); summaries: the regimens in order joined by '>'",
+    ),
+    char(
+        "SWITCHFL",
+        "Regimen Switch Flag",
+        codelist=("Y", "N"),
+        derivation="Y if the subject's doses were given under more than one regimen",
+    ),
+    num(
+        "PLANDOSE",
+        "Planned Dose over Exposure (mg)",
+        derivation="RDI record: dose planned by the regimen(s) over DURD",
+    ),
 )
 
 
@@ -122,7 +153,7 @@ def _summaries(doses: pd.DataFrame, source: StudySource) -> pd.DataFrame:
         for r in source.protocol.regimens
     }
     records: list[dict[str, Any]] = []
-    for usubjid, group in doses.groupby("USUBJID", sort=True):
+    for _, group in doses.groupby("USUBJID", sort=True):
         given = group[group["AVAL"] > 0].sort_values(["date", "id"], kind="mergesort")
         exposure = compute_exposure(
             [
@@ -131,7 +162,9 @@ def _summaries(doses: pd.DataFrame, source: StudySource) -> pd.DataFrame:
             ],
             regimens,
         )
-        sequence = [r for i, r in enumerate(given["REGIMEN"]) if i == 0 or r != given["REGIMEN"].iloc[i - 1]]
+        sequence = [
+            r for i, r in enumerate(given["REGIMEN"]) if i == 0 or r != given["REGIMEN"].iloc[i - 1]
+        ]
         duration = float(exposure.duration_days)
         rdi = exposure.relative_dose_intensity
         values = {
@@ -161,7 +194,14 @@ def _summaries(doses: pd.DataFrame, source: StudySource) -> pd.DataFrame:
 
 
 _SUBJECT_COLUMNS: Final = (
-    "STUDYID", "USUBJID", "SUBJID", "SITEID", "TRT01A", "SAFFL", "TRTSDT", "TRTEDT",
+    "STUDYID",
+    "USUBJID",
+    "SUBJID",
+    "SITEID",
+    "TRT01A",
+    "SAFFL",
+    "TRTSDT",
+    "TRTEDT",
 )
 
 
@@ -197,9 +237,14 @@ def build_adex(source: StudySource, adsl: Dataset) -> Dataset:
     """
     frame = with_subjects(source, adsl, "dose")
     if frame.empty:
-        return make_dataset("ADEX", _LABEL, "BASIC DATA STRUCTURE",
-                            "One record per subject per parameter per administration",
-                            VARIABLES, pd.DataFrame(columns=[v.name for v in VARIABLES]))
+        return make_dataset(
+            "ADEX",
+            _LABEL,
+            "BASIC DATA STRUCTURE",
+            "One record per subject per parameter per administration",
+            VARIABLES,
+            pd.DataFrame(columns=[v.name for v in VARIABLES]),
+        )
     frame["AVAL"] = pd.to_numeric(frame["dose_mg"], errors="coerce").astype("float64")
     frame["REGIMEN"] = _dose_regimens(frame, source)
     frame = frame.sort_values(["USUBJID", "date", "id"], kind="mergesort").reset_index(drop=True)
@@ -212,8 +257,19 @@ def build_adex(source: StudySource, adsl: Dataset) -> Dataset:
     frame["ASTDT"] = pd.NaT
     frame["AENDT"] = pd.NaT
     frame["PLANDOSE"] = None
-    columns = [*_SUBJECT_COLUMNS, "PARAMCD", "AVAL", "date", "ASTDT", "AENDT", "ACYCLE",
-               "AVISIT", "REGIMEN", "SWITCHFL", "PLANDOSE"]
+    columns = [
+        *_SUBJECT_COLUMNS,
+        "PARAMCD",
+        "AVAL",
+        "date",
+        "ASTDT",
+        "AENDT",
+        "ACYCLE",
+        "AVISIT",
+        "REGIMEN",
+        "SWITCHFL",
+        "PLANDOSE",
+    ]
     parts = [frame[columns].astype(object), summary.reindex(columns=columns).astype(object)]
     records = pd.concat(parts, ignore_index=True)
     records["ADT"] = to_date(records["date"].astype(object))
@@ -231,6 +287,11 @@ def build_adex(source: StudySource, adsl: Dataset) -> Dataset:
     records["ASEQ"] = records.groupby("USUBJID").cumcount() + 1
     records["TRTA"] = records["TRT01A"]
     records["TRTAN"] = trtan(source.protocol, records["TRTA"])
-    return make_dataset("ADEX", _LABEL, "BASIC DATA STRUCTURE",
-                        "One record per subject per parameter per administration",
-                        VARIABLES, records)
+    return make_dataset(
+        "ADEX",
+        _LABEL,
+        "BASIC DATA STRUCTURE",
+        "One record per subject per parameter per administration",
+        VARIABLES,
+        records,
+    )

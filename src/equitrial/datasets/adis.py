@@ -94,42 +94,70 @@ VARIABLES: Final[tuple[Variable, ...]] = (
     char("SUBJID", "Subject Identifier for the Study", origin="Predecessor"),
     char("SITEID", "Study Site Identifier", origin="Predecessor"),
     char("TRTA", "Actual Treatment", origin="Predecessor", derivation="ADSL.TRT01A"),
-    num("TRTAN", "Actual Treatment (N)", data_type="integer",
-        derivation="Position of TRTA in the protocol's arms"),
+    num(
+        "TRTAN",
+        "Actual Treatment (N)",
+        data_type="integer",
+        derivation="Position of TRTA in the protocol's arms",
+    ),
     char("SAFFL", "Safety Population Flag", origin="Predecessor", codelist=("Y", "N")),
     date_var("TRTSDT", "Date of First Exposure to Treatment", origin="Predecessor"),
     char("PARAMCD", "Parameter Code", key=3, codelist=tuple(PARAMETERS)),
     char("PARAM", "Parameter"),
-    num("ASEQ", "Analysis Sequence Number", data_type="integer", key=4,
-        derivation="1, 2, ... within subject by collection time, sample id, PARAMCD"),
-    char("AVALC", "Analysis Value (C)", origin="Collected",
-         codelist=("POSITIVE", "NEGATIVE", "NOT DONE"),
-         derivation="ADARES: POSITIVE if ADASCR and ADACONF are POSITIVE, NEGATIVE if ADASCR "
-         "is NEGATIVE or ADACONF is NEGATIVE"),
+    num(
+        "ASEQ",
+        "Analysis Sequence Number",
+        data_type="integer",
+        key=4,
+        derivation="1, 2, ... within subject by collection time, sample id, PARAMCD",
+    ),
+    char(
+        "AVALC",
+        "Analysis Value (C)",
+        origin="Collected",
+        codelist=("POSITIVE", "NEGATIVE", "NOT DONE"),
+        derivation="ADARES: POSITIVE if ADASCR and ADACONF are POSITIVE, NEGATIVE if ADASCR "
+        "is NEGATIVE or ADACONF is NEGATIVE",
+    ),
     num("AVAL", "Analysis Value", origin="Collected", derivation="ADATITER: the titre"),
     date_var("ADT", "Analysis Date", derivation="Date of collection"),
-    num("ADY", "Analysis Relative Day", data_type="integer",
-        derivation="ADT - TRTSDT + 1 if ADT >= TRTSDT, else ADT - TRTSDT"),
+    num(
+        "ADY",
+        "Analysis Relative Day",
+        data_type="integer",
+        derivation="ADT - TRTSDT + 1 if ADT >= TRTSDT, else ADT - TRTSDT",
+    ),
     char("AVISIT", "Analysis Visit", derivation="BASELINE, POST-BASELINE or PRE-BASELINE"),
-    char("ABLFL", "Baseline Record Flag", codelist=YN,
-         derivation="The last sample with ADT <= TRTSDT"),
+    char(
+        "ABLFL",
+        "Baseline Record Flag",
+        codelist=YN,
+        derivation="The last sample with ADT <= TRTSDT",
+    ),
     char("BASEC", "Baseline Value (C)", derivation="AVALC of the ABLFL record"),
     num("BASE", "Baseline Value", derivation="AVAL of the ABLFL record"),
-    char("ADASTAT", "Subject ADA Status", codelist=ADA_STATUSES,
-         derivation="FDA 2019 / Shankar 2014: see the module documentation"),
-    char("NABFL", "Subject Post-Baseline NAb Positive Flag", codelist=YN,
-         derivation="Y if a post-baseline ADANAB is POSITIVE"),
+    char(
+        "ADASTAT",
+        "Subject ADA Status",
+        codelist=ADA_STATUSES,
+        derivation="FDA 2019 / Shankar 2014: see the module documentation",
+    ),
+    char(
+        "NABFL",
+        "Subject Post-Baseline NAb Positive Flag",
+        codelist=YN,
+        derivation="Y if a post-baseline ADANAB is POSITIVE",
+    ),
 )
 
 
 def _sample_result(screen: pd.Series, confirm: pd.Series) -> pd.Series:
     positive = (screen == "POSITIVE") & (confirm == "POSITIVE")
     negative = (screen == "NEGATIVE") | ((screen == "POSITIVE") & (confirm == "NEGATIVE"))
-    return pd.Series(
-        np.where(positive, "POSITIVE", np.where(negative, "NEGATIVE", None)),
-        index=screen.index,
-        dtype=object,
-    )
+    result = pd.Series(None, index=screen.index, dtype=object)
+    result[negative.to_numpy()] = "NEGATIVE"
+    result[positive.to_numpy()] = "POSITIVE"
+    return result
 
 
 def _status(samples: pd.DataFrame) -> pd.Series:
@@ -186,11 +214,19 @@ def build_adis(source: StudySource, adsl: Dataset) -> Dataset:
     frame = with_subjects(source, adsl, "ada_sample")
     empty = pd.DataFrame(columns=[v.name for v in VARIABLES])
     if frame.empty:
-        return make_dataset("ADIS", _LABEL, "BASIC DATA STRUCTURE",
-                            "One record per subject per parameter per sample", VARIABLES, empty)
+        return make_dataset(
+            "ADIS",
+            _LABEL,
+            "BASIC DATA STRUCTURE",
+            "One record per subject per parameter per sample",
+            VARIABLES,
+            empty,
+        )
     frame["collected"] = to_datetime(frame["collected_at"].astype(object))
     frame["ADT"] = frame["collected"].dt.normalize()
-    frame = frame.sort_values(["USUBJID", "collected", "id"], kind="mergesort").reset_index(drop=True)
+    frame = frame.sort_values(["USUBJID", "collected", "id"], kind="mergesort").reset_index(
+        drop=True
+    )
     frame["RES"] = _sample_result(frame["screening_result"], frame["confirmatory_result"])
     frame["TITRE"] = pd.to_numeric(frame["titre"], errors="coerce")
     before = frame["TRTSDT"].notna() & (frame["ADT"] <= frame["TRTSDT"])
@@ -217,8 +253,9 @@ def build_adis(source: StudySource, adsl: Dataset) -> Dataset:
     out["ASEQ"] = out.groupby("USUBJID").cumcount() + 1
     out["ADY"] = study_day(out["ADT"], out["TRTSDT"])
     out["ABLFL"] = out["baseline"].map({True: Y, False: None})
-    out["AVISIT"] = np.where(out["baseline"], "BASELINE",
-                             np.where(out["post"], "POST-BASELINE", "PRE-BASELINE"))
+    out["AVISIT"] = np.where(
+        out["baseline"], "BASELINE", np.where(out["post"], "POST-BASELINE", "PRE-BASELINE")
+    )
     base = out.loc[out["baseline"], ["USUBJID", "PARAMCD", "AVALC", "AVAL"]]
     base = base.rename(columns={"AVALC": "BASEC", "AVAL": "BASE"})
     out = out.merge(base, on=["USUBJID", "PARAMCD"], how="left")
@@ -226,5 +263,11 @@ def build_adis(source: StudySource, adsl: Dataset) -> Dataset:
     out["NABFL"] = out["USUBJID"].map(lambda u: Y if u in nab_subjects else None)
     out["TRTA"] = out["TRT01A"]
     out["TRTAN"] = trtan(source.protocol, out["TRTA"])
-    return make_dataset("ADIS", _LABEL, "BASIC DATA STRUCTURE",
-                        "One record per subject per parameter per sample", VARIABLES, out)
+    return make_dataset(
+        "ADIS",
+        _LABEL,
+        "BASIC DATA STRUCTURE",
+        "One record per subject per parameter per sample",
+        VARIABLES,
+        out,
+    )

@@ -85,52 +85,111 @@ VARIABLES: Final[tuple[Variable, ...]] = (
     char("SUBJID", "Subject Identifier for the Study", origin="Predecessor"),
     char("SITEID", "Study Site Identifier", origin="Predecessor"),
     char("TRTA", "Actual Treatment", origin="Predecessor", derivation="ADSL.TRT01A"),
-    num("TRTAN", "Actual Treatment (N)", data_type="integer",
-        derivation="Position of TRTA in the protocol's arms"),
+    num(
+        "TRTAN",
+        "Actual Treatment (N)",
+        data_type="integer",
+        derivation="Position of TRTA in the protocol's arms",
+    ),
     char("SAFFL", "Safety Population Flag", origin="Predecessor", codelist=("Y", "N")),
     date_var("TRTSDT", "Date of First Exposure to Treatment", origin="Predecessor"),
     char("PARAMCD", "Parameter Code", key=3, derivation="Code of the CTCAE lab term"),
     char("PARAM", "Parameter", derivation="Analyte (unit)"),
     char("LBTEST", "CTCAE Term Graded", origin="Collected"),
-    num("ASEQ", "Analysis Sequence Number", data_type="integer", key=5,
-        derivation="1, 2, ... within subject by PARAMCD, collection time, record id"),
+    num(
+        "ASEQ",
+        "Analysis Sequence Number",
+        data_type="integer",
+        key=4,
+        derivation="1, 2, ... within subject by PARAMCD, collection time, record id",
+    ),
     num("AVAL", "Analysis Value", origin="Collected"),
     char("AVALU", "Analysis Value Unit", origin="Collected"),
     date_var("ADT", "Analysis Date", derivation="Date of collection"),
-    num("ADY", "Analysis Relative Day", data_type="integer",
-        derivation="ADT - TRTSDT + 1 if ADT >= TRTSDT, else ADT - TRTSDT"),
-    char("AVISIT", "Analysis Visit",
-         derivation="BASELINE on the baseline record; else the subject's visit on ADT "
-         "(upper case), UNSCHEDULED without one"),
-    num("AVISITN", "Analysis Visit (N)", data_type="integer",
-        derivation="0 for BASELINE; else the planned day in the visit name (DAY 22: 22)"),
-    char("ABLFL", "Baseline Record Flag", codelist=YN,
-         derivation="Last non-missing value with ADT <= TRTSDT, by collection time"),
+    num(
+        "ADY",
+        "Analysis Relative Day",
+        data_type="integer",
+        derivation="ADT - TRTSDT + 1 if ADT >= TRTSDT, else ADT - TRTSDT",
+    ),
+    char(
+        "AVISIT",
+        "Analysis Visit",
+        derivation="BASELINE on the baseline record; else the subject's visit on ADT "
+        "(upper case), UNSCHEDULED without one",
+    ),
+    num(
+        "AVISITN",
+        "Analysis Visit (N)",
+        data_type="integer",
+        derivation="0 for BASELINE; else the planned day in the visit name (DAY 22: 22)",
+    ),
+    char(
+        "ABLFL",
+        "Baseline Record Flag",
+        codelist=YN,
+        derivation="Last non-missing value with ADT <= TRTSDT, by collection time",
+    ),
     num("BASE", "Baseline Value", derivation="AVAL of the ABLFL record"),
     num("CHG", "Change from Baseline", derivation="AVAL - BASE, records after TRTSDT"),
     num("ANRLO", "Analysis Normal Range Lower Limit", origin="Collected"),
     num("ANRHI", "Analysis Normal Range Upper Limit", origin="Collected"),
-    char("ANRIND", "Analysis Reference Range Indicator", codelist=("HIGH", "LOW", "NORMAL"),
-         derivation="LOW if AVAL < ANRLO, HIGH if AVAL > ANRHI, else NORMAL"),
-    char("BNRIND", "Baseline Reference Range Indicator", codelist=("HIGH", "LOW", "NORMAL"),
-         derivation="ANRIND of the ABLFL record"),
-    char("ATOXGR", "Analysis Toxicity Grade", codelist=("0", "1", "2", "3", "4"),
-         derivation="CTCAE v5.0 grade of AVAL against ANRLO/ANRHI and BASE (abnormal "
-         "baseline if BNRIND = HIGH)"),
-    num("ATOXGRN", "Analysis Toxicity Grade (N)", data_type="integer",
-        derivation="ATOXGR as a number"),
-    char("BTOXGR", "Baseline Toxicity Grade", codelist=("0", "1", "2", "3", "4"),
-         derivation="ATOXGR of the ABLFL record"),
-    num("BTOXGRN", "Baseline Toxicity Grade (N)", data_type="integer",
-        derivation="BTOXGR as a number"),
-    char("ONTRTFL", "On Treatment Record Flag", codelist=YN,
-         derivation="Y if TRTSDT < ADT <= TRTEDT + 90 (no upper bound without TRTEDT)"),
-    char("ANL01FL", "Worst On-Treatment Grade Record Flag", codelist=YN,
-         derivation="The ONTRTFL record of the highest ATOXGRN per subject and PARAMCD, the "
-         "first by ADT among ties"),
-    char("SHIFT1", "Shift from Baseline to Worst Grade",
-         derivation="BTOXGR || ' to ' || ATOXGR on the ANL01FL record ('MISSING' for no "
-         "baseline grade)"),
+    char(
+        "ANRIND",
+        "Analysis Reference Range Indicator",
+        codelist=("HIGH", "LOW", "NORMAL"),
+        derivation="LOW if AVAL < ANRLO, HIGH if AVAL > ANRHI, else NORMAL",
+    ),
+    char(
+        "BNRIND",
+        "Baseline Reference Range Indicator",
+        codelist=("HIGH", "LOW", "NORMAL"),
+        derivation="ANRIND of the ABLFL record",
+    ),
+    char(
+        "ATOXGR",
+        "Analysis Toxicity Grade",
+        codelist=("0", "1", "2", "3", "4"),
+        derivation="CTCAE v5.0 grade of AVAL against ANRLO/ANRHI and BASE (abnormal "
+        "baseline if BNRIND = HIGH)",
+    ),
+    num(
+        "ATOXGRN",
+        "Analysis Toxicity Grade (N)",
+        data_type="integer",
+        derivation="ATOXGR as a number",
+    ),
+    char(
+        "BTOXGR",
+        "Baseline Toxicity Grade",
+        codelist=("0", "1", "2", "3", "4"),
+        derivation="ATOXGR of the ABLFL record",
+    ),
+    num(
+        "BTOXGRN",
+        "Baseline Toxicity Grade (N)",
+        data_type="integer",
+        derivation="BTOXGR as a number",
+    ),
+    char(
+        "ONTRTFL",
+        "On Treatment Record Flag",
+        codelist=YN,
+        derivation="Y if TRTSDT < ADT <= TRTEDT + 90 (no upper bound without TRTEDT)",
+    ),
+    char(
+        "ANL01FL",
+        "Worst On-Treatment Grade Record Flag",
+        codelist=YN,
+        derivation="The ONTRTFL record of the highest ATOXGRN per subject and PARAMCD, the "
+        "first by ADT among ties",
+    ),
+    char(
+        "SHIFT1",
+        "Shift from Baseline to Worst Grade",
+        derivation="BTOXGR || ' to ' || ATOXGR on the ANL01FL record ('MISSING' for no "
+        "baseline grade)",
+    ),
 )
 
 
@@ -193,7 +252,7 @@ def build_adlb(source: StudySource, adsl: Dataset) -> Dataset:
     Returns
     -------
     Dataset
-        One record per lab result, keys ``STUDYID, USUBJID, PARAMCD, ADT, ASEQ``; class
+        One record per lab result, keys ``STUDYID, USUBJID, PARAMCD, ASEQ``; class
         ``BASIC DATA STRUCTURE``.
 
     Raises
@@ -214,15 +273,22 @@ def build_adlb(source: StudySource, adsl: Dataset) -> Dataset:
     """
     frame = with_subjects(source, adsl, "lab_result")
     if frame.empty:
-        return make_dataset("ADLB", _LABEL, "BASIC DATA STRUCTURE",
-                            "One record per subject per parameter per analysis date",
-                            VARIABLES, pd.DataFrame(columns=[v.name for v in VARIABLES]))
+        return make_dataset(
+            "ADLB",
+            _LABEL,
+            "BASIC DATA STRUCTURE",
+            "One record per subject per parameter per analysis date",
+            VARIABLES,
+            pd.DataFrame(columns=[v.name for v in VARIABLES]),
+        )
     codes = {t: paramcd_of(t) for t in frame["test"].unique()}
     frame["PARAMCD"] = frame["test"].map(lambda t: codes[t][0])
     frame["LBTEST"] = frame["test"]
     frame["AVALU"] = frame["unit"]
     units = frame.groupby("PARAMCD")["unit"].agg(lambda u: u.mode().iloc[0])
-    frame["PARAM"] = frame["test"].map(lambda t: codes[t][1]) + " (" + frame["PARAMCD"].map(units) + ")"
+    frame["PARAM"] = (
+        frame["test"].map(lambda t: codes[t][1]) + " (" + frame["PARAMCD"].map(units) + ")"
+    )
     frame["collected"] = to_datetime(frame["collected_at"].astype(object))
     frame["ADT"] = frame["collected"].dt.normalize()
     frame = frame.sort_values(["USUBJID", "PARAMCD", "collected", "id"], kind="mergesort")
@@ -245,8 +311,15 @@ def build_adlb(source: StudySource, adsl: Dataset) -> Dataset:
     abnormal = frame["BNRIND"] == "HIGH"
     stored = pd.to_numeric(frame.get("ctcae_grade"), errors="coerce").astype("float64")
     rows = zip(
-        frame["test"], frame["AVAL"], frame["unit"], frame["ANRLO"], frame["ANRHI"],
-        frame["BASE"], abnormal, stored, strict=True,
+        frame["test"],
+        frame["AVAL"],
+        frame["unit"],
+        frame["ANRLO"],
+        frame["ANRHI"],
+        frame["BASE"],
+        abnormal,
+        stored,
+        strict=True,
     )
     frame["ATOXGRN"] = [_grade(row) for row in rows]
     frame["ATOXGR"] = _grade_text(frame["ATOXGRN"])
@@ -256,8 +329,11 @@ def build_adlb(source: StudySource, adsl: Dataset) -> Dataset:
     on = after & (frame["TRTEDT"].isna() | (frame["ADT"] <= last))
     frame["ONTRTFL"] = on.map({True: Y, False: None})
     graded = on & frame["ATOXGRN"].notna()
-    worst = frame[graded].sort_values([*by, "ATOXGRN", "collected", "id"],
-                                      ascending=[True, True, False, True, True], kind="mergesort")
+    worst = frame[graded].sort_values(
+        [*by, "ATOXGRN", "collected", "id"],
+        ascending=[True, True, False, True, True],
+        kind="mergesort",
+    )
     frame["ANL01FL"] = None
     frame.loc[worst.groupby(by, sort=False).head(1).index, "ANL01FL"] = Y
     baseline_text = frame["BTOXGR"].fillna("MISSING")
@@ -273,6 +349,11 @@ def build_adlb(source: StudySource, adsl: Dataset) -> Dataset:
     frame.loc[frame["ABLFL"] == Y, "AVISITN"] = 0
     frame["TRTA"] = frame["TRT01A"]
     frame["TRTAN"] = trtan(source.protocol, frame["TRTA"])
-    return make_dataset("ADLB", _LABEL, "BASIC DATA STRUCTURE",
-                        "One record per subject per parameter per analysis date",
-                        VARIABLES, frame)
+    return make_dataset(
+        "ADLB",
+        _LABEL,
+        "BASIC DATA STRUCTURE",
+        "One record per subject per parameter per analysis date",
+        VARIABLES,
+        frame,
+    )

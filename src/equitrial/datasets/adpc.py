@@ -56,8 +56,12 @@ _COMMON: Final[tuple[Variable, ...]] = (
     char("SUBJID", "Subject Identifier for the Study", origin="Predecessor"),
     char("SITEID", "Study Site Identifier", origin="Predecessor"),
     char("TRTA", "Actual Treatment", origin="Predecessor", derivation="ADSL.TRT01A"),
-    num("TRTAN", "Actual Treatment (N)", data_type="integer",
-        derivation="Position of TRTA in the protocol's arms"),
+    num(
+        "TRTAN",
+        "Actual Treatment (N)",
+        data_type="integer",
+        derivation="Position of TRTA in the protocol's arms",
+    ),
     char("SAFFL", "Safety Population Flag", origin="Predecessor", codelist=("Y", "N")),
     date_var("TRTSDT", "Date of First Exposure to Treatment", origin="Predecessor"),
 )
@@ -66,30 +70,60 @@ ADPC_VARIABLES: Final[tuple[Variable, ...]] = (
     *_COMMON,
     char("PARAMCD", "Parameter Code", key=3, codelist=("PEMBRO",)),
     char("PARAM", "Parameter"),
-    num("ASEQ", "Analysis Sequence Number", data_type="integer", key=4,
-        derivation="1, 2, ... within subject by collection time, record id"),
-    num("AVAL", "Analysis Value", origin="Collected",
-        derivation="Concentration (ug/mL); missing when BLQ"),
+    num(
+        "ASEQ",
+        "Analysis Sequence Number",
+        data_type="integer",
+        key=4,
+        derivation="1, 2, ... within subject by collection time, record id",
+    ),
+    num(
+        "AVAL",
+        "Analysis Value",
+        origin="Collected",
+        derivation="Concentration (ug/mL); missing when BLQ",
+    ),
     char("AVALC", "Analysis Value (C)", derivation="AVAL as text, '<LLOQ' when BLQ"),
     char("AVALU", "Analysis Value Unit", codelist=("ug/mL",)),
     char("BLQFL", "Below Lower Limit of Quant Flag", codelist=YN, origin="Collected"),
     num("LLOQ", "Lower Limit of Quantitation", origin="Collected"),
     date_var("ADT", "Analysis Date", derivation="Date of collection"),
-    num("ADY", "Analysis Relative Day", data_type="integer",
-        derivation="ADT - TRTSDT + 1 if ADT >= TRTSDT, else ADT - TRTSDT"),
+    num(
+        "ADY",
+        "Analysis Relative Day",
+        data_type="integer",
+        derivation="ADT - TRTSDT + 1 if ADT >= TRTSDT, else ADT - TRTSDT",
+    ),
     char("ATM", "Analysis Time (UTC)", derivation="Time of collection, HH:MM"),
     char("AVISIT", "Analysis Visit", derivation="CYCLE n of the reference dose"),
     num("ACYCLE", "Analysis Cycle", data_type="integer", derivation="Cycle of the reference dose"),
-    char("PCTPT", "Planned Time Point Name", origin="Collected",
-         codelist=("PRE-DOSE", "END OF INFUSION", "POST-DOSE")),
-    num("NRRLT", "Nom Rel Time from Ref Dose", origin="Collected",
-        derivation="Planned hours from the start of the reference dose (pre-dose: 0)"),
-    num("ARRLT", "Act Rel Time from Ref Dose",
-        derivation="Hours from the start of the reference dose to collection"),
-    num("NFRLT", "Nom Rel Time from First Dose",
-        derivation="Planned day of the reference dose's visit minus TRTSDT, in hours, + NRRLT"),
-    num("AFRLT", "Act Rel Time from First Dose",
-        derivation="Hours from the start of the first dose to collection"),
+    char(
+        "PCTPT",
+        "Planned Time Point Name",
+        origin="Collected",
+        codelist=("PRE-DOSE", "END OF INFUSION", "POST-DOSE"),
+    ),
+    num(
+        "NRRLT",
+        "Nom Rel Time from Ref Dose",
+        origin="Collected",
+        derivation="Planned hours from the start of the reference dose (pre-dose: 0)",
+    ),
+    num(
+        "ARRLT",
+        "Act Rel Time from Ref Dose",
+        derivation="Hours from the start of the reference dose to collection",
+    ),
+    num(
+        "NFRLT",
+        "Nom Rel Time from First Dose",
+        derivation="Planned day of the reference dose's visit minus TRTSDT, in hours, + NRRLT",
+    ),
+    num(
+        "AFRLT",
+        "Act Rel Time from First Dose",
+        derivation="Hours from the start of the first dose to collection",
+    ),
     char("RRLTU", "Rel Time Unit", codelist=("HOURS",)),
     char("REGIMEN", "Dosing Regimen", derivation="Regimen of the reference dose"),
 )
@@ -98,53 +132,76 @@ ADPP_VARIABLES: Final[tuple[Variable, ...]] = (
     *_COMMON,
     char("PARAMCD", "Parameter Code", key=3, codelist=("CTROUGH",)),
     char("PARAM", "Parameter"),
-    num("ACYCLE", "Analysis Cycle", data_type="integer", key=4,
-        derivation="Cycle whose pre-dose sample gives the trough"),
+    num(
+        "ACYCLE",
+        "Analysis Cycle",
+        data_type="integer",
+        key=4,
+        derivation="Cycle whose pre-dose sample gives the trough",
+    ),
     char("AVISIT", "Analysis Visit", derivation="CYCLE n"),
     num("AVAL", "Analysis Value", derivation="ADPC.AVAL of the pre-dose sample"),
     char("AVALC", "Analysis Value (C)", derivation="ADPC.AVALC of the pre-dose sample"),
     char("AVALU", "Analysis Value Unit", codelist=("ug/mL",)),
     char("BLQFL", "Below Lower Limit of Quant Flag", codelist=YN),
     date_var("ADT", "Analysis Date", derivation="Date of the pre-dose sample"),
-    num("ARRLT", "Hours since Previous Dose",
-        derivation="Hours from the start of the previous infusion to the sample"),
-    char("REGIMEN", "Regimen of the Dosing Interval",
-         derivation="Regimen of the previous infusion (the interval the trough ends)"),
+    num(
+        "ARRLT",
+        "Hours since Previous Dose",
+        derivation="Hours from the start of the previous infusion to the sample",
+    ),
+    char(
+        "REGIMEN",
+        "Regimen of the Dosing Interval",
+        derivation="Regimen of the previous infusion (the interval the trough ends)",
+    ),
 )
 
 
 def _doses(source: StudySource) -> pd.DataFrame:
     doses = source.frame("dose")
     if doses.empty:
-        return pd.DataFrame(columns=["dose_id", "subject_id", "dose_at", "cycle", "regimen",
-                                     "visit_id", "day"])
+        return pd.DataFrame(
+            columns=["dose_id", "subject_id", "dose_at", "cycle", "regimen", "visit_id", "day"]
+        )
     start = doses["infusion_start"] if "infusion_start" in doses else pd.Series(None, doses.index)
     day = to_date(doses["date"].astype(object))
     at = to_datetime(start.astype(object)) if start.notna().any() else day
     history = regimen_history(source)
     regimens = [
-        r if isinstance(r, str) and r
-        else regimen_on(history[int(s)], d) if int(s) in history else None
-        for s, d, r in zip(doses["subject_id"], doses["date"],
-                           doses.get("regimen", pd.Series(None, doses.index)), strict=True)
+        r
+        if isinstance(r, str) and r
+        else regimen_on(history[int(s)], d)
+        if int(s) in history
+        else None
+        for s, d, r in zip(
+            doses["subject_id"],
+            doses["date"],
+            doses.get("regimen", pd.Series(None, doses.index)),
+            strict=True,
+        )
     ]
-    return pd.DataFrame({
-        "dose_id": doses["id"],
-        "subject_id": doses["subject_id"],
-        "dose_at": at.where(at.notna(), day),
-        "day": day,
-        "cycle": pd.to_numeric(doses["cycle"], errors="coerce"),
-        "regimen": regimens,
-        "dose_visit": doses.get("visit_id", pd.Series(None, doses.index)),
-        "given": pd.to_numeric(doses["dose_mg"], errors="coerce") > 0,
-    })
+    return pd.DataFrame(
+        {
+            "dose_id": doses["id"],
+            "subject_id": doses["subject_id"],
+            "dose_at": at.where(at.notna(), day),
+            "day": day,
+            "cycle": pd.to_numeric(doses["cycle"], errors="coerce"),
+            "regimen": regimens,
+            "dose_visit": doses.get("visit_id", pd.Series(None, doses.index)),
+            "given": pd.to_numeric(doses["dose_mg"], errors="coerce") > 0,
+        }
+    )
 
 
 def _reference_dose(frame: pd.DataFrame, doses: pd.DataFrame) -> pd.DataFrame:
     """Attach to each sample its reference dose: ``dose_id``, else the dose on its date."""
     by_id = doses.set_index("dose_id")
     linked = frame["dose_id"] if "dose_id" in frame else pd.Series(np.nan, index=frame.index)
-    same_day = doses.drop_duplicates(["subject_id", "day"]).set_index(["subject_id", "day"])["dose_id"]
+    same_day = doses.drop_duplicates(["subject_id", "day"]).set_index(["subject_id", "day"])[
+        "dose_id"
+    ]
     keys = pd.MultiIndex.from_arrays([frame["subject_id"], frame["ADT"]])
     on_day = pd.Series(same_day.reindex(keys).to_numpy(), index=frame.index)
     reference = linked.where(linked.notna(), on_day)
@@ -188,14 +245,21 @@ def build_adpc(source: StudySource, adsl: Dataset) -> Dataset:
     """
     frame = with_subjects(source, adsl, "pk_sample")
     if frame.empty:
-        return make_dataset("ADPC", "PHARMACOKINETIC CONCENTRATIONS", "BASIC DATA STRUCTURE",
-                            "One record per subject per sample", ADPC_VARIABLES,
-                            pd.DataFrame(columns=[v.name for v in ADPC_VARIABLES]))
+        return make_dataset(
+            "ADPC",
+            "PHARMACOKINETIC CONCENTRATIONS",
+            "BASIC DATA STRUCTURE",
+            "One record per subject per sample",
+            ADPC_VARIABLES,
+            pd.DataFrame(columns=[v.name for v in ADPC_VARIABLES]),
+        )
     doses = _doses(source)
     frame["collected"] = to_datetime(frame["collected_at"].astype(object))
     frame["ADT"] = frame["collected"].dt.normalize()
     frame = _reference_dose(frame, doses)
-    frame = frame.sort_values(["USUBJID", "collected", "id"], kind="mergesort").reset_index(drop=True)
+    frame = frame.sort_values(["USUBJID", "collected", "id"], kind="mergesort").reset_index(
+        drop=True
+    )
     frame["ASEQ"] = frame.groupby("USUBJID").cumcount() + 1
     frame["PARAMCD"] = "PEMBRO"
     frame["PARAM"] = "Pembrolizumab Serum Concentration (ug/mL)"
@@ -221,15 +285,23 @@ def build_adpc(source: StudySource, adsl: Dataset) -> Dataset:
     if not visits.empty:
         day = visits["planned_date"].where(visits["planned_date"].notna(), visits["actual_date"])
         planned = pd.Series(to_date(day.astype(object)).to_numpy(), index=visits["id"])
-    nominal_day = frame["dose_visit"].map(planned) if len(planned) else pd.Series(pd.NaT, frame.index)
+    nominal_day = (
+        frame["dose_visit"].map(planned) if len(planned) else pd.Series(pd.NaT, frame.index)
+    )
     nominal_day = pd.to_datetime(nominal_day).where(lambda d: d.notna(), frame["ADT"])
     frame["NFRLT"] = (nominal_day - frame["TRTSDT"]).dt.days * 24.0 + frame["NRRLT"]
     frame["RRLTU"] = "HOURS"
     frame["REGIMEN"] = frame["regimen"]
     frame["TRTA"] = frame["TRT01A"]
     frame["TRTAN"] = trtan(source.protocol, frame["TRTA"])
-    return make_dataset("ADPC", "PHARMACOKINETIC CONCENTRATIONS", "BASIC DATA STRUCTURE",
-                        "One record per subject per sample", ADPC_VARIABLES, frame)
+    return make_dataset(
+        "ADPC",
+        "PHARMACOKINETIC CONCENTRATIONS",
+        "BASIC DATA STRUCTURE",
+        "One record per subject per sample",
+        ADPC_VARIABLES,
+        frame,
+    )
 
 
 def build_adpp(source: StudySource, adsl: Dataset) -> Dataset:
@@ -260,8 +332,14 @@ def build_adpp(source: StudySource, adsl: Dataset) -> Dataset:
     doses = _doses(source)
     empty = pd.DataFrame(columns=[v.name for v in ADPP_VARIABLES])
     if adpc.empty or doses.empty:
-        return make_dataset("ADPP", "PHARMACOKINETIC PARAMETERS", "BASIC DATA STRUCTURE",
-                            "One record per subject per parameter per cycle", ADPP_VARIABLES, empty)
+        return make_dataset(
+            "ADPP",
+            "PHARMACOKINETIC PARAMETERS",
+            "BASIC DATA STRUCTURE",
+            "One record per subject per parameter per cycle",
+            ADPP_VARIABLES,
+            empty,
+        )
     pre = adpc[(adpc["PCTPT"] == "PRE-DOSE") & adpc["ACYCLE"].notna()].copy()
     codes = source.frame("subject").set_index("id")["subject_code"]
     given = doses[doses["given"]].copy()
@@ -270,8 +348,12 @@ def build_adpp(source: StudySource, adsl: Dataset) -> Dataset:
     given["prev_at"] = given.groupby("USUBJID")["dose_at"].shift(1)
     given["prev_regimen"] = given.groupby("USUBJID")["regimen"].shift(1)
     pre["collected"] = pd.to_datetime(pre["ADT"].astype(str)) + pd.to_timedelta(pre["ATM"] + ":00")
-    merged = pre.merge(given[["USUBJID", "cycle", "dose_at", "prev_at", "prev_regimen"]],
-                       left_on=["USUBJID", "ACYCLE"], right_on=["USUBJID", "cycle"], how="inner")
+    merged = pre.merge(
+        given[["USUBJID", "cycle", "dose_at", "prev_at", "prev_regimen"]],
+        left_on=["USUBJID", "ACYCLE"],
+        right_on=["USUBJID", "cycle"],
+        how="inner",
+    )
     inside = (merged["collected"] > merged["prev_at"]) & (merged["collected"] <= merged["dose_at"])
     merged = merged[inside].sort_values(["USUBJID", "ACYCLE", "collected"], kind="mergesort")
     trough = merged.groupby(["USUBJID", "ACYCLE"], sort=False).tail(1).copy()
@@ -280,5 +362,11 @@ def build_adpp(source: StudySource, adsl: Dataset) -> Dataset:
     trough["ARRLT"] = (trough["collected"] - trough["prev_at"]) / _HOUR
     trough["REGIMEN"] = trough["prev_regimen"]
     trough = trough.sort_values(["USUBJID", "ACYCLE"], kind="mergesort")
-    return make_dataset("ADPP", "PHARMACOKINETIC PARAMETERS", "BASIC DATA STRUCTURE",
-                        "One record per subject per parameter per cycle", ADPP_VARIABLES, trough)
+    return make_dataset(
+        "ADPP",
+        "PHARMACOKINETIC PARAMETERS",
+        "BASIC DATA STRUCTURE",
+        "One record per subject per parameter per cycle",
+        ADPP_VARIABLES,
+        trough,
+    )

@@ -64,35 +64,67 @@ VARIABLES: Final[tuple[Variable, ...]] = (
     char("SITEID", "Study Site Identifier", origin="Predecessor"),
     char("TRTP", "Planned Treatment", origin="Predecessor", derivation="ADSL.TRT01P"),
     char("TRTA", "Actual Treatment", origin="Predecessor", derivation="ADSL.TRT01A"),
-    num("TRTAN", "Actual Treatment (N)", data_type="integer",
-        derivation="Position of TRTA in the protocol's arms"),
+    num(
+        "TRTAN",
+        "Actual Treatment (N)",
+        data_type="integer",
+        derivation="Position of TRTA in the protocol's arms",
+    ),
     char("ITTFL", "Intent-To-Treat Population Flag", origin="Predecessor", codelist=("Y", "N")),
     date_var("TRTSDT", "Date of First Exposure to Treatment", origin="Predecessor"),
-    char("PARAMCD", "Parameter Code", key=3, codelist=tuple(SCALES),
-         derivation="QLQ-C30 v3.0 scale abbreviation (scoring manual 3rd ed.)"),
+    char(
+        "PARAMCD",
+        "Parameter Code",
+        key=3,
+        codelist=tuple(SCALES),
+        derivation="QLQ-C30 v3.0 scale abbreviation (scoring manual 3rd ed.)",
+    ),
     char("PARAM", "Parameter"),
     num("PARAMN", "Parameter (N)", data_type="integer"),
     char("PARCAT1", "Parameter Category 1", codelist=("EORTC QLQ-C30",)),
     char("PARCAT2", "Parameter Category 2", codelist=("GLOBAL", "FUNCTIONAL", "SYMPTOM")),
-    num("ASEQ", "Analysis Sequence Number", data_type="integer", key=5,
-        derivation="1, 2, ... within subject by date, record id, PARAMN"),
-    num("AVAL", "Analysis Value",
-        derivation="Scale score 0-100 from the items (clinical.qlq_c30.score; half-scale rule)"),
+    num(
+        "ASEQ",
+        "Analysis Sequence Number",
+        data_type="integer",
+        key=4,
+        derivation="1, 2, ... within subject by date, record id, PARAMN",
+    ),
+    num(
+        "AVAL",
+        "Analysis Value",
+        derivation="Scale score 0-100 from the items (clinical.qlq_c30.score; half-scale rule)",
+    ),
     date_var("ADT", "Analysis Date", derivation="Date the questionnaire was completed"),
-    num("ADY", "Analysis Relative Day", data_type="integer",
-        derivation="ADT - TRTSDT + 1 if ADT >= TRTSDT, else ADT - TRTSDT"),
-    char("AVISIT", "Analysis Visit",
-         derivation="BASELINE on the baseline record; else WEEK n, n = round((ADT - reference)"
-         " / 7) with reference TRTSDT (RANDDT if not dosed)"),
+    num(
+        "ADY",
+        "Analysis Relative Day",
+        data_type="integer",
+        derivation="ADT - TRTSDT + 1 if ADT >= TRTSDT, else ADT - TRTSDT",
+    ),
+    char(
+        "AVISIT",
+        "Analysis Visit",
+        derivation="BASELINE on the baseline record; else WEEK n, n = round((ADT - reference)"
+        " / 7) with reference TRTSDT (RANDDT if not dosed)",
+    ),
     num("AVISITN", "Analysis Visit (N)", data_type="integer", derivation="n of WEEK n; 0"),
-    char("ABLFL", "Baseline Record Flag", codelist=YN,
-         derivation="Last non-missing score with ADT <= TRTSDT (RANDDT if not dosed)"),
+    char(
+        "ABLFL",
+        "Baseline Record Flag",
+        codelist=YN,
+        derivation="Last non-missing score with ADT <= TRTSDT (RANDDT if not dosed)",
+    ),
     num("BASE", "Baseline Value", derivation="AVAL of the ABLFL record"),
     num("CHG", "Change from Baseline", derivation="AVAL - BASE after the baseline date"),
     char("CRIT1", "Analysis Criterion 1"),
-    char("CRIT1FL", "Criterion 1 Evaluation Result Flag", codelist=("Y", "N"),
-         derivation="Y if CHG <= -10 (QL2, functional) or CHG >= 10 (symptom); N if CHG "
-         "is present otherwise (Osoba 1998)"),
+    char(
+        "CRIT1FL",
+        "Criterion 1 Evaluation Result Flag",
+        codelist=("Y", "N"),
+        derivation="Y if CHG <= -10 (QL2, functional) or CHG >= 10 (symptom); N if CHG "
+        "is present otherwise (Osoba 1998)",
+    ),
 )
 
 
@@ -122,7 +154,7 @@ def build_adqs(source: StudySource, adsl: Dataset) -> Dataset:
     -------
     Dataset
         One record per questionnaire and scale (15 per questionnaire; a scale the half-scale
-        rule leaves unscored has a missing ``AVAL``), keys ``STUDYID, USUBJID, PARAMCD, ADT,
+        rule leaves unscored has a missing ``AVAL``), keys ``STUDYID, USUBJID, PARAMCD,
         ASEQ``; class ``BASIC DATA STRUCTURE``.
 
     Raises
@@ -137,9 +169,14 @@ def build_adqs(source: StudySource, adsl: Dataset) -> Dataset:
     """
     frame = with_subjects(source, adsl, "questionnaire_response")
     if frame.empty:
-        return make_dataset("ADQS", _LABEL, "BASIC DATA STRUCTURE",
-                            "One record per subject per parameter per analysis date", VARIABLES,
-                            pd.DataFrame(columns=[v.name for v in VARIABLES]))
+        return make_dataset(
+            "ADQS",
+            _LABEL,
+            "BASIC DATA STRUCTURE",
+            "One record per subject per parameter per analysis date",
+            VARIABLES,
+            pd.DataFrame(columns=[v.name for v in VARIABLES]),
+        )
     frame = frame.merge(_scores(frame), on="id", how="inner")
     frame["ADT"] = to_date(frame["date"].astype(object))
     frame["PARAMN"] = frame["PARAMCD"].map(_ORDER)
@@ -171,6 +208,11 @@ def build_adqs(source: StudySource, adsl: Dataset) -> Dataset:
     frame["TRTP"] = frame["TRT01P"]
     frame["TRTA"] = frame["TRT01A"]
     frame["TRTAN"] = trtan(source.protocol, frame["TRTA"])
-    return make_dataset("ADQS", _LABEL, "BASIC DATA STRUCTURE",
-                        "One record per subject per parameter per analysis date", VARIABLES,
-                        frame)
+    return make_dataset(
+        "ADQS",
+        _LABEL,
+        "BASIC DATA STRUCTURE",
+        "One record per subject per parameter per analysis date",
+        VARIABLES,
+        frame,
+    )
