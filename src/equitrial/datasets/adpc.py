@@ -24,7 +24,7 @@ References
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -158,28 +158,43 @@ ADPP_VARIABLES: Final[tuple[Variable, ...]] = (
 )
 
 
+_DOSE_COLUMNS: Final = (
+    "dose_id",
+    "subject_id",
+    "dose_at",
+    "day",
+    "cycle",
+    "regimen",
+    "dose_visit",
+    "given",
+    "timed",
+)
+
+
+def _dose_regimen(
+    history: dict[int, list[tuple[Any, str]]], subject: int, day: Any, recorded: Any
+) -> str | None:
+    """The recorded regimen, else the subject's regimen period on the dose's date."""
+    if isinstance(recorded, str) and recorded:
+        return recorded
+    return regimen_on(history[subject], day) if subject in history else None
+
+
 def _doses(source: StudySource) -> pd.DataFrame:
+    """One row per dose: when it started (infusion start, else midnight of its date, UTC),
+    whether that time is known, its cycle, regimen, visit and whether it was given."""
     doses = source.frame("dose")
     if doses.empty:
-        return pd.DataFrame(
-            columns=["dose_id", "subject_id", "dose_at", "cycle", "regimen", "visit_id", "day"]
-        )
-    start = doses["infusion_start"] if "infusion_start" in doses else pd.Series(None, doses.index)
+        return pd.DataFrame(columns=list(_DOSE_COLUMNS))
+    none = pd.Series(None, index=doses.index, dtype=object)
+    start = doses["infusion_start"] if "infusion_start" in doses else none
     day = to_date(doses["date"].astype(object))
-    at = to_datetime(start.astype(object)) if start.notna().any() else day
+    at = to_datetime(start.astype(object))
     history = regimen_history(source)
+    recorded = doses["regimen"] if "regimen" in doses else none
     regimens = [
-        r
-        if isinstance(r, str) and r
-        else regimen_on(history[int(s)], d)
-        if int(s) in history
-        else None
-        for s, d, r in zip(
-            doses["subject_id"],
-            doses["date"],
-            doses.get("regimen", pd.Series(None, doses.index)),
-            strict=True,
-        )
+        _dose_regimen(history, int(s), d, r)
+        for s, d, r in zip(doses["subject_id"], doses["date"], recorded, strict=True)
     ]
     return pd.DataFrame(
         {
@@ -189,8 +204,9 @@ def _doses(source: StudySource) -> pd.DataFrame:
             "day": day,
             "cycle": pd.to_numeric(doses["cycle"], errors="coerce"),
             "regimen": regimens,
-            "dose_visit": doses.get("visit_id", pd.Series(None, doses.index)),
+            "dose_visit": doses["visit_id"] if "visit_id" in doses else none,
             "given": pd.to_numeric(doses["dose_mg"], errors="coerce") > 0,
+            "timed": at.notna(),
         }
     )
 
@@ -344,17 +360,18 @@ def build_adpp(source: StudySource, adsl: Dataset) -> Dataset:
     codes = source.frame("subject").set_index("id")["subject_code"]
     given = doses[doses["given"]].copy()
     given["USUBJID"] = str(source.study["code"]) + "-" + given["subject_id"].map(codes)
-    given = given.sort_values(["USUBJID", "dose_at"], kind="mergesort")
+    given = given.sort_values(["USUBJID", "dose_at", "dose_id"], kind="mergesort")
     given["prev_at"] = given.groupby("USUBJID")["dose_at"].shift(1)
     given["prev_regimen"] = given.groupby("USUBJID")["regimen"].shift(1)
     pre["collected"] = pd.to_datetime(pre["ADT"].astype(str)) + pd.to_timedelta(pre["ATM"] + ":00")
+    columns = ["USUBJID", "cycle", "dose_at", "day", "timed", "prev_at", "prev_regimen"]
     merged = pre.merge(
-        given[["USUBJID", "cycle", "dose_at", "prev_at", "prev_regimen"]],
-        left_on=["USUBJID", "ACYCLE"],
-        right_on=["USUBJID", "cycle"],
-        how="inner",
+        given[columns], left_on=["USUBJID", "ACYCLE"], right_on=["USUBJID", "cycle"], how="inner"
     )
-    inside = (merged["collected"] > merged["prev_at"]) & (merged["collected"] <= merged["dose_at"])
+    before = merged["collected"] <= merged["dose_at"]
+    # a dose without an infusion time: a pre-dose sample of its day is taken as before it
+    before = before.where(merged["timed"].astype(bool), merged["ADT"] <= merged["day"])
+    inside = (merged["collected"] > merged["prev_at"]) & before
     merged = merged[inside].sort_values(["USUBJID", "ACYCLE", "collected"], kind="mergesort")
     trough = merged.groupby(["USUBJID", "ACYCLE"], sort=False).tail(1).copy()
     trough["PARAMCD"] = "CTROUGH"
