@@ -16,7 +16,9 @@ RESP = "Respiratory, thoracic and mediastinal disorders"
 GI = "Gastrointestinal disorders"
 
 
-def _ae(ae_id: int, subject: int, term: str, soc: str, grade: int, start: dt.date, **kw: Any) -> dict[str, Any]:
+def _ae(
+    ae_id: int, subject: int, term: str, soc: str, grade: int, start: dt.date, **kw: Any
+) -> dict[str, Any]:
     return {
         "id": ae_id,
         "subject_id": subject,
@@ -52,8 +54,13 @@ EVENTS = [
 ]
 CON_MEDS = [
     {"id": 1, "subject_id": 1, "name": "Prednisone", "route": "ORAL", "adverse_event_id": 6},
-    {"id": 2, "subject_id": 1, "name": "Hydrocortisone cream", "route": "TOPICAL",
-     "adverse_event_id": 2},
+    {
+        "id": 2,
+        "subject_id": 1,
+        "name": "Hydrocortisone cream",
+        "route": "TOPICAL",
+        "adverse_event_id": 2,
+    },
 ]
 ADSL = adsl(
     [
@@ -82,7 +89,11 @@ def test_aeseq_by_onset() -> None:
     s1 = ds.frame[ds.frame["USUBJID"] == "EQT-S01-0001"]
     assert list(s1["AESEQ"]) == [1, 2, 3, 4, 5, 6]
     assert list(s1["ASTDT"]) == [
-        D(2024, 1, 9), D(2024, 1, 10), D(2024, 2, 1), D(2024, 2, 10), D(2024, 5, 30),
+        D(2024, 1, 9),
+        D(2024, 1, 10),
+        D(2024, 2, 1),
+        D(2024, 2, 10),
+        D(2024, 5, 30),
         D(2024, 5, 31),
     ]
 

@@ -60,6 +60,9 @@ def test_all_datasets_build(study: StudySource) -> None:
     assert (summaries.loc[summaries["PARAMCD"] == "RDI", "AVAL"] > 0).all()
     assert set(adpp.frame["PARAMCD"]) <= {"CTROUGH"}
     assert set(adis.frame["ADASTAT"]) <= {
-        "TREATMENT-INDUCED", "TREATMENT-BOOSTED", "TREATMENT-UNAFFECTED", "NEGATIVE",
+        "TREATMENT-INDUCED",
+        "TREATMENT-BOOSTED",
+        "TREATMENT-UNAFFECTED",
+        "NEGATIVE",
         "NOT EVALUABLE",
     }

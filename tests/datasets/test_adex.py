@@ -16,9 +16,17 @@ D = dt.date
 S1, S2 = "EQT-S01-0001", "EQT-S01-0002"
 
 
-def _dose(dose_id: int, subject: int, cycle: int, day: dt.date, mg: float, regimen: str | None) -> dict[str, Any]:
-    return {"id": dose_id, "subject_id": subject, "cycle": cycle, "date": day, "dose_mg": mg,
-            "regimen": regimen}
+def _dose(
+    dose_id: int, subject: int, cycle: int, day: dt.date, mg: float, regimen: str | None
+) -> dict[str, Any]:
+    return {
+        "id": dose_id,
+        "subject_id": subject,
+        "cycle": cycle,
+        "date": day,
+        "dose_mg": mg,
+        "regimen": regimen,
+    }
 
 
 DOSES = [

@@ -15,8 +15,14 @@ D = dt.date
 _ids = count(1)
 
 
-def _ada(subject: int, day: dt.date, screen: str, confirm: str | None = None,
-         titre: float | None = None, nab: str | None = None) -> dict[str, Any]:
+def _ada(
+    subject: int,
+    day: dt.date,
+    screen: str,
+    confirm: str | None = None,
+    titre: float | None = None,
+    nab: str | None = None,
+) -> dict[str, Any]:
     return {
         "id": next(_ids),
         "subject_id": subject,
@@ -68,7 +74,13 @@ def test_structure() -> None:
     s1 = ds.frame[ds.frame["USUBJID"] == "EQT-S01-0001"]
     # baseline: screen and the derived result; after: the four tiers and the derived result
     assert list(s1["PARAMCD"]) == [
-        "ADASCR", "ADARES", "ADASCR", "ADACONF", "ADATITER", "ADANAB", "ADARES",
+        "ADASCR",
+        "ADARES",
+        "ADASCR",
+        "ADACONF",
+        "ADATITER",
+        "ADANAB",
+        "ADARES",
     ]
     assert list(s1["ASEQ"]) == list(range(1, 8))
 

@@ -19,16 +19,47 @@ def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=dt.UTC)
 
 
-def _dose(dose_id: int, subject: int, cycle: int, day: dt.date, regimen: str, start: dt.datetime | None, visit: int | None) -> dict[str, Any]:
-    return {"id": dose_id, "subject_id": subject, "cycle": cycle, "date": day,
-            "dose_mg": 200.0 if regimen == "Q3W" else 400.0, "regimen": regimen,
-            "infusion_start": start, "visit_id": visit}
+def _dose(
+    dose_id: int,
+    subject: int,
+    cycle: int,
+    day: dt.date,
+    regimen: str,
+    start: dt.datetime | None,
+    visit: int | None,
+) -> dict[str, Any]:
+    return {
+        "id": dose_id,
+        "subject_id": subject,
+        "cycle": cycle,
+        "date": day,
+        "dose_mg": 200.0 if regimen == "Q3W" else 400.0,
+        "regimen": regimen,
+        "infusion_start": start,
+        "visit_id": visit,
+    }
 
 
-def _pk(pk_id: int, subject: int, at: dt.datetime, timing: str, conc: float | None, dose: int | None = None) -> dict[str, Any]:
-    return {"id": pk_id, "subject_id": subject, "collected_at": at, "timing": timing,
-            "nominal_hours": 0.0 if timing == "PRE-DOSE" else 0.5, "concentration": conc,
-            "blq": conc is None, "lloq": 0.5, "dose_id": dose, "visit_id": None}
+def _pk(
+    pk_id: int,
+    subject: int,
+    at: dt.datetime,
+    timing: str,
+    conc: float | None,
+    dose: int | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": pk_id,
+        "subject_id": subject,
+        "collected_at": at,
+        "timing": timing,
+        "nominal_hours": 0.0 if timing == "PRE-DOSE" else 0.5,
+        "concentration": conc,
+        "blq": conc is None,
+        "lloq": 0.5,
+        "dose_id": dose,
+        "visit_id": None,
+    }
 
 
 # Subject 1: cycle 1 on 2024-01-01 09:30 (Q3W); cycle 2 planned 2024-01-22, given 3 days late
@@ -42,12 +73,27 @@ DOSES = [
     _dose(11, 2, 2, D(2024, 2, 12), "Q6W", None, None),
 ]
 VISITS = [
-    {"id": 1, "subject_id": 1, "name": "day 1", "planned_date": D(2024, 1, 1),
-     "actual_date": D(2024, 1, 1)},
-    {"id": 2, "subject_id": 1, "name": "day 22", "planned_date": D(2024, 1, 22),
-     "actual_date": D(2024, 1, 25)},
-    {"id": 3, "subject_id": 1, "name": "day 46", "planned_date": D(2024, 2, 15),
-     "actual_date": D(2024, 2, 15)},
+    {
+        "id": 1,
+        "subject_id": 1,
+        "name": "day 1",
+        "planned_date": D(2024, 1, 1),
+        "actual_date": D(2024, 1, 1),
+    },
+    {
+        "id": 2,
+        "subject_id": 1,
+        "name": "day 22",
+        "planned_date": D(2024, 1, 22),
+        "actual_date": D(2024, 1, 25),
+    },
+    {
+        "id": 3,
+        "subject_id": 1,
+        "name": "day 46",
+        "planned_date": D(2024, 2, 15),
+        "actual_date": D(2024, 2, 15),
+    },
 ]
 SAMPLES = [
     _pk(1, 1, _at(D(2024, 1, 1), 8, 45), "PRE-DOSE", None),  # before any dose: BLQ

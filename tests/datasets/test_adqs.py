@@ -17,8 +17,12 @@ S1, S2 = "EQT-S01-0001", "EQT-S01-0002"
 
 
 def _response(qid: int, subject: int, day: dt.date, items: dict[int, int | None]) -> dict[str, Any]:
-    return {"id": qid, "subject_id": subject, "date": day,
-            "items_json": json.dumps({str(k): v for k, v in items.items() if v is not None})}
+    return {
+        "id": qid,
+        "subject_id": subject,
+        "date": day,
+        "items_json": json.dumps({str(k): v for k, v in items.items() if v is not None}),
+    }
 
 
 EVERY_2 = {**{i: 2 for i in range(1, 29)}, 29: 5, 30: 6}
@@ -49,7 +53,20 @@ def test_structure() -> None:
     check_dataset(ds, "ADQS", "BASIC DATA STRUCTURE")
     assert len(ds.frame) == 4 * 15
     assert list(ds.frame["PARAMCD"][:15]) == [
-        "QL2", "PF2", "RF2", "EF", "CF", "SF", "FA", "NV", "PA", "DY", "SL", "AP", "CO", "DI",
+        "QL2",
+        "PF2",
+        "RF2",
+        "EF",
+        "CF",
+        "SF",
+        "FA",
+        "NV",
+        "PA",
+        "DY",
+        "SL",
+        "AP",
+        "CO",
+        "DI",
         "FI",
     ]
 

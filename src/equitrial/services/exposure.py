@@ -117,4 +117,3 @@ def subject_exposure(engine: Engine, actor: Actor) -> list[SubjectExposure]:
                 )
             )
         return sorted(result, key=lambda r: r.subject)
-
