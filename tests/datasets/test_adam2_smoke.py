@@ -55,7 +55,7 @@ def test_all_datasets_build(study: StudySource) -> None:
     assert len(adqs.frame) == 15 * len(study.tables["questionnaire_response"])
     # every dosed subject has a baseline lab and QLQ-C30 record, and its exposure summaries
     assert set(adlb.frame.loc[adlb.frame["ABLFL"] == "Y", "USUBJID"]) == dosed
-    summaries = adex.frame[adex.frame["PARCAT1"] == "SUMMARY"]
+    summaries = adex.frame[adex.frame["PARCAT2"] == "OVERALL"]
     assert (summaries.groupby("USUBJID").size() == 5).all()
     assert (summaries.loc[summaries["PARAMCD"] == "RDI", "AVAL"] > 0).all()
     assert set(adpp.frame["PARAMCD"]) <= {"CTROUGH"}

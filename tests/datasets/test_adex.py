@@ -59,16 +59,21 @@ def _adex() -> Any:
     return build_adex(source({"dose": DOSES, "regimen_period": PERIODS}), ADSL)
 
 
-def _summary(ds: Any, usubjid: str) -> dict[str, float]:
+def _summary(ds: Any, usubjid: str, regimen: str = "OVERALL") -> dict[str, float]:
     frame = ds.frame[(ds.frame["USUBJID"] == usubjid) & (ds.frame["PARCAT1"] == "SUMMARY")]
+    if regimen == "OVERALL":
+        frame = frame[frame["PARCAT2"] == "OVERALL"]
+    else:
+        frame = frame[(frame["PARCAT2"] == "BY REGIMEN") & (frame["REGIMEN"] == regimen)]
     return dict(zip(frame["PARAMCD"], frame["AVAL"], strict=True))
 
 
 def test_structure() -> None:
     ds = _adex()
     check_dataset(ds, "ADEX", "BASIC DATA STRUCTURE")
-    # 8 DOSE records + 5 summaries for each of the 2 dosed subjects; subject 3 has none
-    assert len(ds.frame) == 8 + 10
+    # 8 DOSE records; 5 overall summaries per dosed subject and 5 per regimen it was dosed
+    # under (subject 1: Q3W and Q6W; subject 2: Q6W); subject 3 has none
+    assert len(ds.frame) == 8 + 5 * 3 + 5 * 2
     assert "EQT-S01-0003" not in set(ds.frame["USUBJID"])
 
 
@@ -84,10 +89,25 @@ def test_switch_with_delay() -> None:
     assert got["TOTDOSE"] == 1400.0 and got["NINF"] == 5.0 and got["DURD"] == 154.0
     assert got["RDI"] == pytest.approx(1050 / 11, rel=1e-12)
     assert got["DI"] == pytest.approx(1400 / 22, rel=1e-12)
-    rdi = row(ds, USUBJID=S1, PARAMCD="RDI")
+    rdi = row(ds, USUBJID=S1, PARAMCD="RDI", PARCAT2="OVERALL")
     assert rdi["PLANDOSE"] == pytest.approx(4400 / 3, rel=1e-12)
     assert (rdi["REGIMEN"], rdi["SWITCHFL"], rdi["AVALU"]) == ("Q3W>Q6W", "Y", "%")
     assert (rdi["ASTDT"], rdi["AENDT"]) == (D(2024, 1, 1), D(2024, 4, 22))
+
+
+def test_by_regimen() -> None:
+    ds = _adex()
+    q3w, q6w = _summary(ds, S1, "Q3W"), _summary(ds, S1, "Q6W")
+    # Q3W: 3 x 200 mg over 70 days (01-01 to the first Q6W infusion 03-11), planned
+    # 200 * 70 / 21 = 2000 / 3 mg: RDI 90 %, DI 600 / 10 = 60 mg/week.
+    assert (q3w["TOTDOSE"], q3w["NINF"], q3w["DURD"]) == (600.0, 3.0, 70.0)
+    assert q3w["RDI"] == pytest.approx(90.0, rel=1e-12) and q3w["DI"] == pytest.approx(60.0)
+    # Q6W: 2 x 400 mg over 84 days (03-11 to 04-22 + 42), planned 800 mg: RDI 100 %.
+    assert (q6w["TOTDOSE"], q6w["NINF"], q6w["DURD"]) == (800.0, 2.0, 84.0)
+    assert q6w["RDI"] == pytest.approx(100.0, rel=1e-12) and q6w["DI"] == pytest.approx(800 / 12)
+    first = row(ds, USUBJID=S1, PARAMCD="TOTDOSE", PARCAT2="BY REGIMEN", REGIMEN="Q3W")
+    assert (first["ASTDT"], first["AENDT"]) == (D(2024, 1, 1), D(2024, 2, 19))
+    assert _summary(ds, S2, "Q6W") == _summary(ds, S2)  # one regimen: the same numbers
 
 
 def test_dose_records() -> None:
@@ -97,7 +117,7 @@ def test_dose_records() -> None:
     assert list(doses["REGIMEN"]) == ["Q3W", "Q3W", "Q3W", "Q6W", "Q6W"]
     assert list(doses["ADY"]) == [1, 22, 50, 71, 113]
     assert list(doses["AVISIT"]) == [f"CYCLE {k}" for k in range(1, 6)]
-    assert list(ds.frame[ds.frame["USUBJID"] == S1]["ASEQ"]) == list(range(1, 11))
+    assert list(ds.frame[ds.frame["USUBJID"] == S1]["ASEQ"]) == list(range(1, 21))
 
 
 def test_regimen_from_periods_and_missed_dose() -> None:
@@ -109,8 +129,8 @@ def test_regimen_from_periods_and_missed_dose() -> None:
     assert got["RDI"] == pytest.approx(200 / 3, rel=1e-12)
     doses = ds.frame[(ds.frame["USUBJID"] == S2) & (ds.frame["PARAMCD"] == "DOSE")]
     assert list(doses["REGIMEN"]) == ["Q6W", "Q6W", "Q6W"]
-    assert row(ds, USUBJID=S2, PARAMCD="NINF")["SWITCHFL"] == "N"
-    assert math.isnan(row(ds, USUBJID=S2, PARAMCD="NINF")["PLANDOSE"])
+    assert row(ds, USUBJID=S2, PARAMCD="NINF", PARCAT2="OVERALL")["SWITCHFL"] == "N"
+    assert math.isnan(row(ds, USUBJID=S2, PARAMCD="NINF", PARCAT2="OVERALL")["PLANDOSE"])
 
 
 def test_unknown_regimen() -> None:

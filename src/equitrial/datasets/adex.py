@@ -12,9 +12,14 @@ was given under) and the summary parameters
   plans ``dose * days / interval``).
 
 The summary rule is :func:`equitrial.clinical.dosing.compute_exposure`, the one the exposure
-service reports, so the dataset and the service agree. Summary records carry the subject's
-regimen history in ``REGIMEN`` (``"Q3W"``, ``"Q6W"``, ``"Q3W>Q6W"`` after a switch), the
-``DOSE`` records the regimen of each infusion.
+service reports, so the dataset and the service agree. The summaries come twice
+(``PARCAT2``): ``OVERALL``, with the subject's regimen history in ``REGIMEN`` (``"Q3W"``,
+``"Q6W"``, ``"Q3W>Q6W"`` after a switch), and ``BY REGIMEN``, one set per regimen the subject
+was dosed under, over the periods under it
+(:func:`equitrial.clinical.dosing.exposure_periods`: a period lasts from its first infusion to
+the first infusion of the next, the last to its last infusion plus its interval), so the
+periods' days and planned doses add up to the overall ones. ``DOSE`` records carry the regimen
+of each infusion.
 
 References
 ----------
@@ -27,11 +32,19 @@ References
 
 from __future__ import annotations
 
+import math
 from typing import Any, Final
 
 import pandas as pd
 
-from equitrial.clinical.dosing import DoseRecord, compute_exposure, regimen_from_weeks, regimen_on
+from equitrial.clinical.dosing import (
+    DoseRecord,
+    DosingRegimen,
+    compute_exposure,
+    exposure_periods,
+    regimen_from_weeks,
+    regimen_on,
+)
 from equitrial.datasets._bds import (
     char,
     date_var,
@@ -79,6 +92,13 @@ VARIABLES: Final[tuple[Variable, ...]] = (
     char("PARAM", "Parameter"),
     num("PARAMN", "Parameter (N)", data_type="integer"),
     char("PARCAT1", "Parameter Category 1", codelist=("ADMINISTRATION", "SUMMARY")),
+    char(
+        "PARCAT2",
+        "Parameter Category 2",
+        codelist=("OVERALL", "BY REGIMEN"),
+        derivation="Summaries: OVERALL over the whole exposure, BY REGIMEN over the periods "
+        "under one regimen (clinical.dosing.exposure_periods)",
+    ),
     num(
         "ASEQ",
         "Analysis Sequence Number",
@@ -108,7 +128,7 @@ VARIABLES: Final[tuple[Variable, ...]] = (
         origin="Collected",
         derivation="DOSE: cycle number recorded",
     ),
-    char("AVISIT", "Analysis Visit", derivation="DOSE: CYCLE n; summaries: OVERALL"),
+    char("AVISIT", "Analysis Visit", derivation="DOSE: CYCLE n; summaries: PARCAT2"),
     char(
         "REGIMEN",
         "Dosing Regimen",
@@ -146,50 +166,79 @@ def _dose_regimens(frame: pd.DataFrame, source: StudySource) -> pd.Series:
     return pd.Series(out, index=frame.index, dtype=object)
 
 
+def _values(total: float, infusions: int, days: int, planned: float) -> dict[str, float | None]:
+    """The summary parameters of a total dose given over ``days`` against ``planned``."""
+    return {
+        "TOTDOSE": total,
+        "NINF": float(infusions),
+        "DURD": float(days),
+        "DI": total / (days / 7) if days > 0 else None,
+        "RDI": 100.0 * total / planned if planned > 0 else None,
+    }
+
+
+def _subject_summaries(
+    group: pd.DataFrame, regimens: dict[str, DosingRegimen]
+) -> list[dict[str, Any]]:
+    """The overall and by-regimen summary records of one subject's DOSE rows."""
+    records = [
+        DoseRecord(day, float(mg), str(reg))
+        for day, mg, reg in zip(group["date"], group["AVAL"], group["REGIMEN"], strict=True)
+    ]
+    exposure = compute_exposure(records, regimens)
+    periods = exposure_periods(records, regimens)
+    sequence = [p.regimen for p in periods]
+    common = {c: group.iloc[0][c] for c in _SUBJECT_COLUMNS}
+    common |= {"SWITCHFL": "Y" if len(set(sequence)) > 1 else "N", "date": pd.NaT}
+    overall = _values(
+        exposure.cumulative_dose_mg,
+        exposure.infusions,
+        exposure.duration_days,
+        exposure.planned_dose_mg,
+    )
+    blocks = [
+        ("OVERALL", ">".join(sequence) or None, overall, exposure.planned_dose_mg,
+         exposure.first_dose, exposure.last_dose),
+    ]  # fmt: skip
+    for code in dict.fromkeys(sequence):
+        mine = [p for p in periods if p.regimen == code]
+        planned = math.fsum(p.planned_dose_mg for p in mine)
+        values = _values(
+            math.fsum(p.cumulative_dose_mg for p in mine),
+            sum(p.infusions for p in mine),
+            sum(p.duration_days for p in mine),
+            planned,
+        )
+        blocks.append(("BY REGIMEN", code, values, planned, mine[0].first_dose, mine[-1].last_dose))
+    out = []
+    for block, (category, regimen, values, planned, first, last) in enumerate(blocks, 1):
+        for param, value in values.items():
+            out.append(
+                common
+                | {
+                    "_block": block,
+                    "PARAMCD": param,
+                    "AVAL": value,
+                    "PARCAT2": category,
+                    "REGIMEN": regimen,
+                    "ASTDT": first,
+                    "AENDT": last,
+                    "AVISIT": category,
+                    "PLANDOSE": planned if param == "RDI" else None,
+                }
+            )
+    return out
+
+
 def _summaries(doses: pd.DataFrame, source: StudySource) -> pd.DataFrame:
-    """One record per subject and summary parameter."""
+    """The summary records of every subject: overall, then by regimen."""
     regimens = {
         r.code: regimen_from_weeks(r.code, r.dose_mg, r.interval_weeks, r.max_cycles)
         for r in source.protocol.regimens
     }
     records: list[dict[str, Any]] = []
     for _, group in doses.groupby("USUBJID", sort=True):
-        given = group[group["AVAL"] > 0].sort_values(["date", "id"], kind="mergesort")
-        exposure = compute_exposure(
-            [
-                DoseRecord(day, float(mg), str(reg))
-                for day, mg, reg in zip(group["date"], group["AVAL"], group["REGIMEN"], strict=True)
-            ],
-            regimens,
-        )
-        sequence = [
-            r for i, r in enumerate(given["REGIMEN"]) if i == 0 or r != given["REGIMEN"].iloc[i - 1]
-        ]
-        duration = float(exposure.duration_days)
-        rdi = exposure.relative_dose_intensity
-        values = {
-            "TOTDOSE": exposure.cumulative_dose_mg,
-            "NINF": float(exposure.infusions),
-            "DURD": duration,
-            "DI": exposure.cumulative_dose_mg / (duration / 7) if duration > 0 else None,
-            "RDI": None if rdi is None else 100.0 * rdi,
-        }
-        first = group.iloc[0]
-        for code, value in values.items():
-            records.append(
-                {
-                    **{c: first[c] for c in _SUBJECT_COLUMNS},
-                    "PARAMCD": code,
-                    "AVAL": value,
-                    "ASTDT": exposure.first_dose,
-                    "AENDT": exposure.last_dose,
-                    "AVISIT": "OVERALL",
-                    "REGIMEN": ">".join(sequence) or None,
-                    "SWITCHFL": "Y" if len(set(sequence)) > 1 else "N",
-                    "PLANDOSE": exposure.planned_dose_mg if code == "RDI" else None,
-                    "date": pd.NaT,
-                }
-            )
+        records.extend(_subject_summaries(group, regimens))
     return pd.DataFrame(records)
 
 
@@ -257,6 +306,8 @@ def build_adex(source: StudySource, adsl: Dataset) -> Dataset:
     frame["ASTDT"] = pd.NaT
     frame["AENDT"] = pd.NaT
     frame["PLANDOSE"] = None
+    frame["PARCAT2"] = None
+    frame["_block"] = 0
     columns = [
         *_SUBJECT_COLUMNS,
         "PARAMCD",
@@ -269,6 +320,8 @@ def build_adex(source: StudySource, adsl: Dataset) -> Dataset:
         "REGIMEN",
         "SWITCHFL",
         "PLANDOSE",
+        "PARCAT2",
+        "_block",
     ]
     parts = [frame[columns].astype(object), summary.reindex(columns=columns).astype(object)]
     records = pd.concat(parts, ignore_index=True)
@@ -281,8 +334,7 @@ def build_adex(source: StudySource, adsl: Dataset) -> Dataset:
     records["PARCAT1"] = records["PARAMCD"].map(
         lambda c: "ADMINISTRATION" if c == "DOSE" else "SUMMARY"
     )
-    records["_dose"] = (records["PARAMCD"] != "DOSE").astype(int)
-    records = records.sort_values(["USUBJID", "_dose", "PARAMN", "ADT"], kind="mergesort")
+    records = records.sort_values(["USUBJID", "_block", "PARAMN", "ADT"], kind="mergesort")
     records = records.reset_index(drop=True)
     records["ASEQ"] = records.groupby("USUBJID").cumcount() + 1
     records["TRTA"] = records["TRT01A"]
