@@ -34,6 +34,7 @@ __all__ = [
     "ADSL_KEYS",
     "YN",
     "Y",
+    "carry_baseline",
     "char",
     "date_var",
     "flag_baseline",
@@ -43,6 +44,7 @@ __all__ = [
     "regimen_history",
     "study_day",
     "to_date",
+    "to_datetime",
     "trtan",
     "with_subjects",
 ]
@@ -178,13 +180,12 @@ def flag_baseline(
     before the first dose" (ADaMIG 1.3, ``ABLFL``); rows without a value (``AVAL`` and
     ``AVALC`` missing, when those columns exist) are not candidates."""
     eligible = frame[when].notna() & frame[reference].notna() & (frame[when] <= frame[reference])
-    for column in ("AVAL", "AVALC"):
-        if column in frame:
-            has = frame["AVAL"].notna() if "AVAL" in frame else pd.Series(False, frame.index)
-            if "AVALC" in frame:
-                has = has | frame["AVALC"].notna()
-            eligible &= has
-            break
+    values = [frame[c].notna() for c in ("AVAL", "AVALC") if c in frame]
+    if values:
+        has_value = values[0]
+        for other in values[1:]:
+            has_value = has_value | other
+        eligible &= has_value
     flags = pd.Series(None, index=frame.index, dtype=object)
     chosen = frame[eligible].sort_values([*by, *order], kind="mergesort")
     if not chosen.empty:

@@ -50,7 +50,7 @@ __all__ = ["TEAE_DAYS_AFTER_LAST_DOSE", "build_adae"]
 TEAE_DAYS_AFTER_LAST_DOSE: Final = 90
 """Days after the last dose in which an event still counts as treatment-emergent (protocol)."""
 
-_ADAE: Final = "ADVERSE EVENTS ANALYSIS DATASET"
+_ADAE: Final = "Adverse Events Analysis Dataset"
 
 VARIABLES: Final[tuple[Variable, ...]] = (
     char("STUDYID", "Study Identifier", origin="Predecessor", key=1),

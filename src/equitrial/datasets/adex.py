@@ -71,7 +71,7 @@ PARAMETERS: Final = {
 """PARAMCD -> (PARAM, AVALU)."""
 
 _ORDER: Final = {code: i + 1 for i, code in enumerate(PARAMETERS)}
-_LABEL: Final = "EXPOSURE ANALYSIS DATASET"
+_LABEL: Final = "Exposure Analysis Dataset"
 
 VARIABLES: Final[tuple[Variable, ...]] = (
     char("STUDYID", "Study Identifier", origin="Predecessor", key=1),

@@ -86,7 +86,7 @@ PARAMETERS: Final = {
 }
 """PARAMCD -> (PARAM, the ``ada_sample`` column it comes from; ``None``: derived)."""
 
-_LABEL: Final = "IMMUNOGENICITY ANALYSIS DATASET"
+_LABEL: Final = "Immunogenicity Analysis Dataset"
 
 VARIABLES: Final[tuple[Variable, ...]] = (
     char("STUDYID", "Study Identifier", origin="Predecessor", key=1),

@@ -77,7 +77,7 @@ LAB_PARAMETERS: Final = {
 """CTCAE lab term (``lab_result.test``) -> (PARAMCD, analyte); CDISC LBTESTCD where one exists.
 A test not listed gets a code from its words (:func:`paramcd_of`)."""
 
-_LABEL: Final = "LABORATORY ANALYSIS DATASET"
+_LABEL: Final = "Laboratory Results Analysis Dataset"
 
 VARIABLES: Final[tuple[Variable, ...]] = (
     char("STUDYID", "Study Identifier", origin="Predecessor", key=1),
@@ -309,7 +309,10 @@ def build_adlb(source: StudySource, adsl: Dataset) -> Dataset:
     frame["ANRIND"] = frame["ANRIND"].where(has_range & frame["AVAL"].notna(), None)
     frame["BNRIND"] = carry_baseline(frame, by, "ANRIND", frame["ABLFL"])
     abnormal = frame["BNRIND"] == "HIGH"
-    stored = pd.to_numeric(frame.get("ctcae_grade"), errors="coerce").astype("float64")
+    stored = pd.to_numeric(
+        frame["ctcae_grade"] if "ctcae_grade" in frame else pd.Series(np.nan, frame.index),
+        errors="coerce",
+    ).astype("float64")
     rows = zip(
         frame["test"],
         frame["AVAL"],

@@ -263,7 +263,7 @@ def build_adpc(source: StudySource, adsl: Dataset) -> Dataset:
     if frame.empty:
         return make_dataset(
             "ADPC",
-            "PHARMACOKINETIC CONCENTRATIONS",
+            "Pharmacokinetic Concentrations Analysis",
             "BASIC DATA STRUCTURE",
             "One record per subject per sample",
             ADPC_VARIABLES,
@@ -312,7 +312,7 @@ def build_adpc(source: StudySource, adsl: Dataset) -> Dataset:
     frame["TRTAN"] = trtan(source.protocol, frame["TRTA"])
     return make_dataset(
         "ADPC",
-        "PHARMACOKINETIC CONCENTRATIONS",
+        "Pharmacokinetic Concentrations Analysis",
         "BASIC DATA STRUCTURE",
         "One record per subject per sample",
         ADPC_VARIABLES,
@@ -350,7 +350,7 @@ def build_adpp(source: StudySource, adsl: Dataset) -> Dataset:
     if adpc.empty or doses.empty:
         return make_dataset(
             "ADPP",
-            "PHARMACOKINETIC PARAMETERS",
+            "Pharmacokinetic Parameters Analysis",
             "BASIC DATA STRUCTURE",
             "One record per subject per parameter per cycle",
             ADPP_VARIABLES,
@@ -381,7 +381,7 @@ def build_adpp(source: StudySource, adsl: Dataset) -> Dataset:
     trough = trough.sort_values(["USUBJID", "ACYCLE"], kind="mergesort")
     return make_dataset(
         "ADPP",
-        "PHARMACOKINETIC PARAMETERS",
+        "Pharmacokinetic Parameters Analysis",
         "BASIC DATA STRUCTURE",
         "One record per subject per parameter per cycle",
         ADPP_VARIABLES,

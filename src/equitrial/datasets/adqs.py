@@ -54,7 +54,7 @@ __all__ = ["DETERIORATION_POINTS", "build_adqs"]
 DETERIORATION_POINTS: Final = 10.0
 """Points of worsening from baseline that count as deterioration (Osoba 1998)."""
 
-_LABEL: Final = "QLQ-C30 ANALYSIS DATASET"
+_LABEL: Final = "EORTC QLQ-C30 Analysis Dataset"
 _ORDER: Final = {code: i + 1 for i, code in enumerate(SCALES)}
 
 VARIABLES: Final[tuple[Variable, ...]] = (
