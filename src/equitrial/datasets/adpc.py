@@ -259,17 +259,22 @@ def build_adpc(source: StudySource, adsl: Dataset) -> Dataset:
     choice [1]_. ``NFRLT`` uses the planned date of the reference dose's visit (its actual date
     when it has no plan), so a delayed cycle keeps its nominal time.
     """
+    frame = _concentrations(source, adsl, _doses(source))
+    return make_dataset(
+        "ADPC",
+        "Pharmacokinetic Concentrations Analysis",
+        "BASIC DATA STRUCTURE",
+        "One record per subject per sample",
+        ADPC_VARIABLES,
+        frame,
+    )
+
+
+def _concentrations(source: StudySource, adsl: Dataset, doses: pd.DataFrame) -> pd.DataFrame:
+    """The working frame of ADPC (its variables and the collection time ``collected``)."""
     frame = with_subjects(source, adsl, "pk_sample")
     if frame.empty:
-        return make_dataset(
-            "ADPC",
-            "Pharmacokinetic Concentrations Analysis",
-            "BASIC DATA STRUCTURE",
-            "One record per subject per sample",
-            ADPC_VARIABLES,
-            pd.DataFrame(columns=[v.name for v in ADPC_VARIABLES]),
-        )
-    doses = _doses(source)
+        return pd.DataFrame(columns=[*(v.name for v in ADPC_VARIABLES), "collected"])
     frame["collected"] = to_datetime(frame["collected_at"].astype(object))
     frame["ADT"] = frame["collected"].dt.normalize()
     frame = _reference_dose(frame, doses)
@@ -310,14 +315,7 @@ def build_adpc(source: StudySource, adsl: Dataset) -> Dataset:
     frame["REGIMEN"] = frame["regimen"]
     frame["TRTA"] = frame["TRT01A"]
     frame["TRTAN"] = trtan(source.protocol, frame["TRTA"])
-    return make_dataset(
-        "ADPC",
-        "Pharmacokinetic Concentrations Analysis",
-        "BASIC DATA STRUCTURE",
-        "One record per subject per sample",
-        ADPC_VARIABLES,
-        frame,
-    )
+    return frame
 
 
 def build_adpp(source: StudySource, adsl: Dataset) -> Dataset:
@@ -344,8 +342,8 @@ def build_adpp(source: StudySource, adsl: Dataset) -> Dataset:
     ``REGIMEN`` is the regimen of the previous infusion, the interval the trough closes, so
     Ctrough can be summarized by Q3W and Q6W [2]_.
     """
-    adpc = build_adpc(source, adsl).frame
     doses = _doses(source)
+    adpc = _concentrations(source, adsl, doses)
     empty = pd.DataFrame(columns=[v.name for v in ADPP_VARIABLES])
     if adpc.empty or doses.empty:
         return make_dataset(
@@ -356,14 +354,14 @@ def build_adpp(source: StudySource, adsl: Dataset) -> Dataset:
             ADPP_VARIABLES,
             empty,
         )
-    pre = adpc[(adpc["PCTPT"] == "PRE-DOSE") & adpc["ACYCLE"].notna()].copy()
+    keep = [*(v.name for v in ADPC_VARIABLES), "collected"]
+    pre = adpc.loc[(adpc["PCTPT"] == "PRE-DOSE") & adpc["ACYCLE"].notna(), keep].copy()
     codes = source.frame("subject").set_index("id")["subject_code"]
     given = doses[doses["given"]].copy()
     given["USUBJID"] = str(source.study["code"]) + "-" + given["subject_id"].map(codes)
     given = given.sort_values(["USUBJID", "dose_at", "dose_id"], kind="mergesort")
     given["prev_at"] = given.groupby("USUBJID")["dose_at"].shift(1)
     given["prev_regimen"] = given.groupby("USUBJID")["regimen"].shift(1)
-    pre["collected"] = pd.to_datetime(pre["ADT"].astype(str)) + pd.to_timedelta(pre["ATM"] + ":00")
     columns = ["USUBJID", "cycle", "dose_at", "day", "timed", "prev_at", "prev_regimen"]
     merged = pre.merge(
         given[columns], left_on=["USUBJID", "ACYCLE"], right_on=["USUBJID", "cycle"], how="inner"
