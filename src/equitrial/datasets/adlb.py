@@ -22,7 +22,7 @@ References
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -324,7 +324,8 @@ def build_adlb(source: StudySource, adsl: Dataset) -> Dataset:
         stored,
         strict=True,
     )
-    frame["ATOXGRN"] = [_grade(row) for row in rows]
+    grades: dict[tuple[Any, ...], float] = {}  # results repeat: grade each distinct input once
+    frame["ATOXGRN"] = [grades[r] if r in grades else grades.setdefault(r, _grade(r)) for r in rows]
     frame["ATOXGR"] = _grade_text(frame["ATOXGRN"])
     frame["BTOXGRN"] = carry_baseline(frame, by, "ATOXGRN", frame["ABLFL"]).astype("float64")
     frame["BTOXGR"] = _grade_text(frame["BTOXGRN"])
