@@ -223,7 +223,12 @@ def build_adae(source: StudySource, adsl: Dataset) -> Dataset:
     Occurrence flags [1]_ are set among treatment-emergent events only, in the order ASTDT,
     AESEQ: ``AOCCFL`` first per subject, ``AOCCSFL`` first per subject and SOC, ``AOCCPFL``
     first per subject, SOC and term, ``AOCCIFL`` the first of the worst grade per subject and
-    term (for "worst grade per subject" tables). ``TRTEMFL`` as in the module docstring [2]_.
+    term (for "worst grade per subject" tables; OCCDS examples often flag the worst event per
+    subject only, which the worst-per-term flag on the highest-grade record also gives with
+    ``ATOXGRN``). ``TRTEMFL`` as in the module docstring [2]_. ``STEROFL`` (a corticosteroid
+    con-med recorded against the event) is named within SAS V5's 8 characters. ``AESEQ`` is
+    numbered here (subject, onset date, record id), the order SDTM AE uses when built from the
+    same rows.
     """
     frame = with_subjects(source, adsl, "adverse_event")
     if frame.empty:
