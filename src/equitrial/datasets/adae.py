@@ -227,8 +227,8 @@ def build_adae(source: StudySource, adsl: Dataset) -> Dataset:
     subject only, which the worst-per-term flag on the highest-grade record also gives with
     ``ATOXGRN``). ``TRTEMFL`` as in the module docstring [2]_. ``STEROFL`` (a corticosteroid
     con-med recorded against the event) is named within SAS V5's 8 characters. ``AESEQ`` is
-    numbered here (subject, onset date, record id), the order SDTM AE uses when built from the
-    same rows.
+    numbered here (by subject, onset date, record id): the store has no SDTM sequence number,
+    so an SDTM AE built elsewhere must number the same way for the two to link.
     """
     frame = with_subjects(source, adsl, "adverse_event")
     if frame.empty:
