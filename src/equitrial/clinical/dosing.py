@@ -36,10 +36,14 @@ __all__ = [
     "DoseRecord",
     "DosingRegimen",
     "Exposure",
+    "ExposurePeriod",
     "compute_exposure",
     "dose_fits",
+    "exposure_periods",
     "fitting_regimens",
     "planned_infusions",
+    "regimen_from_weeks",
+    "regimen_on",
 ]
 
 
@@ -65,6 +69,29 @@ class DosingRegimen:
             )
 
 
+def regimen_from_weeks(
+    code: str, dose_mg: float, interval_weeks: float, max_cycles: int | None = None
+) -> DosingRegimen:
+    """The regimen of a protocol entry given in weeks: interval ``round(interval_weeks * 7)``
+    days (a protocol's ``[[treatment.regimens]]``: 3 weeks are 21 days)."""
+    return DosingRegimen(code, dose_mg, round(interval_weeks * 7), max_cycles)
+
+
+def regimen_on(history: Sequence[tuple[dt.date, str]], on: dt.date) -> str:
+    """The regimen a subject was on at ``on``: the last of ``history`` (``(start date, regimen)``
+    in the order they started) started on or before ``on``; the first one before it started.
+
+    Raises
+    ------
+    InvalidInputError
+        ``history`` is empty.
+    """
+    if not history:
+        raise InvalidInputError("no regimen history", field="history")
+    current = [regimen for start, regimen in history if start <= on]
+    return current[-1] if current else history[0][1]
+
+
 @dataclass(frozen=True, slots=True)
 class DoseRecord:
     """One recorded infusion: its date, the dose given (mg) and the regimen it was given under."""
@@ -72,6 +99,39 @@ class DoseRecord:
     date: dt.date
     dose_mg: float
     regimen: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExposurePeriod:
+    """Consecutive infusions under one regimen (see :func:`exposure_periods`).
+
+    Attributes
+    ----------
+    regimen
+        The regimen's code.
+    first_dose, last_dose
+        Dates of the period's first and last infusion.
+    end
+        The day the period ends (excluded): the next period's first infusion, or the last
+        infusion plus the regimen's interval.
+    infusions, cumulative_dose_mg
+        Infusions and dose given in the period.
+    planned_dose_mg
+        ``dose_mg * (end - first_dose) / interval_days`` of the regimen.
+    """
+
+    regimen: str
+    first_dose: dt.date
+    last_dose: dt.date
+    end: dt.date
+    infusions: int
+    cumulative_dose_mg: float
+    planned_dose_mg: float
+
+    @property
+    def duration_days(self) -> int:
+        """``end - first_dose`` in days."""
+        return (self.end - self.first_dose).days
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +319,54 @@ def compute_exposure(
     of ``D`` mg every ``T`` days plans ``D * d / T`` mg. Delays lengthen the duration and lower
     the intensity; a missed cycle lowers the cumulative dose.
     """
+    given = _given(doses, regimens)
+    if not given:
+        return Exposure(0, 0.0, None, None, 0, 0.0, None)
+    periods = _periods(given, regimens)
+    planned = 0.0
+    for period in periods:
+        planned += period.planned_dose_mg
+    cumulative = math.fsum(r.dose_mg for r in given)
+    return Exposure(
+        infusions=len(given),
+        cumulative_dose_mg=cumulative,
+        first_dose=given[0].date,
+        last_dose=given[-1].date,
+        duration_days=(periods[-1].end - given[0].date).days,
+        planned_dose_mg=planned,
+        relative_dose_intensity=cumulative / planned,
+    )
+
+
+def exposure_periods(
+    doses: Sequence[DoseRecord], regimens: Mapping[str, DosingRegimen]
+) -> list[ExposurePeriod]:
+    """The periods of one subject's exposure, each under one regimen (:func:`compute_exposure`).
+
+    Parameters
+    ----------
+    doses, regimens
+        As in :func:`compute_exposure`.
+
+    Returns
+    -------
+    list[ExposurePeriod]
+        In date order: consecutive infusions under one regimen; a period ends at the first
+        infusion of the next one, the last at its last infusion plus its regimen's interval.
+        Their durations and planned doses add up to :func:`compute_exposure`'s. Empty without
+        any infusion.
+
+    Raises
+    ------
+    InvalidInputError
+        As in :func:`compute_exposure`.
+    """
+    given = _given(doses, regimens)
+    return _periods(given, regimens) if given else []
+
+
+def _given(doses: Sequence[DoseRecord], regimens: Mapping[str, DosingRegimen]) -> list[DoseRecord]:
+    """The records with a dose > 0, by date; raises on an unknown regimen or a bad dose."""
     given = []
     for record in doses:
         if record.regimen not in regimens:
@@ -276,24 +384,33 @@ def compute_exposure(
             )
         if record.dose_mg > 0:
             given.append(record)
-    if not given:
-        return Exposure(0, 0.0, None, None, 0, 0.0, None)
     given.sort(key=lambda r: r.date)
+    return given
+
+
+def _periods(
+    given: list[DoseRecord], regimens: Mapping[str, DosingRegimen]
+) -> list[ExposurePeriod]:
     starts = [0] + [i for i in range(1, len(given)) if given[i].regimen != given[i - 1].regimen]
     last = given[-1]
     end = last.date + dt.timedelta(days=regimens[last.regimen].interval_days)
-    planned = 0.0
+    periods = []
     for k, i in enumerate(starts):
         regimen = regimens[given[i].regimen]
-        until = given[starts[k + 1]].date if k + 1 < len(starts) else end
-        planned += regimen.dose_mg * (until - given[i].date).days / regimen.interval_days
-    cumulative = math.fsum(r.dose_mg for r in given)
-    return Exposure(
-        infusions=len(given),
-        cumulative_dose_mg=cumulative,
-        first_dose=given[0].date,
-        last_dose=last.date,
-        duration_days=(end - given[0].date).days,
-        planned_dose_mg=planned,
-        relative_dose_intensity=cumulative / planned,
-    )
+        stop = starts[k + 1] if k + 1 < len(starts) else len(given)
+        until = given[stop].date if stop < len(given) else end
+        records = given[i:stop]
+        periods.append(
+            ExposurePeriod(
+                regimen=given[i].regimen,
+                first_dose=records[0].date,
+                last_dose=records[-1].date,
+                end=until,
+                infusions=len(records),
+                cumulative_dose_mg=math.fsum(r.dose_mg for r in records),
+                planned_dose_mg=regimen.dose_mg
+                * (until - given[i].date).days
+                / regimen.interval_days,
+            )
+        )
+    return periods

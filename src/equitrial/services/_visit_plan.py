@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from equitrial.clinical.calendar import study_day
-from equitrial.clinical.dosing import DosingRegimen, planned_infusions
+from equitrial.clinical.dosing import DosingRegimen, planned_infusions, regimen_from_weeks
 from equitrial.protocol import Protocol, Regimen
 
 __all__ = ["PlannedRow", "dosing_regimen", "dosing_regimens", "plan_rows"]
@@ -37,8 +37,8 @@ class PlannedRow:
 
 def dosing_regimen(regimen: Regimen) -> DosingRegimen:
     """The pure rule's regimen of a protocol regimen (interval in whole days)."""
-    return DosingRegimen(
-        regimen.code, regimen.dose_mg, round(regimen.interval_weeks * 7), regimen.max_cycles
+    return regimen_from_weeks(
+        regimen.code, regimen.dose_mg, regimen.interval_weeks, regimen.max_cycles
     )
 
 

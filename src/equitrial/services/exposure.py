@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from equitrial.clinical.dosing import DoseRecord, compute_exposure
+from equitrial.clinical.dosing import DoseRecord, compute_exposure, regimen_on
 from equitrial.services._visit_plan import dosing_regimens
 from equitrial.services.auth import Actor, require
 from equitrial.services.study import current_study, study_protocol
@@ -95,8 +95,9 @@ def subject_exposure(engine: Engine, actor: Actor) -> list[SubjectExposure]:
                 doses[dose.subject_id].append(dose)
         result = []
         for subject_id, periods in history.items():
+            starts = [(p.start_date, p.regimen) for p in periods]
             records = [
-                DoseRecord(d.date, d.dose_mg, d.regimen or _regimen_on(periods, d.date))
+                DoseRecord(d.date, d.dose_mg, d.regimen or regimen_on(starts, d.date))
                 for d in doses[subject_id]
             ]
             e = compute_exposure(records, regimens)
@@ -116,8 +117,3 @@ def subject_exposure(engine: Engine, actor: Actor) -> list[SubjectExposure]:
                 )
             )
         return sorted(result, key=lambda r: r.subject)
-
-
-def _regimen_on(periods: list[m.RegimenPeriod], on: dt.date) -> str:
-    current = [p for p in periods if p.start_date <= on]
-    return (current[-1] if current else periods[0]).regimen
