@@ -13,7 +13,7 @@ import pandas as pd
 
 from equitrial.datasets import Dataset, Variable
 
-__all__ = ["LONG_TEXT", "mixed", "samples", "subjects"]
+__all__ = ["LONG_TEXT", "empty", "mixed", "samples", "subjects"]
 
 LONG_TEXT = ("Lorem ipsum dolor sit amet " * 8)[:199] + "Z"
 """A 200-character value (the longest a V5 Char variable holds)."""
@@ -85,6 +85,21 @@ def mixed() -> Dataset:
     )
 
 
+def empty() -> Dataset:
+    """An SDTM domain without records (metadata only): the lengths must still be declared."""
+    variables = (
+        Variable("STUDYID", "Study Identifier", "Char", 12, origin="Protocol", key=1),
+        Variable("USUBJID", "Unique Subject Identifier", "Char", 40, origin="Assigned", key=2),
+        Variable("AESEQ", "Sequence Number", "Num", data_type="integer", key=3),
+        Variable("AETERM", "Reported Term for the Adverse Event", "Char", 200),
+    )
+    frame = pd.DataFrame({v.name: [] for v in variables})
+    return Dataset(
+        "AE", "Adverse Events", "EVENTS", "One record per adverse event per subject",
+        "SDTMIG 3.4", variables, frame,
+    )  # fmt: skip
+
+
 def samples() -> list[Dataset]:
     """Every hand-made dataset, in a fixed order."""
-    return [subjects(), mixed()]
+    return [subjects(), mixed(), empty()]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cdisc_samples import mixed, samples, subjects
+from cdisc_samples import samples, subjects
 from odmlib.define_loader import XMLDefineLoader
 from odmlib.loader import ODMLoader
 
@@ -168,8 +168,8 @@ def test_odmlib_loads_it_back(define: Path) -> None:
     loader = ODMLoader(XMLDefineLoader(model_package="define_2_1"))
     loader.load_odm_string(define.read_text("utf-8"))
     mdv = loader.MetaDataVersion()
-    assert [g.Name for g in mdv.ItemGroupDef] == ["DM", "ADSL", "ADLB"]
-    n_variables = sum(len(d.variables) for d in [_dm(), subjects(), mixed()])
+    assert [g.Name for g in mdv.ItemGroupDef] == ["DM", "ADSL", "ADLB", "AE"]
+    n_variables = sum(len(d.variables) for d in [_dm(), *samples()])
     assert len(mdv.ItemDef) == n_variables
     aval = mdv.find("ItemDef", "OID", "IT.ADLB.AVAL")
     assert aval.DataType == "float" and aval.Length == 8

@@ -86,11 +86,21 @@ def test_all_missing_char_column_keeps_its_type(tmp_path: Path) -> None:
     assert meta.types["AESER"] == "Char" and meta.lengths["AESER"] == 1
 
 
-def test_empty_dataset(tmp_path: Path) -> None:
-    dataset = _one(Variable("AGE", "Age", "Num", data_type="integer"), [])
-    write_xpt(dataset, tmp_path / "x.xpt")
-    frame, meta = read_xpt(tmp_path / "x.xpt")
-    assert len(frame) == 0 and meta.types["AGE"] == "Num"
+def test_empty_dataset_keeps_declared_lengths(tmp_path: Path) -> None:
+    variables = (
+        Variable("USUBJID", "Unique Subject Identifier", "Char", 40),
+        Variable("AGE", "Age", "Num", data_type="integer"),
+        Variable("AETERM", "Reported Term", "Char", 200),
+    )
+    frame = pd.DataFrame({v.name: [] for v in variables})
+    dataset = Dataset(
+        "AE", "Adverse Events", "EVENTS", "One record", "SDTMIG 3.4", variables, frame
+    )
+    write_xpt(dataset, tmp_path / "ae.xpt")
+    frame, meta = read_xpt(tmp_path / "ae.xpt")
+    assert len(frame) == 0
+    assert meta.lengths == {"USUBJID": 40, "AGE": 8, "AETERM": 200}
+    assert meta.types == {"USUBJID": "Char", "AGE": "Num", "AETERM": "Char"}
 
 
 def test_value_longer_than_length_is_refused(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -222,6 +223,32 @@ def write_xpt(dataset: Dataset, path: Path | str) -> None:
         file_format_version=5,
         variable_format=formats or None,
     )
+    if len(frame) == 0:
+        _set_lengths_of_empty(path, dataset)
+
+
+_NAMESTR_HEADER: Final = b"HEADER RECORD*******NAMESTR HEADER RECORD!!!!!!!"
+_NAMESTR_SIZE: Final = 140
+
+
+def _set_lengths_of_empty(path: Path | str, dataset: Dataset) -> None:
+    """Give the Char variables of a dataset WITHOUT rows their declared lengths.
+
+    ReadStat takes a Char variable's width from its longest value, 1 when there is none; with
+    no observation the padding of :func:`write_xpt` cannot help, so the NAMESTR records are
+    mended in place: ``nlng`` (bytes 4-5) and ``npos`` (bytes 84-87, the offset in an
+    observation), big-endian, as TS-140 lays them out. No observation depends on them.
+    """
+    data = bytearray(Path(path).read_bytes())
+    first = data.index(_NAMESTR_HEADER) + 80
+    position = 0
+    for index, variable in enumerate(dataset.variables):
+        at = first + index * _NAMESTR_SIZE
+        length = variable.length if variable.type == "Char" else 8
+        struct.pack_into(">h", data, at + 4, length)
+        struct.pack_into(">i", data, at + 84, position)
+        position += length
+    Path(path).write_bytes(bytes(data))
 
 
 def read_xpt(path: Path | str) -> tuple[pd.DataFrame, XptMeta]:
