@@ -159,3 +159,27 @@ def test_fraction_in_integer_is_refused() -> None:
     )  # fmt: skip
     with pytest.raises(InvalidInputError, match=r"DM\.AGE"):
         dataset_json(dataset, study_oid="S", created=CREATED)
+
+
+def test_sdtm_dtc_is_iso_text_without_target_type() -> None:
+    variable = Variable("AESTDTC", "Start Date/Time of Adverse Event", "Char", 19, data_type="date")
+    dataset = Dataset(
+        "AE", "Adverse Events", "EVENTS", "One record per event", "SDTMIG 3.4",
+        (variable,), pd.DataFrame({"AESTDTC": ["2024-01", "2024-01-03T10:00", None]}),
+    )  # fmt: skip
+    doc = dataset_json(dataset, study_oid="S", created=CREATED)
+    assert doc["columns"][0] == {
+        "itemOID": "IT.AE.AESTDTC", "name": "AESTDTC", "label": variable.label,
+        "dataType": "date", "length": 19,
+    }  # fmt: skip
+    assert doc["rows"] == [["2024-01"], ["2024-01-03T10:00"], [None]]
+    validate_dataset_json(doc)
+
+
+def test_pandas_timestamp_in_a_numeric_date() -> None:
+    variable = Variable("ADT", "Analysis Date", "Num", data_type="date")
+    dataset = Dataset(
+        "ADLB", "Lab", "BASIC DATA STRUCTURE", "One record", "ADaMIG 1.3",
+        (variable,), pd.DataFrame({"ADT": [pd.Timestamp("2024-02-29")]}),
+    )  # fmt: skip
+    assert dataset_json(dataset, study_oid="S", created=CREATED)["rows"] == [["2024-02-29"]]

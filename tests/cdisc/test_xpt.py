@@ -143,3 +143,18 @@ def test_read_refuses_a_file_that_is_not_xpt(tmp_path: Path) -> None:
     path.write_text("not a transport file")
     with pytest.raises(InvalidInputError, match="not a readable SAS transport file"):
         read_xpt(path)
+
+
+def test_numeric_datetime_is_sas_seconds_with_datetime20(tmp_path: Path) -> None:
+    variable = Variable("ADTM", "Analysis Datetime", "Num", data_type="datetime")
+    write_xpt(_one(variable, [dt.datetime(2024, 1, 3, 10, 0), None]), tmp_path / "x.xpt")
+    frame, meta = read_xpt(tmp_path / "x.xpt")
+    assert meta.formats["ADTM"] == "DATETIME20."
+    assert frame["ADTM"][0] == dt.datetime(2024, 1, 3, 10, 0)  # 23378 * 86400 + 36000 seconds
+    assert pd.isna(frame["ADTM"][1])
+
+
+def test_pandas_timestamp_in_a_date_variable(tmp_path: Path) -> None:
+    variable = Variable("ADT", "Analysis Date", "Num", data_type="date")
+    write_xpt(_one(variable, [pd.Timestamp("2024-02-29")]), tmp_path / "x.xpt")
+    assert read_xpt(tmp_path / "x.xpt")[0]["ADT"][0] == dt.date(2024, 2, 29)

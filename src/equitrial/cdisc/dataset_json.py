@@ -89,12 +89,14 @@ def _value(dataset: Dataset, variable: Variable, value: Any) -> Any:  # noqa: C9
     if type(value).__name__ in {"NAType", "NaTType"}:
         return None
     where = f"{dataset.name}.{variable.name}"
-    if variable.data_type == "string":
+    if variable.type == "Char":  # text, or ISO 8601 text (SDTM --DTC, dataType date/datetime)
         if not isinstance(value, str):
             raise InvalidInputError(f"{where}: {value!r} is not text", field=variable.name)
         return value
     if variable.data_type == "datetime" and isinstance(value, dt.datetime):
         return value.isoformat()
+    if variable.data_type == "date" and isinstance(value, dt.datetime):  # a pandas Timestamp
+        return value.date().isoformat()
     if variable.data_type == "date" and isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, bool) or not isinstance(value, int | float):

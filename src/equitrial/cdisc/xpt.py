@@ -135,6 +135,8 @@ def _num_column(dataset: Dataset, variable: Variable) -> list[float]:
             values.append(math.nan)
         elif variable.data_type == "datetime" and isinstance(value, dt.datetime):
             values.append((value.replace(tzinfo=None) - _SAS_EPOCH_TIME).total_seconds())
+        elif variable.data_type == "date" and isinstance(value, dt.datetime):  # a Timestamp
+            values.append(float(sas_date(value.date())))
         elif variable.data_type == "date" and isinstance(value, dt.date):
             values.append(float(sas_date(value)))
         elif isinstance(value, int | float) and not isinstance(value, bool):
