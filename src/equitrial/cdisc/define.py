@@ -30,6 +30,7 @@ from typing import Any, Final
 import odmlib.define_2_1.model as DEFINE
 import odmlib.ns_registry as NS
 from odmlib.define_2_1.rules.metadata_schema import MetadataSchema
+from odmlib.exceptions import OdmlibError
 from odmlib.oid_generator import create_oid_checker
 
 from equitrial import __version__
@@ -264,7 +265,10 @@ def write_define(
         As :func:`define_document`; or the document fails odmlib's checks of the Define-XML 2.1
         model (element order, OID uniqueness and references, attribute conformance).
     """
-    odm = define_document(datasets, study=study, created=created, href=href)
+    try:
+        odm = define_document(datasets, study=study, created=created, href=href)
+    except OdmlibError as exc:  # a value the Define-XML model refuses (an empty label, say)
+        raise InvalidInputError(f"define.xml: {exc}", field="define") from None
     errors = odm.validate(
         collect_errors=True,
         oid_checker=create_oid_checker("define_2_1"),

@@ -216,15 +216,18 @@ def write_xpt(dataset: Dataset, path: Path | str) -> None:
         frame[variable.name] = frame[variable.name].astype(
             object if variable.type == "Char" else "float64"
         )
-    pyreadstat.write_xport(
-        frame,
-        str(path),
-        file_label=dataset.label,
-        column_labels=[v.label for v in dataset.variables],
-        table_name=dataset.name,
-        file_format_version=5,
-        variable_format=formats or None,
-    )
+    try:
+        pyreadstat.write_xport(
+            frame,
+            str(path),
+            file_label=dataset.label,
+            column_labels=[v.label for v in dataset.variables],
+            table_name=dataset.name,
+            file_format_version=5,
+            variable_format=formats or None,
+        )
+    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
+        raise InvalidInputError(f"{dataset.name}: SAS transport file not written ({exc})") from None
     if len(frame) == 0:
         _set_lengths_of_empty(path, dataset)
 
