@@ -120,3 +120,14 @@ def test_a_failure_writes_nothing(trial: Any, tmp_path: Path) -> None:
         export_package(trial.engine, out, builders=(_dm, bad_adam))
     assert list(tmp_path.iterdir()) == []
     assert _exports(trial) == []
+
+
+def test_odm_file_reads_back_to_the_store_snapshot(trial: Any, tmp_path: Path) -> None:
+    from equitrial.cdisc.odm import read_odm
+    from equitrial.services.export import study_source
+
+    export_package(trial.engine, tmp_path / "package", builders=BUILDERS)
+    source = study_source(trial.engine)
+    expected = {name: rows for name, rows in source.tables.items() if rows}
+    assert expected  # the study's sites, at least
+    assert read_odm(tmp_path / "package" / "odm.xml") == expected
