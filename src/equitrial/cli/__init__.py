@@ -19,6 +19,7 @@ from equitrial.cli import backup as _backup
 from equitrial.cli import db as _db
 from equitrial.cli import demo as _demo
 from equitrial.cli import design as _design
+from equitrial.cli import export as _export
 from equitrial.cli import labs as _labs
 from equitrial.cli import queries as _queries
 from equitrial.cli import randomize as _randomize
@@ -78,6 +79,7 @@ app.add_typer(_randomize.app, name="randomization")
 app.add_typer(_audit.app, name="audit")
 app.command("backup")(_backup.backup)
 app.command("restore")(_backup.restore)
+app.command("export")(_export.export)
 app.add_typer(_record.app, name="record")
 app.add_typer(_labs.app, name="import")
 app.add_typer(_queries.app, name="query")

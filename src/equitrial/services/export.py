@@ -1,26 +1,57 @@
-"""The study's records as a :class:`~equitrial.datasets.StudySource`: what the CDISC datasets
-are derived from.
+"""The study's records as a :class:`~equitrial.datasets.StudySource`, and the CDISC package.
 
-Read in ONE read-only transaction (on PostgreSQL at REPEATABLE READ), with the rules of a data
-cut (:func:`equitrial.services.datacut.snapshot`: subjects consented and records dated on or
-before the cut-off), and the arm of every allocation: the submission datasets are unblinded
-(``TRT01P``), so they are made after the database lock or for the DSMB's closed report.
+:func:`study_source` reads them in ONE read-only transaction (on PostgreSQL at REPEATABLE READ),
+with the rules of a data cut (:func:`equitrial.services.datacut.snapshot`: subjects consented
+and records dated on or before the cut-off), and the arm of every allocation: the submission
+datasets are unblinded (``TRT01P``), so they are made after the database lock or for the DSMB's
+closed report.
+
+:func:`export_package` writes the submission package (``equitrial export``)::
+
+    OUT/sdtm/<domain>.xpt   SAS transport v5          (equitrial.cdisc.xpt)
+    OUT/sdtm/<domain>.json  Dataset-JSON v1.1 twin    (equitrial.cdisc.dataset_json)
+    OUT/adam/<name>.xpt     and .json, the same for ADaM
+    OUT/define.xml          define.xml 2.1            (equitrial.cdisc.define)
+    OUT/odm.xml             ODM 1.3.2 captured data   (equitrial.cdisc.odm)
+
+Everything is written first into a scratch directory beside OUT; only when every file is written
+and the export's audit row is committed does it replace a previous export in OUT, so a failure
+leaves OUT as it was.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, cast
 
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
-from equitrial.datasets import StudySource
+from equitrial.datasets import Dataset, StudySource
+from equitrial.errors import ConfigurationError, InvalidInputError
+from equitrial.services.auth import system_actor
 from equitrial.services.datacut import snapshot
 from equitrial.services.study import current_study, study_protocol
+from equitrial.store import audit
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
-__all__ = ["study_source"]
+__all__ = ["Builder", "ExportResult", "Progress", "export_package", "study_source"]
+
+Builder = Callable[[StudySource], list[Dataset]]
+"""Derives datasets from a study source (``build_sdtm``, ``build_adam``)."""
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(step, done, total)`` while the package is written."""
+
+_PACKAGE_FILES: Final = frozenset({"define.xml", "odm.xml"})
+_PACKAGE_FOLDERS: Final = frozenset({"sdtm", "adam"})
+_DATASET_SUFFIXES: Final = frozenset({".xpt", ".json"})
 
 _EVERYTHING = dt.date(9999, 12, 30)
 """The cut-off that takes every record (the last date whose next day exists)."""
@@ -59,3 +90,187 @@ def study_source(engine: Engine, cutoff: dt.date | None = None) -> StudySource:
             arms=arms,
             cutoff=cutoff,
         )
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What :func:`export_package` wrote.
+
+    Attributes
+    ----------
+    out_dir
+        The package's directory.
+    files
+        Every file written, relative to ``out_dir``, sorted.
+    records
+        Dataset name -> number of records (SDTM and ADaM).
+    cutoff
+        The data cut-off, ``None`` for every record in the store.
+    """
+
+    out_dir: Path
+    files: tuple[str, ...]
+    records: dict[str, int]
+    cutoff: dt.date | None
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    """Refuse an ``out_dir`` that holds anything but a previous export (nothing is written)."""
+    if not out_dir.exists():
+        if not out_dir.parent.is_dir():
+            raise InvalidInputError(f"{out_dir.parent}: no such directory", field="out")
+        return
+    if not out_dir.is_dir():
+        raise InvalidInputError(f"{out_dir}: not a directory", field="out")
+    for entry in out_dir.iterdir():
+        if entry.name in _PACKAGE_FILES and entry.is_file():
+            continue
+        if entry.name in _PACKAGE_FOLDERS and entry.is_dir() and not entry.is_symlink():
+            strays = [
+                f.name
+                for f in entry.iterdir()
+                if not (f.is_file() and f.suffix in _DATASET_SUFFIXES)
+            ]
+            if not strays:
+                continue
+            entry = entry / sorted(strays)[0]
+        raise InvalidInputError(
+            f"{out_dir}: holds {entry.relative_to(out_dir)}, which is not part of an export; "
+            "choose an empty or new directory",
+            field="out",
+        )
+
+
+def _builders() -> tuple[Builder, Builder]:
+    """``build_sdtm`` and ``build_adam``, imported only when an export runs (heavy)."""
+    try:
+        sdtm = importlib.import_module("equitrial.cdisc.sdtm").build_sdtm
+        adam = importlib.import_module("equitrial.datasets").build_adam
+    except (ImportError, AttributeError) as exc:
+        raise ConfigurationError(f"the SDTM/ADaM derivations are not available ({exc})") from None
+    return cast(Builder, sdtm), cast(Builder, adam)
+
+
+def _write_datasets(
+    datasets: list[Dataset],
+    folder: Path,
+    *,
+    study_oid: str,
+    created: dt.datetime,
+    step: Callable[[str], None],
+) -> None:
+    from equitrial.cdisc.dataset_json import write_dataset_json
+    from equitrial.cdisc.xpt import write_xpt
+
+    folder.mkdir()
+    for dataset in datasets:
+        stem = dataset.name.lower()
+        write_xpt(dataset, folder / f"{stem}.xpt")
+        write_dataset_json(dataset, folder / f"{stem}.json", study_oid=study_oid, created=created)
+        step(f"{folder.name}/{stem}")
+
+
+def _record_export(engine: Engine, out_dir: Path, result: str) -> None:
+    actor = system_actor()
+    with transaction(engine) as session:
+        study = current_study(session)
+        audit.append(
+            session,
+            actor_username=actor.username,
+            user_id=actor.user_id,
+            action="export",
+            table_name="study",
+            record_id=study.id,
+            reason=f"CDISC package to {out_dir}: {result}",
+        )
+
+
+def _replace(staging: Path, out_dir: Path) -> None:
+    out_dir.mkdir(exist_ok=True)
+    for name in _PACKAGE_FOLDERS:
+        if (out_dir / name).exists():
+            shutil.rmtree(out_dir / name)
+    for name in _PACKAGE_FILES:
+        (out_dir / name).unlink(missing_ok=True)
+    for entry in staging.iterdir():
+        entry.rename(out_dir / entry.name)
+
+
+def export_package(
+    engine: Engine,
+    out_dir: Path,
+    *,
+    cutoff: dt.date | None = None,
+    progress: Progress | None = None,
+    builders: tuple[Builder, Builder] | None = None,
+) -> ExportResult:
+    """Write the study's CDISC submission package into ``out_dir`` (see the module notes).
+
+    The operator acts (``system:<OS user>``, as ``equitrial backup``); the export is audited
+    (one ``export`` row, in its own writing transaction, committed before the files replace a
+    previous export).
+
+    Parameters
+    ----------
+    engine
+        The study's database.
+    out_dir
+        A new or empty directory, or one holding a previous export (replaced as a whole).
+    cutoff
+        Take the records as of this data cut-off (``None``: every record).
+    progress
+        Told each step: ``progress(step, done, total)``.
+    builders
+        ``(build_sdtm, build_adam)``; by default
+        :func:`equitrial.cdisc.sdtm.build_sdtm` and :func:`equitrial.datasets.build_adam`.
+
+    Raises
+    ------
+    InvalidInputError
+        ``out_dir`` holds something other than a previous export, or its parent does not exist;
+        a dataset value the files cannot hold (see :func:`equitrial.cdisc.xpt.write_xpt`).
+    NotFoundError
+        No study has been loaded.
+    ConfigurationError
+        The SDTM or ADaM derivations are not installed.
+    """
+    from equitrial.cdisc.define import write_define
+    from equitrial.cdisc.odm import write_odm
+
+    out_dir = Path(out_dir)
+    _check_out_dir(out_dir)
+    build_sdtm, build_adam = builders or _builders()
+    source = study_source(engine, cutoff)
+    sdtm, adam = build_sdtm(source), build_adam(source)
+    total = len(sdtm) + len(adam) + 2
+    done = 0
+
+    def step(what: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(what, done, total)
+
+    created = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    study_oid = f"ST.{source.study['code']}"
+    with tempfile.TemporaryDirectory(prefix=f".{out_dir.name}-", dir=out_dir.parent) as scratch:
+        staging = Path(scratch)
+        _write_datasets(sdtm, staging / "sdtm", study_oid=study_oid, created=created, step=step)
+        _write_datasets(adam, staging / "adam", study_oid=study_oid, created=created, step=step)
+        write_define([*sdtm, *adam], staging / "define.xml", study=source.study, created=created)
+        step("define.xml")
+        write_odm(source, staging / "odm.xml", created=created)
+        step("odm.xml")
+        files = tuple(
+            sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
+        )
+        cut = f"cut-off {cutoff.isoformat()}" if cutoff else "all records"
+        summary = f"{len(sdtm)} SDTM and {len(adam)} ADaM datasets, {len(files)} files, {cut}"
+        _record_export(engine, out_dir, summary)
+        _replace(staging, out_dir)
+    return ExportResult(
+        out_dir=out_dir,
+        files=files,
+        records={d.name: len(d.frame) for d in [*sdtm, *adam]},
+        cutoff=cutoff,
+    )
