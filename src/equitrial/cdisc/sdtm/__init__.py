@@ -1,0 +1,37 @@
+"""SDTM domains (CDISC SDTMIG v3.4) derived from a :class:`~equitrial.datasets.StudySource`.
+
+:func:`build_sdtm` returns, in this order, DM, DS, EX, AE, LB, RS, TR, TU, PC, IS, QS, CM, MH,
+SV (subject data) and TA, TE, TV, TI, TS (trial design). Every dataset carries its variables'
+metadata (:class:`~equitrial.datasets.Variable`): SDTMIG names and order, labels, the length
+the data need, origin, derivation and codelist.
+
+References
+----------
+.. [1] CDISC Study Data Tabulation Model Implementation Guide: Human Clinical Trials, version 3.4
+   (2021-11-29).
+"""
+
+from __future__ import annotations
+
+from equitrial.cdisc.sdtm._common import Subjects
+from equitrial.cdisc.sdtm.special import build_dm
+from equitrial.datasets import Dataset, StudySource
+
+__all__ = ["build_sdtm"]
+
+
+def build_sdtm(source: StudySource) -> list[Dataset]:
+    """Every SDTM domain of the study, in submission order.
+
+    Parameters
+    ----------
+    source
+        The study's records (all, or as of a data cut) and the subjects' arms.
+
+    Returns
+    -------
+    list of Dataset
+        DM, DS, EX, AE, LB, RS, TR, TU, PC, IS, QS, CM, MH, SV, TA, TE, TV, TI, TS.
+    """
+    subjects = Subjects.of(source)
+    return [build_dm(source, subjects)]
