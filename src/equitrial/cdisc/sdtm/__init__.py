@@ -15,6 +15,14 @@ from __future__ import annotations
 
 from equitrial.cdisc.sdtm._common import Subjects
 from equitrial.cdisc.sdtm.events import build_ae, build_ds, build_mh
+from equitrial.cdisc.sdtm.findings import (
+    build_is,
+    build_lb,
+    build_pc,
+    build_qs,
+    build_sv,
+    visits_done,
+)
 from equitrial.cdisc.sdtm.interventions import build_cm, build_ex
 from equitrial.cdisc.sdtm.special import build_dm
 from equitrial.datasets import Dataset, StudySource
@@ -36,11 +44,17 @@ def build_sdtm(source: StudySource) -> list[Dataset]:
         DM, DS, EX, AE, LB, RS, TR, TU, PC, IS, QS, CM, MH, SV, TA, TE, TV, TI, TS.
     """
     subjects = Subjects.of(source)
+    visits = visits_done(source)
     return [
         build_dm(source, subjects),
         build_ds(source, subjects),
         build_ex(source, subjects),
         build_ae(source, subjects),
+        build_lb(source, subjects, visits),
+        build_pc(source, subjects, visits),
+        build_is(source, subjects, visits),
+        build_qs(source, subjects, visits),
         build_cm(source, subjects),
         build_mh(source, subjects),
+        build_sv(source, subjects, visits),
     ]
