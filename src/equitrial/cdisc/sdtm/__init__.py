@@ -25,6 +25,7 @@ from equitrial.cdisc.sdtm.findings import (
 )
 from equitrial.cdisc.sdtm.interventions import build_cm, build_ex
 from equitrial.cdisc.sdtm.special import build_dm
+from equitrial.cdisc.sdtm.tumour import build_rs, build_tr, build_tu
 from equitrial.datasets import Dataset, StudySource
 
 __all__ = ["build_sdtm"]
@@ -51,6 +52,9 @@ def build_sdtm(source: StudySource) -> list[Dataset]:
         build_ex(source, subjects),
         build_ae(source, subjects),
         build_lb(source, subjects, visits),
+        build_rs(source, subjects, visits),
+        build_tr(source, subjects, visits),
+        build_tu(source, subjects, visits),
         build_pc(source, subjects, visits),
         build_is(source, subjects, visits),
         build_qs(source, subjects, visits),
