@@ -14,6 +14,7 @@ References
 from __future__ import annotations
 
 from equitrial.cdisc.sdtm._common import Subjects
+from equitrial.cdisc.sdtm.design import build_ta, build_te, build_ti, build_ts, build_tv
 from equitrial.cdisc.sdtm.events import build_ae, build_ds, build_mh
 from equitrial.cdisc.sdtm.findings import (
     build_is,
@@ -61,4 +62,9 @@ def build_sdtm(source: StudySource) -> list[Dataset]:
         build_cm(source, subjects),
         build_mh(source, subjects),
         build_sv(source, subjects, visits),
+        build_ta(source),
+        build_te(source),
+        build_tv(source),
+        build_ti(source),
+        build_ts(source),
     ]
