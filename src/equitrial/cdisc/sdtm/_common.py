@@ -141,6 +141,9 @@ def to_time(values: pd.Series) -> pd.Series:
     """Dates or date-times (naive = UTC) -> naive UTC ``datetime64``."""
     if len(values) == 0:
         return pd.Series(pd.to_datetime([]), index=values.index)
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        tz = getattr(values.dt, "tz", None)
+        return values if tz is None else values.dt.tz_convert(None)
     stamps = pd.to_datetime(values, utc=True, errors="coerce")
     return stamps.dt.tz_convert(None)
 
@@ -237,12 +240,20 @@ class Subjects:
         return cls(study, frame)
 
 
-def attach(frame: pd.DataFrame, subjects: Subjects, column: str = "subject_id") -> pd.DataFrame:
+def attach(
+    frame: pd.DataFrame,
+    subjects: Subjects,
+    dates: Sequence[str] = (),
+    column: str = "subject_id",
+) -> pd.DataFrame:
     """``frame`` with ``STUDYID``, ``USUBJID``, ``RFST`` and ``EOT`` of its subject (rows of
-    subjects not in the source are dropped)."""
+    subjects not in the source are dropped), its ``dates`` columns as naive UTC
+    ``datetime64`` (converted once)."""
     keys = subjects.frame[["USUBJID", "RFST", "EOT"]]
     out = frame.merge(keys, left_on=column, right_index=True, how="inner")
     out["STUDYID"] = subjects.study
+    for name in dates:
+        out[name] = to_time(out[name])
     return out
 
 
@@ -253,12 +264,10 @@ def _as_text(value: Any) -> str:
 
 
 def _char_column(values: pd.Series) -> pd.Series:
-    present = values.notna()
-    out = pd.Series([None] * len(values), index=values.index, dtype=object)
-    if present.any():
-        out[present] = values[present].map(_as_text)
-        out[out == ""] = None
-    return out
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        values = values.map(_as_text, na_action="ignore")
+    out = values.astype(object)
+    return out.where(out.notna() & (out != ""), None)
 
 
 def assemble(

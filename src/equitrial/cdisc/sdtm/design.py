@@ -59,8 +59,15 @@ def build_ta(source: StudySource) -> Dataset:
         ]
         for order, (etcd, element, branch, epoch) in enumerate(path, start=1):
             rows.append(
-                {"ARMCD": arm.code, "ARM": arm.name, "TAETORD": order, "ETCD": etcd,
-                 "ELEMENT": element, "TABRANCH": branch, "EPOCH": epoch}
+                {
+                    "ARMCD": arm.code,
+                    "ARM": arm.name,
+                    "TAETORD": order,
+                    "ETCD": etcd,
+                    "ELEMENT": element,
+                    "TABRANCH": branch,
+                    "EPOCH": epoch,
+                }
             )
     frame = pd.DataFrame(rows).assign(STUDYID=str(source.study["code"]), DOMAIN="TA")
     variables = [
@@ -74,8 +81,9 @@ def build_ta(source: StudySource) -> Dataset:
         char("TATRANS", "Transition Rule", "Protocol"),
         char("EPOCH", "Epoch", "Protocol"),
     ]
-    return assemble("TA", "Trial Arms", _KLASS, "One record per planned Element per Arm",
-                    variables, frame)
+    return assemble(
+        "TA", "Trial Arms", _KLASS, "One record per planned Element per Arm", variables, frame
+    )
 
 
 def build_te(source: StudySource) -> Dataset:
@@ -101,8 +109,9 @@ def build_te(source: StudySource) -> Dataset:
         char("TEENRL", "Rule for End of Element", "Protocol"),
         char("TEDUR", "Planned Duration of Element", "Protocol"),
     ]
-    return assemble("TE", "Trial Elements", _KLASS, "One record per planned Element",
-                    variables, frame)
+    return assemble(
+        "TE", "Trial Elements", _KLASS, "One record per planned Element", variables, frame
+    )
 
 
 def _planned_visits(protocol: Any) -> list[dict[str, Any]]:
@@ -116,9 +125,12 @@ def _planned_visits(protocol: Any) -> list[dict[str, Any]]:
                 continue
             due.setdefault(round(week * 7) + 1, set()).add(item.kind)
     rows = [
-        {"VISIT": f"day {day}", "VISITDY": day,
-         "TVSTRL": f"Week {(day - 1) / 7:g} after randomization (day {day}): "
-                   + ", ".join(sorted(kinds))}
+        {
+            "VISIT": f"day {day}",
+            "VISITDY": day,
+            "TVSTRL": f"Week {(day - 1) / 7:g} after randomization (day {day}): "
+            + ", ".join(sorted(kinds)),
+        }
         for day, kinds in sorted(due.items())
     ]
     for item in protocol.schedule:
@@ -147,8 +159,9 @@ def build_tv(source: StudySource) -> Dataset:
         char("TVSTRL", "Visit Start Rule", "Protocol"),
         char("TVENRL", "Visit End Rule", "Protocol"),
     ]
-    return assemble("TV", "Trial Visits", _KLASS, "One record per planned Visit per Arm",
-                    variables, frame)
+    return assemble(
+        "TV", "Trial Visits", _KLASS, "One record per planned Visit per Arm", variables, frame
+    )
 
 
 def build_ti(source: StudySource) -> Dataset:
@@ -161,24 +174,37 @@ def build_ti(source: StudySource) -> Dataset:
         prefix = "INCL" if criterion.kind == "inclusion" else "EXCL"
         text = " ".join(criterion.text.split())
         rows.append(
-            {"IETESTCD": f"{prefix}{counts[criterion.kind]:02d}", "IETEST": text[:200],
-             "IECAT": criterion.kind.upper(), "TIRL": criterion.id}
+            {
+                "IETESTCD": f"{prefix}{counts[criterion.kind]:02d}",
+                "IETEST": text[:200],
+                "IECAT": criterion.kind.upper(),
+                "TIRL": criterion.id,
+            }
         )
     frame = pd.DataFrame(rows, columns=["IETESTCD", "IETEST", "IECAT", "TIRL"])
     frame["TIVERS"] = str(source.study.get("protocol_version") or source.protocol.study.version)
     frame = frame.assign(STUDYID=str(source.study["code"]), DOMAIN="TI")
     variables = [
         *_STUDY,
-        char("IETESTCD", "Incl/Excl Criterion Short Name", "Derived",
-             "INCL/EXCL + number in protocol order"),
+        char(
+            "IETESTCD",
+            "Incl/Excl Criterion Short Name",
+            "Derived",
+            "INCL/EXCL + number in protocol order",
+        ),
         char("IETEST", "Inclusion/Exclusion Criterion", "Protocol", "criterion text (200 max)"),
-        char("IECAT", "Inclusion/Exclusion Category", "Protocol", None,
-             ("INCLUSION", "EXCLUSION")),
+        char("IECAT", "Inclusion/Exclusion Category", "Protocol", None, ("INCLUSION", "EXCLUSION")),
         char("TIRL", "Inclusion/Exclusion Criterion Rule", "Protocol", "the criterion's id"),
         char("TIVERS", "Protocol Criteria Versions", "Protocol"),
     ]
-    return assemble("TI", "Trial Inclusion/Exclusion Criteria", _KLASS,
-                    "One record per I/E criterion", variables, frame)
+    return assemble(
+        "TI",
+        "Trial Inclusion/Exclusion Criteria",
+        _KLASS,
+        "One record per I/E criterion",
+        variables,
+        frame,
+    )
 
 
 def _split(text: str, width: int = 200) -> list[str]:
@@ -196,8 +222,12 @@ def _ts_parameters(source: StudySource) -> list[tuple[str, str, str]]:
     """``(TSPARMCD, TSPARM, TSVAL)`` rows in order."""
     p = source.protocol
     rows = [("TITLE", "Trial Title", str(source.study.get("title") or p.study.title))]
-    phase = {"I": "PHASE I TRIAL", "II": "PHASE II TRIAL", "III": "PHASE III TRIAL",
-             "IV": "PHASE IV TRIAL"}.get(p.study.phase.strip().upper())
+    phase = {
+        "I": "PHASE I TRIAL",
+        "II": "PHASE II TRIAL",
+        "III": "PHASE III TRIAL",
+        "IV": "PHASE IV TRIAL",
+    }.get(p.study.phase.strip().upper())
     if phase:
         rows.append(("TPHASE", "Trial Phase Classification", phase))
     rows += [
@@ -224,8 +254,11 @@ def _ts_parameters(source: StudySource) -> list[tuple[str, str, str]]:
         rows.append(("INDIC", "Trial Disease/Condition Indication", p.study.indication))
     rows.append(("OBJPRIM", "Trial Primary Objective", p.primary_endpoint.name))
     kinds = {"primary": "OUTMSPRI", "secondary": "OUTMSSEC", "exploratory": "OUTMSEXP"}
-    names = {"OUTMSPRI": "Primary Outcome Measure", "OUTMSSEC": "Secondary Outcome Measure",
-             "OUTMSEXP": "Exploratory Outcome Measure"}
+    names = {
+        "OUTMSPRI": "Primary Outcome Measure",
+        "OUTMSSEC": "Secondary Outcome Measure",
+        "OUTMSEXP": "Exploratory Outcome Measure",
+    }
     for endpoint in p.endpoints:
         code = kinds.get(endpoint.role)
         if code is not None:
@@ -256,8 +289,10 @@ def build_ts(source: StudySource) -> Dataset:
             record["TSVAL" if i == 0 else f"TSVAL{i}"] = piece
         records.append(record)
     frame = pd.DataFrame(records).assign(STUDYID=str(source.study["code"]), DOMAIN="TS")
-    extra = sorted((c for c in frame.columns if c.startswith("TSVAL") and c != "TSVAL"),
-                   key=lambda c: int(c[5:]))
+    extra = sorted(
+        (c for c in frame.columns if c.startswith("TSVAL") and c != "TSVAL"),
+        key=lambda c: int(c[5:]),
+    )
     variables = [
         *_STUDY,
         num("TSSEQ", "Sequence Number", "Derived", "1..n within TSPARMCD"),
@@ -267,5 +302,11 @@ def build_ts(source: StudySource) -> Dataset:
         *(char(c, f"Parameter Value {c[5:]}", "Protocol") for c in extra),
         char("TSVALNF", "Parameter Null Flavor", "Assigned"),
     ]
-    return assemble("TS", "Trial Summary", _KLASS, "One record per trial summary parameter "
-                    "value", variables, frame)
+    return assemble(
+        "TS",
+        "Trial Summary",
+        _KLASS,
+        "One record per trial summary parameter value",
+        variables,
+        frame,
+    )

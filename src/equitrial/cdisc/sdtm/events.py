@@ -90,7 +90,7 @@ def build_ae(source: StudySource, subjects: Subjects) -> Dataset:
         "meddra_code",
         "decod",
     ]
-    frame = attach(table(source, "adverse_event", columns), subjects)
+    frame = attach(table(source, "adverse_event", columns), subjects, ["start_date", "end_date"])
     frame["DOMAIN"] = "AE"
     frame["AETERM"] = frame["term"]
     frame["AELLT"] = frame["term"]
@@ -154,7 +154,9 @@ _AE_VARS: Final = [
 
 def _ds_milestones(source: StudySource, subjects: Subjects) -> pd.DataFrame:
     """Informed consents and randomizations (``PROTOCOL MILESTONE``)."""
-    consent = table(source, "informed_consent", ["id", "subject_id", "consent_date", "consent_type"])
+    consent = table(
+        source, "informed_consent", ["id", "subject_id", "consent_date", "consent_type"]
+    )
     consent = pd.DataFrame(
         {
             "subject_id": consent["subject_id"],
@@ -214,15 +216,21 @@ def build_ds(source: StudySource, subjects: Subjects) -> Dataset:
     as recorded (``DSSCAT`` their scope: END OF TREATMENT, END OF STUDY, SCREEN FAILURE;
     ``EPOCH`` the epoch recorded with them) and the death (``OTHER EVENT``)."""
     parts = [_ds_milestones(source, subjects), _ds_events(source)]
-    frame = attach(pd.concat(parts, ignore_index=True), subjects)
+    frame = attach(pd.concat(parts, ignore_index=True), subjects, ["date"])
     frame["DOMAIN"] = "DS"
     frame = _dates(frame, "date", None, "DS")
     if "stored_epoch" in frame.columns:
         stored = frame["stored_epoch"]
         frame["EPOCH"] = stored.where(stored.notna(), frame["EPOCH"])
     frame = sequence(frame, ["DSSTDTC", "order", "DSSCAT"]).rename(columns={"SEQ": "DSSEQ"})
-    return assemble("DS", "Disposition", "EVENTS", "One record per disposition status or "
-                    "protocol milestone per subject", _DS_VARS, frame)
+    return assemble(
+        "DS",
+        "Disposition",
+        "EVENTS",
+        "One record per disposition status or protocol milestone per subject",
+        _DS_VARS,
+        frame,
+    )
 
 
 _DS_VARS: Final = [
@@ -254,7 +262,7 @@ def build_mh(source: StudySource, subjects: Subjects) -> Dataset:
     """MH: one record per condition; an ongoing one has ``MHENRTPT`` ``ONGOING`` relative to
     ``MHENTPT`` ``SCREENING`` (the form is completed at screening)."""
     columns = ["id", "subject_id", "term", "category", "start_date", "ongoing", "end_date"]
-    frame = attach(table(source, "medical_history", columns), subjects)
+    frame = attach(table(source, "medical_history", columns), subjects, ["start_date", "end_date"])
     frame["DOMAIN"] = "MH"
     frame["MHTERM"] = frame["term"]
     frame["MHCAT"] = frame["category"]
@@ -263,8 +271,14 @@ def build_mh(source: StudySource, subjects: Subjects) -> Dataset:
     frame["MHENRTPT"] = ongoing.map({True: "ONGOING", False: None})
     frame["MHENTPT"] = ongoing.map({True: "SCREENING", False: None})
     frame = sequence(frame, ["MHSTDTC", "MHTERM", "id"]).rename(columns={"SEQ": "MHSEQ"})
-    return assemble("MH", "Medical History", "EVENTS", "One record per medical history event "
-                    "per subject", _MH_VARS, frame)
+    return assemble(
+        "MH",
+        "Medical History",
+        "EVENTS",
+        "One record per medical history event per subject",
+        _MH_VARS,
+        frame,
+    )
 
 
 _MH_VARS: Final = [
@@ -274,7 +288,12 @@ _MH_VARS: Final = [
     char("MHCAT", "Category for Medical History", codelist=MH_CATEGORIES),
     char("MHSTDTC", "Start Date/Time of Medical History Event"),
     char("MHENDTC", "End Date/Time of Medical History Event"),
-    char("MHENRTPT", "End Relative to Reference Time Point", "Derived", "ONGOING if ongoing",
-         ("ONGOING",)),
+    char(
+        "MHENRTPT",
+        "End Relative to Reference Time Point",
+        "Derived",
+        "ONGOING if ongoing",
+        ("ONGOING",),
+    ),
     char("MHENTPT", "End Reference Time Point", "Assigned", "SCREENING when ongoing"),
 ]

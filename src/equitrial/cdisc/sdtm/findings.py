@@ -129,7 +129,11 @@ def build_lb(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     conversion); ``LBNRIND`` LOW/HIGH/NORMAL against the collected range; ``LBTOXGR`` the
     CTCAE v5.0 grade derived when the result was saved."""
     columns = ["id", "subject_id", "test", "value", "unit", "lln", "uln", "collected_at"]
-    frame = attach(table(source, "lab_result", [*columns, "ctcae_grade", "accession"]), subjects)
+    frame = attach(
+        table(source, "lab_result", [*columns, "ctcae_grade", "accession"]),
+        subjects,
+        ["collected_at"],
+    )
     tests = {t: LAB_TESTS.get(t, (_code(t), t[:40], None)) for t in frame["test"].dropna().unique()}
     frame["DOMAIN"] = "LB"
     frame["LBREFID"] = frame["accession"]
@@ -157,8 +161,14 @@ def build_lb(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     frame["LBLOBXFL"] = _baseline(frame, "collected_at", ["LBTESTCD"], "value")
     frame["LBBLFL"] = frame["LBLOBXFL"]
     frame = sequence(frame, ["LBDTC", "LBTESTCD", "id"]).rename(columns={"SEQ": "LBSEQ"})
-    return assemble("LB", "Laboratory Test Results", "FINDINGS",
-                    "One record per lab test per time point per subject", _LB_VARS, frame)
+    return assemble(
+        "LB",
+        "Laboratory Test Results",
+        "FINDINGS",
+        "One record per lab test per time point per subject",
+        _LB_VARS,
+        frame,
+    )
 
 
 _BL = "Y on the last non-missing result on or before RFSTDTC (day) per subject and test"
@@ -182,13 +192,23 @@ _LB_VARS: Final = [
     char("LBSTRESU", "Standard Units", "Derived", "LBORRESU (no conversion)"),
     num("LBSTNRLO", "Reference Range Lower Limit-Std Units", "Derived", "LBORNRLO", "float"),
     num("LBSTNRHI", "Reference Range Upper Limit-Std Units", "Derived", "LBORNRHI", "float"),
-    char("LBNRIND", "Reference Range Indicator", "Derived",
-         "LOW below LBSTNRLO, HIGH above LBSTNRHI, else NORMAL", ("LOW", "NORMAL", "HIGH")),
+    char(
+        "LBNRIND",
+        "Reference Range Indicator",
+        "Derived",
+        "LOW below LBSTNRLO, HIGH above LBSTNRHI, else NORMAL",
+        ("LOW", "NORMAL", "HIGH"),
+    ),
     char("LBLOBXFL", "Last Observation Before Exposure Flag", "Derived", _BL, ("Y",)),
     char("LBBLFL", "Baseline Flag", "Derived", "LBLOBXFL", ("Y",)),
     char("LBTOX", "Toxicity", "Derived", "the CTCAE v5.0 term graded"),
-    char("LBTOXGR", "Standard Toxicity Grade", "Derived", "CTCAE v5.0 grade of the result",
-         ("0", "1", "2", "3", "4")),
+    char(
+        "LBTOXGR",
+        "Standard Toxicity Grade",
+        "Derived",
+        "CTCAE v5.0 grade of the result",
+        ("0", "1", "2", "3", "4"),
+    ),
     *_VISIT_VARS,
     epoch_var(),
     char("LBDTC", "Date/Time of Specimen Collection"),
@@ -205,11 +225,16 @@ def build_pc(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     ``PCORRES``/``PCSTRESC`` ``"<LLOQ"`` with ``PCSTRESN`` null and ``PCLLOQ`` its limit; the
     nominal time is relative to the start of that day's infusion (``PCRFTDTC``)."""
     columns = ["id", "subject_id", "collected_at", "timing", "nominal_hours", "concentration"]
-    frame = attach(table(source, "pk_sample", [*columns, "blq", "lloq"]), subjects)
+    frame = attach(
+        table(source, "pk_sample", [*columns, "blq", "lloq"]), subjects, ["collected_at"]
+    )
     doses = table(source, "dose", ["subject_id", "date", "infusion_start"])
     doses = pd.DataFrame(
-        {"subject_id": doses["subject_id"], "day": to_day(doses["date"]),
-         "PCRFTDTC": iso_datetime(doses["infusion_start"]).fillna(iso_date(doses["date"]))}
+        {
+            "subject_id": doses["subject_id"],
+            "day": to_day(doses["date"]),
+            "PCRFTDTC": iso_datetime(doses["infusion_start"]).fillna(iso_date(doses["date"])),
+        }
     ).drop_duplicates(["subject_id", "day"])
     molecule = str(source.protocol.study.molecule)
     frame["DOMAIN"] = "PC"
@@ -232,8 +257,14 @@ def build_pc(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     frame["PCELTM"] = _eltm(frame["nominal_hours"])
     frame["PCTPTREF"] = frame["PCRFTDTC"].map(lambda d: None if d is None else "INFUSION START")
     frame = sequence(frame, ["PCDTC", "PCTPTNUM", "id"]).rename(columns={"SEQ": "PCSEQ"})
-    return assemble("PC", "Pharmacokinetics Concentrations", "FINDINGS",
-                    "One record per sample per analyte per subject", _PC_VARS, frame)
+    return assemble(
+        "PC",
+        "Pharmacokinetics Concentrations",
+        "FINDINGS",
+        "One record per sample per analyte per subject",
+        _PC_VARS,
+        frame,
+    )
 
 
 _PC_VARS: Final = [
@@ -244,8 +275,13 @@ _PC_VARS: Final = [
     char("PCORRES", "Result or Finding in Original Units", "Collected", "<LLOQ when BLQ"),
     char("PCORRESU", "Original Units", "Assigned", None, ("ug/mL",)),
     char("PCSTRESC", "Character Result/Finding in Std Format", "Derived", "PCORRES"),
-    num("PCSTRESN", "Numeric Result/Finding in Standard Units", "Derived",
-        "concentration; null when BLQ", "float"),
+    num(
+        "PCSTRESN",
+        "Numeric Result/Finding in Standard Units",
+        "Derived",
+        "concentration; null when BLQ",
+        "float",
+    ),
     char("PCSTRESU", "Standard Units", "Assigned", None, ("ug/mL",)),
     char("PCSPEC", "Specimen Material Type", "Assigned", None, ("SERUM",)),
     num("PCLLOQ", "Lower Limit of Quantitation", "Collected", None, "float"),
@@ -255,11 +291,19 @@ _PC_VARS: Final = [
     dy_var("PCDY", "Study Day of Specimen Collection", "PCDTC"),
     char("PCTPT", "Planned Time Point Name"),
     num("PCTPTNUM", "Planned Time Point Number", "Collected", "nominal hours", "float"),
-    char("PCELTM", "Planned Elapsed Time from Time Point Ref", "Derived",
-         "ISO 8601 duration of PCTPTNUM hours"),
+    char(
+        "PCELTM",
+        "Planned Elapsed Time from Time Point Ref",
+        "Derived",
+        "ISO 8601 duration of PCTPTNUM hours",
+    ),
     char("PCTPTREF", "Time Point Reference", "Assigned", "INFUSION START of the day's dose"),
-    char("PCRFTDTC", "Date/Time of Reference Time Point", "Derived",
-         "start of the infusion given on the sample's day"),
+    char(
+        "PCRFTDTC",
+        "Date/Time of Reference Time Point",
+        "Derived",
+        "start of the infusion given on the sample's day",
+    ),
 ]
 
 _IS_TESTS: Final = {
@@ -277,7 +321,7 @@ def build_is(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     samples = table(source, "ada_sample", ["id", "subject_id", "collected_at", *_IS_TESTS])
     long = samples.melt(["id", "subject_id", "collected_at"], list(_IS_TESTS), "tier", "result")
     long = long[long["result"].notna()]
-    frame = attach(long, subjects)
+    frame = attach(long, subjects, ["collected_at"])
     frame["DOMAIN"] = "IS"
     frame["ISTESTCD"] = frame["tier"].map(lambda t: _IS_TESTS[t][0])
     frame["ISTEST"] = frame["tier"].map(lambda t: _IS_TESTS[t][1])
@@ -296,8 +340,14 @@ def build_is(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     frame = _with_visit(frame, visits, "collected_at")
     frame = _timing(frame, "collected_at", "IS")
     frame = sequence(frame, ["ISDTC", "order", "id"]).rename(columns={"SEQ": "ISSEQ"})
-    return assemble("IS", "Immunogenicity Specimen Assessments", "FINDINGS",
-                    "One record per test per specimen per subject", _IS_VARS, frame)
+    return assemble(
+        "IS",
+        "Immunogenicity Specimen Assessments",
+        "FINDINGS",
+        "One record per test per specimen per subject",
+        _IS_VARS,
+        frame,
+    )
 
 
 _IS_VARS: Final = [
@@ -331,7 +381,7 @@ def build_qs(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     long = wide.melt(["id", "subject_id", "date"], answer_cols, "item", "answer")
     long = long[long["answer"].notna()]
     long["item"] = long["item"].astype(int)
-    frame = attach(long, subjects)
+    frame = attach(long, subjects, ["date"])
     frame["DOMAIN"] = "QS"
     frame["QSTESTCD"] = frame["item"].map(lambda i: f"EOR01{i:02d}")
     frame["QSTEST"] = frame["item"].map(lambda i: f"EOR01-Item {i}")
@@ -342,9 +392,14 @@ def build_qs(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     frame = _with_visit(frame, visits, "date")
     frame = _timing(frame, "date", "QS", with_time=False)
     frame = sequence(frame, ["QSDTC", "item", "id"]).rename(columns={"SEQ": "QSSEQ"})
-    return assemble("QS", "Questionnaires", "FINDINGS",
-                    "One record per questionnaire item per time point per subject",
-                    _QS_VARS, frame)
+    return assemble(
+        "QS",
+        "Questionnaires",
+        "FINDINGS",
+        "One record per questionnaire item per time point per subject",
+        _QS_VARS,
+        frame,
+    )
 
 
 _QS_VARS: Final = [
@@ -373,14 +428,24 @@ def build_sv(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     frame["SVSTDY"] = study_day(frame["day"], frame["RFST"])
     frame["SVENDY"] = frame["SVSTDY"]
     frame = frame.sort_values(["USUBJID", "VISITNUM", "day"], kind="mergesort")
-    return assemble("SV", "Subject Visits", "SPECIAL PURPOSE",
-                    "One record per actual visit per subject", _SV_VARS, frame)
+    return assemble(
+        "SV",
+        "Subject Visits",
+        "SPECIAL PURPOSE",
+        "One record per actual visit per subject",
+        _SV_VARS,
+        frame,
+    )
 
 
 _SV_VARS: Final[list[Var]] = [
     *identifiers(),
-    num("VISITNUM", "Visit Number", "Derived",
-        "planned study day N of a visit 'day N'; numbered follow-up visits after"),
+    num(
+        "VISITNUM",
+        "Visit Number",
+        "Derived",
+        "planned study day N of a visit 'day N'; numbered follow-up visits after",
+    ),
     char("VISIT", "Visit Name"),
     epoch_var(),
     char("SVSTDTC", "Start Date/Time of Visit"),

@@ -69,7 +69,9 @@ def build_ex(source: StudySource, subjects: Subjects) -> Dataset:
         "interrupted",
         "reason",
     ]
-    frame = attach(table(source, "dose", columns), subjects)
+    frame = attach(
+        table(source, "dose", columns), subjects, ["date", "infusion_start", "infusion_stop"]
+    )
     protocol = source.protocol
     names = {arm.code: arm.name for arm in protocol.arms}
     labels = {r.code: r.label for r in protocol.regimens}
@@ -93,8 +95,9 @@ def build_ex(source: StudySource, subjects: Subjects) -> Dataset:
     frame["EXSTDY"] = study_day(frame["date"], frame["RFST"])
     frame["EXENDY"] = study_day(stop, frame["RFST"])
     frame = sequence(frame, ["EXSTDTC", "cycle", "id"]).rename(columns={"SEQ": "EXSEQ"})
-    return assemble("EX", "Exposure", "INTERVENTIONS", "One record per infusion per subject",
-                    _EX_VARS, frame)
+    return assemble(
+        "EX", "Exposure", "INTERVENTIONS", "One record per infusion per subject", _EX_VARS, frame
+    )
 
 
 _EX_VARS: Final = [
@@ -181,7 +184,7 @@ def build_cm(source: StudySource, subjects: Subjects) -> Dataset:
     immune-related AE) and subsequent anticancer therapies (``CMSCAT`` their type;
     ``CMINDC`` the study's disease, ``MELANOMA`` by construction of the form)."""
     frame = pd.concat([_con_meds(source), _subsequent(source)], ignore_index=True)
-    frame = attach(frame, subjects)
+    frame = attach(frame, subjects, ["start", "end"])
     frame["DOMAIN"] = "CM"
     frame["EPOCH"] = epoch(frame["start"], frame["RFST"], frame["EOT"])
     frame["CMSTDTC"] = iso_date(frame["start"])
@@ -192,8 +195,14 @@ def build_cm(source: StudySource, subjects: Subjects) -> Dataset:
     frame["CMENRTPT"] = ongoing.map({True: "ONGOING", False: None})
     frame["CMENTPT"] = ongoing.map({True: "END OF STUDY", False: None})
     frame = sequence(frame, ["order", "CMSTDTC", "CMTRT", "id"]).rename(columns={"SEQ": "CMSEQ"})
-    return assemble("CM", "Concomitant/Concurrent Medications", "INTERVENTIONS",
-                    "One record per medication per subject", _CM_VARS, frame)
+    return assemble(
+        "CM",
+        "Concomitant/Concurrent Medications",
+        "INTERVENTIONS",
+        "One record per medication per subject",
+        _CM_VARS,
+        frame,
+    )
 
 
 _CM_VARS: Final = [
@@ -212,7 +221,12 @@ _CM_VARS: Final = [
     char("CMENDTC", "End Date/Time of Medication"),
     dy_var("CMSTDY", "Study Day of Start of Medication", "CMSTDTC"),
     dy_var("CMENDY", "Study Day of End of Medication", "CMENDTC"),
-    char("CMENRTPT", "End Relative to Reference Time Point", "Derived", "ONGOING if ongoing",
-         ("ONGOING",)),
+    char(
+        "CMENRTPT",
+        "End Relative to Reference Time Point",
+        "Derived",
+        "ONGOING if ongoing",
+        ("ONGOING",),
+    ),
     char("CMENTPT", "End Reference Time Point", "Assigned", "END OF STUDY when ongoing"),
 ]

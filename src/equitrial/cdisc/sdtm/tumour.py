@@ -95,8 +95,14 @@ def build_tu(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     frame["TULOBXFL"] = _baseline(frame, "date", ["id"]).where(not_new, None)
     order = ["TUEVAL", "TUDTC", "TULNKID", "id"]
     frame = sequence(frame, order).rename(columns={"SEQ": "TUSEQ"})
-    return assemble("TU", "Tumor/Lesion Identification", "FINDINGS",
-                    "One record per identified lesion per reader per subject", _TU_VARS, frame)
+    return assemble(
+        "TU",
+        "Tumor/Lesion Identification",
+        "FINDINGS",
+        "One record per identified lesion per reader per subject",
+        _TU_VARS,
+        frame,
+    )
 
 
 _TU_VARS: Final = [
@@ -109,13 +115,22 @@ _TU_VARS: Final = [
     char("TUSTRESC", "Tumor/Lesion ID Result Std. Format", "Derived", "TUORRES"),
     char("TULOC", "Location of the Tumor/Lesion", "Collected", "organ, upper case"),
     char("TUMETHOD", "Method of Identification", "Collected", "not collected"),
-    char("TULOBXFL", "Last Observation Before Exposure Flag", "Derived",
-         "Y when identified on or before RFSTDTC (not a new lesion)", ("Y",)),
+    char(
+        "TULOBXFL",
+        "Last Observation Before Exposure Flag",
+        "Derived",
+        "Y when identified on or before RFSTDTC (not a new lesion)",
+        ("Y",),
+    ),
     char("TUEVAL", "Evaluator", "Derived", "reader of the lesion", _EVAL_CT),
     *_VISIT_VARS,
     epoch_var(),
-    char("TUDTC", "Date/Time of Tumor/Lesion Identification", "Derived",
-         "first measurement date of the lesion"),
+    char(
+        "TUDTC",
+        "Date/Time of Tumor/Lesion Identification",
+        "Derived",
+        "first measurement date of the lesion",
+    ),
     dy_var("TUDY", "Study Day of Tumor/Lesion Identification", "TUDTC"),
 ]
 
@@ -127,7 +142,9 @@ def build_tr(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     columns = ["id", "lesion_id", "assessment_date", "reader", "diameter_mm", "measurement_status"]
     measures = table(source, "lesion_measurement", columns)
     lesions = _lesions(source).rename(columns={"id": "lesion_id", "reader": "lesion_reader"})
-    frame = attach(measures.merge(lesions, on="lesion_id", how="inner"), subjects)
+    frame = attach(
+        measures.merge(lesions, on="lesion_id", how="inner"), subjects, ["assessment_date"]
+    )
     frame["DOMAIN"] = "TR"
     frame["TRLNKID"] = frame["lesion_code"]
     diameter = pd.to_numeric(frame["diameter_mm"])
@@ -149,17 +166,27 @@ def build_tr(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     frame["TRLOBXFL"] = flag.where(frame["TRORRES"].notna(), None)
     order = ["TREVAL", "TRDTC", "TRLNKID", "id"]
     frame = sequence(frame, order).rename(columns={"SEQ": "TRSEQ"})
-    return assemble("TR", "Tumor/Lesion Results", "FINDINGS",
-                    "One record per lesion measurement per reader per visit per subject",
-                    _TR_VARS, frame)
+    return assemble(
+        "TR",
+        "Tumor/Lesion Results",
+        "FINDINGS",
+        "One record per lesion measurement per reader per visit per subject",
+        _TR_VARS,
+        frame,
+    )
 
 
 _TR_VARS: Final = [
     *identifiers(),
     seq_var("TR", "TREVAL, TRDTC, TRLNKID, record id"),
     char("TRLNKID", "Link ID", "Collected", "the lesion's code (TU.TULNKID)"),
-    char("TRTESTCD", "Tumor/Lesion Assessment Short Name", "Derived",
-         "DIAMETER when a diameter is recorded, else TUMSTATE", ("DIAMETER", "TUMSTATE")),
+    char(
+        "TRTESTCD",
+        "Tumor/Lesion Assessment Short Name",
+        "Derived",
+        "DIAMETER when a diameter is recorded, else TUMSTATE",
+        ("DIAMETER", "TUMSTATE"),
+    ),
     char("TRTEST", "Tumor/Lesion Assessment Test Name", "Derived", "name of TRTESTCD"),
     char("TRORRES", "Result or Finding in Original Units"),
     char("TRORRESU", "Original Units", "Assigned", None, ("mm",)),
@@ -168,8 +195,13 @@ _TR_VARS: Final = [
     char("TRSTRESU", "Standard Units", "Assigned", None, ("mm",)),
     char("TRSTAT", "Completion Status", "Derived", "NOT DONE when not assessed", ("NOT DONE",)),
     char("TRMETHOD", "Method Used to Identify the Tumor/Lesion", "Collected", "not collected"),
-    char("TRLOBXFL", "Last Observation Before Exposure Flag", "Derived",
-         "Y on the last result on or before RFSTDTC per lesion, reader and test", ("Y",)),
+    char(
+        "TRLOBXFL",
+        "Last Observation Before Exposure Flag",
+        "Derived",
+        "Y on the last result on or before RFSTDTC per lesion, reader and test",
+        ("Y",),
+    ),
     char("TREVAL", "Evaluator", "Derived", "reader of the measurement", _EVAL_CT),
     *_VISIT_VARS,
     epoch_var(),
@@ -197,7 +229,7 @@ def build_rs(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     keys = ["id", "subject_id", "assessment_date", "reader"]
     long = assessments.melt(keys, list(_RS_TESTS), "test", "result")
     long = long[long["result"].notna()]
-    frame = attach(long, subjects)
+    frame = attach(long, subjects, ["assessment_date"])
     frame["DOMAIN"] = "RS"
     for i, name in enumerate(("RSTESTCD", "RSTEST", "RSCAT", "order")):
         frame[name] = frame["test"].map(lambda t, i=i: _RS_TESTS[t][i])
@@ -207,21 +239,40 @@ def build_rs(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     frame = _dated(frame, "assessment_date", "RS", visits)
     order = ["RSEVAL", "RSDTC", "order", "id"]
     frame = sequence(frame, order).rename(columns={"SEQ": "RSSEQ"})
-    return assemble("RS", "Disease Response and Clin Classification", "FINDINGS",
-                    "One record per response assessment per reader per visit per subject",
-                    _RS_VARS, frame)
+    return assemble(
+        "RS",
+        "Disease Response and Clin Classification",
+        "FINDINGS",
+        "One record per response assessment per reader per visit per subject",
+        _RS_VARS,
+        frame,
+    )
 
 
 _RS_VARS: Final = [
     *identifiers(),
     seq_var("RS", "RSEVAL, RSDTC, test, record id"),
-    char("RSTESTCD", "Assessment Short Name", "Assigned", None,
-         ("TRGRESP", "NTRGRESP", "NEWLIND", "OVRLRESP")),
+    char(
+        "RSTESTCD",
+        "Assessment Short Name",
+        "Assigned",
+        None,
+        ("TRGRESP", "NTRGRESP", "NEWLIND", "OVRLRESP"),
+    ),
     char("RSTEST", "Assessment Name", "Assigned"),
-    char("RSCAT", "Category for Assessment", "Assigned", "response criteria",
-         ("RECIST 1.1", "iRECIST")),
-    char("RSORRES", "Result or Finding in Original Units", "Derived",
-         "time-point response derived by equitrial.clinical (RECIST 1.1 / iRECIST)"),
+    char(
+        "RSCAT",
+        "Category for Assessment",
+        "Assigned",
+        "response criteria",
+        ("RECIST 1.1", "iRECIST"),
+    ),
+    char(
+        "RSORRES",
+        "Result or Finding in Original Units",
+        "Derived",
+        "time-point response derived by equitrial.clinical (RECIST 1.1 / iRECIST)",
+    ),
     char("RSSTRESC", "Character Result/Finding in Std Format", "Derived", "RSORRES"),
     char("RSEVAL", "Evaluator", "Derived", "reader of the assessment", _EVAL_CT),
     *_VISIT_VARS,
