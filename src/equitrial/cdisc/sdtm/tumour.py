@@ -138,7 +138,7 @@ _TU_VARS: Final = [
 def build_tr(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> Dataset:
     """TR: one record per lesion measurement: ``DIAMETER`` (mm) when a diameter is recorded,
     else ``TUMSTATE`` (the lesion's state, e.g. PRESENT, ABSENT, UNEQUIVOCAL PROGRESSION); a
-    lesion not assessed is ``TRSTAT`` ``NOT DONE``."""
+    lesion not assessed is ``TRSTAT`` ``NOT DONE`` (``DIAMETER`` for a target lesion)."""
     columns = ["id", "lesion_id", "assessment_date", "reader", "diameter_mm", "measurement_status"]
     measures = table(source, "lesion_measurement", columns)
     lesions = _lesions(source).rename(columns={"id": "lesion_id", "reader": "lesion_reader"})
@@ -151,8 +151,9 @@ def build_tr(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     measured = diameter.notna()
     state = frame["measurement_status"].astype(str).str.upper()
     not_done = ~measured & state.eq("NOT ASSESSED")
-    frame["TRTESTCD"] = measured.map({True: "DIAMETER", False: "TUMSTATE"})
-    frame["TRTEST"] = measured.map({True: "Diameter", False: "Tumor State"})
+    diameter_test = measured | (not_done & frame["role"].eq("target"))
+    frame["TRTESTCD"] = diameter_test.map({True: "DIAMETER", False: "TUMSTATE"})
+    frame["TRTEST"] = diameter_test.map({True: "Diameter", False: "Tumor State"})
     text = diameter.map(lambda d: None if pd.isna(d) else f"{d:g}")
     frame["TRORRES"] = text.where(measured, state.where(~not_done, None))
     frame["TRORRESU"] = measured.map({True: "mm", False: None})
@@ -184,7 +185,7 @@ _TR_VARS: Final = [
         "TRTESTCD",
         "Tumor/Lesion Assessment Short Name",
         "Derived",
-        "DIAMETER when a diameter is recorded, else TUMSTATE",
+        "DIAMETER when a diameter is recorded or a target lesion is not assessed, else TUMSTATE",
         ("DIAMETER", "TUMSTATE"),
     ),
     char("TRTEST", "Tumor/Lesion Assessment Test Name", "Derived", "name of TRTESTCD"),
