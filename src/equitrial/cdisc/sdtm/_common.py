@@ -251,6 +251,7 @@ def attach(
     ``datetime64`` (converted once)."""
     keys = subjects.frame[["USUBJID", "RFST", "EOT"]]
     out = frame.merge(keys, left_on=column, right_index=True, how="inner")
+    out = out.reset_index(drop=True)
     out["STUDYID"] = subjects.study
     for name in dates:
         out[name] = to_time(out[name])

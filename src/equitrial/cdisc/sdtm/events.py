@@ -169,7 +169,7 @@ def _ds_milestones(source: StudySource, subjects: Subjects) -> pd.DataFrame:
     periods = table(source, "regimen_period", ["id", "subject_id", "start_date", "reason"])
     first = periods.sort_values(["start_date", "id"], kind="mergesort")
     first = first.drop_duplicates("subject_id")
-    first = first[first["subject_id"].map(lambda s: int(s) in source.arms)]
+    first = first[first["subject_id"].isin(list(source.arms))]
     randomized = pd.DataFrame(
         {"subject_id": first["subject_id"], "date": first["start_date"], "DSTERM": "RANDOMIZED"}
     )
