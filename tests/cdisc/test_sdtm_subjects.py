@@ -66,6 +66,7 @@ def test_ds_milestones_and_events_in_date_order(domains: dict[str, Dataset]) -> 
     assert ds[2]["DSSCAT"] == "END OF TREATMENT" and ds[2]["DSTERM"] == "ADVERSE EVENT"
     assert ds[3]["DSTERM"] == "DEATH DUE TO PROGRESSIVE DISEASE"
     (consent, failure) = rows(domains["DS"], USUBJID=S2)
+    assert consent["DSDECOD"] == "INFORMED CONSENT OBTAINED"
     assert (
         failure["DSDECOD"] == "SCREEN FAILURE" and failure["DSTERM"] == "ECOG performance status 2"
     )

@@ -94,7 +94,9 @@ def build_te(source: StudySource) -> Dataset:
         f"End of treatment: at most {weeks:g} weeks after the first dose, or earlier at "
         "progression, unacceptable toxicity or withdrawal"
     )
-    rows = [("SCRN", "Screening", "Informed consent", "First dose of study treatment", None)]
+    rows: list[tuple[str, str, str, str, str | None]] = [
+        ("SCRN", "Screening", "Informed consent", "First dose of study treatment", None)
+    ]
     for arm in protocol.arms:
         duration = f"P{weeks:g}W" if float(weeks).is_integer() else None
         rows.append((_etcd(arm.code), arm.name, f"First dose of {arm.name}", end, duration))

@@ -153,10 +153,19 @@ _AE_VARS: Final = [
 
 
 def _ds_milestones(source: StudySource, subjects: Subjects) -> pd.DataFrame:
-    """Informed consents and randomizations (``PROTOCOL MILESTONE``)."""
-    consent = table(
-        source, "informed_consent", ["id", "subject_id", "consent_date", "consent_type"]
+    """Informed consents (the consent forms; the enrolment's consent date for a subject
+    without one) and randomizations (``PROTOCOL MILESTONE``)."""
+    consent = table(source, "informed_consent", ["subject_id", "consent_date", "consent_type"])
+    enrolled = table(source, "subject", ["id", "consent_date"])
+    without = ~enrolled["id"].isin(consent["subject_id"]) & enrolled["consent_date"].notna()
+    fallback = pd.DataFrame(
+        {
+            "subject_id": enrolled.loc[without, "id"],
+            "consent_date": enrolled.loc[without, "consent_date"],
+            "consent_type": None,
+        }
     )
+    consent = pd.concat([consent[list(fallback.columns)], fallback], ignore_index=True)
     consent = pd.DataFrame(
         {
             "subject_id": consent["subject_id"],
