@@ -14,16 +14,10 @@ References
 from __future__ import annotations
 
 from equitrial.cdisc.sdtm._common import Subjects
+from equitrial.cdisc.sdtm._visits import build_sv, visits_done
 from equitrial.cdisc.sdtm.design import build_ta, build_te, build_ti, build_ts, build_tv
 from equitrial.cdisc.sdtm.events import build_ae, build_ds, build_mh
-from equitrial.cdisc.sdtm.findings import (
-    build_is,
-    build_lb,
-    build_pc,
-    build_qs,
-    build_sv,
-    visits_done,
-)
+from equitrial.cdisc.sdtm.findings import build_is, build_lb, build_pc, build_qs
 from equitrial.cdisc.sdtm.interventions import build_cm, build_ex
 from equitrial.cdisc.sdtm.special import build_dm
 from equitrial.cdisc.sdtm.tumour import build_rs, build_tr, build_tu

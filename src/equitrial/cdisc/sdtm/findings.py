@@ -1,5 +1,5 @@
 """Findings domains of samples and forms: LB (laboratory), PC (PK concentrations), IS
-(immunogenicity: anti-drug antibodies), QS (EORTC QLQ-C30 items) and SV (subject visits).
+(immunogenicity: anti-drug antibodies) and QS (EORTC QLQ-C30 items).
 
 References
 ----------
@@ -7,7 +7,7 @@ References
    ``--LOBXFL`` "last observation before exposure", ``--NRIND``, ``--TOXGR``), 6.3.5.4 (LB),
    6.3.5.7 (PC: ``PCLLOQ``, a result below it as text in ``PCORRES``/``PCSTRESC`` with
    ``PCSTRESN`` null, ``PCTPT``/``PCTPTNUM``/``PCELTM``/``PCTPTREF``/``PCRFTDTC``), 6.3.5.3
-   (IS), 6.3.11 (QS), 5.4 (SV).
+   (IS), 6.3.11 (QS).
 .. [2] CDISC CT: LBTESTCD (C65047) / LBTEST (C67154) for the laboratory tests mapped below,
    NRIND (C78736), QS CT for the EORTC QLQ-C30 (``QSTESTCD`` ``EOR0101`` ... ``EOR0130``; the
    item texts of ``QSTEST`` are the EORTC's and are not held here: ``EOR01-Item n``).
@@ -24,7 +24,6 @@ import pandas as pd
 
 from equitrial.cdisc.sdtm._common import (
     Subjects,
-    Var,
     assemble,
     attach,
     char,
@@ -40,11 +39,11 @@ from equitrial.cdisc.sdtm._common import (
     study_day,
     table,
     to_day,
-    visit_number,
 )
+from equitrial.cdisc.sdtm._visits import VISIT_VARS, with_visit
 from equitrial.datasets import Dataset, StudySource
 
-__all__ = ["LAB_TESTS", "build_is", "build_lb", "build_pc", "build_qs", "build_sv", "visits_done"]
+__all__ = ["LAB_TESTS", "build_is", "build_lb", "build_pc", "build_qs"]
 
 LAB_TESTS: Final = {
     "Alanine aminotransferase increased": ("ALT", "Alanine Aminotransferase", "CHEMISTRY"),
@@ -76,28 +75,6 @@ def _code(name: str) -> str:
     letters = re.sub(r"[^A-Z0-9]", "", name.upper()) or "TEST"
     code = letters[:8]
     return code if not code[0].isdigit() else ("X" + code)[:8]
-
-
-def visits_done(source: StudySource) -> pd.DataFrame:
-    """Visits with an actual date: ``subject_id``, ``VISIT``, ``VISITNUM``, ``day``."""
-    visits = table(source, "visit", ["subject_id", "name", "actual_date"])
-    visits = visits[visits["actual_date"].notna()]
-    return pd.DataFrame(
-        {
-            "subject_id": visits["subject_id"],
-            "VISIT": visits["name"],
-            "VISITNUM": visit_number(visits["name"]),
-            "day": to_day(visits["actual_date"]),
-        }
-    )
-
-
-def _with_visit(frame: pd.DataFrame, visits: pd.DataFrame, date: str) -> pd.DataFrame:
-    """``VISIT``/``VISITNUM`` of the visit done on the record's day (none if no visit)."""
-    keys = visits.sort_values("VISITNUM", kind="mergesort")
-    keys = keys.drop_duplicates(["subject_id", "day"])
-    frame = frame.assign(day=to_day(frame[date]))
-    return frame.merge(keys, on=["subject_id", "day"], how="left")
 
 
 def _timing(frame: pd.DataFrame, date: str, prefix: str, with_time: bool = True) -> pd.DataFrame:
@@ -156,7 +133,7 @@ def build_lb(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     frame["LBTOX"] = frame["test"]
     grade = frame["ctcae_grade"]
     frame["LBTOXGR"] = grade.map(lambda g: None if pd.isna(g) else str(int(g)))
-    frame = _with_visit(frame, visits, "collected_at")
+    frame = with_visit(frame, visits, "collected_at")
     frame = _timing(frame, "collected_at", "LB")
     frame["LBLOBXFL"] = _baseline(frame, "collected_at", ["LBTESTCD"], "value")
     frame["LBBLFL"] = frame["LBLOBXFL"]
@@ -172,10 +149,6 @@ def build_lb(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
 
 
 _BL = "Y on the last non-missing result on or before RFSTDTC (day) per subject and test"
-_VISIT_VARS: Final = [
-    num("VISITNUM", "Visit Number", "Derived", "VISITNUM of the visit done on the same day"),
-    char("VISIT", "Visit Name", "Derived", "name of the visit done on the same day"),
-]
 _LB_VARS: Final = [
     *identifiers(),
     seq_var("LB", "LBDTC, LBTESTCD, record id"),
@@ -209,7 +182,7 @@ _LB_VARS: Final = [
         "CTCAE v5.0 grade of the result",
         ("0", "1", "2", "3", "4"),
     ),
-    *_VISIT_VARS,
+    *VISIT_VARS,
     epoch_var(),
     char("LBDTC", "Date/Time of Specimen Collection"),
     dy_var("LBDY", "Study Day of Specimen Collection", "LBDTC"),
@@ -249,7 +222,7 @@ def build_pc(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     frame["PCSTRESU"] = "ug/mL"
     frame["PCSPEC"] = "SERUM"
     frame["PCLLOQ"] = frame["lloq"]
-    frame = _with_visit(frame, visits, "collected_at")
+    frame = with_visit(frame, visits, "collected_at")
     frame = frame.merge(doses, on=["subject_id", "day"], how="left")
     frame = _timing(frame, "collected_at", "PC")
     frame["PCTPT"] = frame["timing"]
@@ -285,7 +258,7 @@ _PC_VARS: Final = [
     char("PCSTRESU", "Standard Units", "Assigned", None, ("ug/mL",)),
     char("PCSPEC", "Specimen Material Type", "Assigned", None, ("SERUM",)),
     num("PCLLOQ", "Lower Limit of Quantitation", "Collected", None, "float"),
-    *_VISIT_VARS,
+    *VISIT_VARS,
     epoch_var(),
     char("PCDTC", "Date/Time of Specimen Collection"),
     dy_var("PCDY", "Study Day of Specimen Collection", "PCDTC"),
@@ -337,7 +310,7 @@ def build_is(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     frame["ISSTRESU"] = frame["ISORRESU"]
     frame["ISSTAT"] = not_done.map({True: "NOT DONE", False: None})
     frame["ISSPEC"] = "SERUM"
-    frame = _with_visit(frame, visits, "collected_at")
+    frame = with_visit(frame, visits, "collected_at")
     frame = _timing(frame, "collected_at", "IS")
     frame = sequence(frame, ["ISDTC", "order", "id"]).rename(columns={"SEQ": "ISSEQ"})
     return assemble(
@@ -363,7 +336,7 @@ _IS_VARS: Final = [
     char("ISSTRESU", "Standard Units", "Assigned", None, ("titer",)),
     char("ISSTAT", "Completion Status", "Collected", None, ("NOT DONE",)),
     char("ISSPEC", "Specimen Material Type", "Assigned", None, ("SERUM",)),
-    *_VISIT_VARS,
+    *VISIT_VARS,
     epoch_var(),
     char("ISDTC", "Date/Time of Collection"),
     dy_var("ISDY", "Study Day of Visit/Collection/Exam", "ISDTC"),
@@ -389,7 +362,7 @@ def build_qs(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     frame["QSORRES"] = frame["answer"].map(lambda a: str(int(a)))
     frame["QSSTRESC"] = frame["QSORRES"]
     frame["QSSTRESN"] = frame["answer"].astype(float)
-    frame = _with_visit(frame, visits, "date")
+    frame = with_visit(frame, visits, "date")
     frame = _timing(frame, "date", "QS", with_time=False)
     frame = sequence(frame, ["QSDTC", "item", "id"]).rename(columns={"SEQ": "QSSEQ"})
     return assemble(
@@ -411,45 +384,8 @@ _QS_VARS: Final = [
     char("QSORRES", "Finding in Original Units", "Collected", "answer code"),
     char("QSSTRESC", "Character Result/Finding in Std Format", "Derived", "QSORRES"),
     num("QSSTRESN", "Numeric Finding in Standard Units", "Derived", "QSORRES as a number"),
-    *_VISIT_VARS,
+    *VISIT_VARS,
     epoch_var(),
     char("QSDTC", "Date/Time of Finding"),
     dy_var("QSDY", "Study Day of Finding", "QSDTC"),
-]
-
-
-def build_sv(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> Dataset:
-    """SV: one record per visit done (a visit with an actual date), by ``VISITNUM``."""
-    frame = attach(visits.copy(), subjects)
-    frame["DOMAIN"] = "SV"
-    frame["EPOCH"] = epoch(frame["day"], frame["RFST"], frame["EOT"])
-    frame["SVSTDTC"] = iso_date(frame["day"])
-    frame["SVENDTC"] = frame["SVSTDTC"]
-    frame["SVSTDY"] = study_day(frame["day"], frame["RFST"])
-    frame["SVENDY"] = frame["SVSTDY"]
-    frame = frame.sort_values(["USUBJID", "VISITNUM", "day"], kind="mergesort")
-    return assemble(
-        "SV",
-        "Subject Visits",
-        "SPECIAL PURPOSE",
-        "One record per actual visit per subject",
-        _SV_VARS,
-        frame,
-    )
-
-
-_SV_VARS: Final[list[Var]] = [
-    *identifiers(),
-    num(
-        "VISITNUM",
-        "Visit Number",
-        "Derived",
-        "planned study day N of a visit 'day N'; numbered follow-up visits after",
-    ),
-    char("VISIT", "Visit Name"),
-    epoch_var(),
-    char("SVSTDTC", "Start Date/Time of Visit"),
-    char("SVENDTC", "End Date/Time of Visit", "Derived", "SVSTDTC (one-day visits)"),
-    dy_var("SVSTDY", "Study Day of Start of Visit", "SVSTDTC"),
-    dy_var("SVENDY", "Study Day of End of Visit", "SVENDTC"),
 ]

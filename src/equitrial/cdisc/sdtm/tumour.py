@@ -41,7 +41,7 @@ from equitrial.cdisc.sdtm._common import (
     table,
     to_day,
 )
-from equitrial.cdisc.sdtm.findings import _VISIT_VARS, _with_visit
+from equitrial.cdisc.sdtm._visits import VISIT_VARS, with_visit
 from equitrial.datasets import Dataset, StudySource
 
 __all__ = ["EVALUATORS", "build_rs", "build_tr", "build_tu"]
@@ -53,7 +53,7 @@ _EVAL_CT: Final = tuple(EVALUATORS.values())
 
 
 def _dated(frame: pd.DataFrame, date: str, prefix: str, visits: pd.DataFrame) -> pd.DataFrame:
-    frame = _with_visit(frame, visits, date)
+    frame = with_visit(frame, visits, date)
     frame["EPOCH"] = epoch(frame[date], frame["RFST"], frame["EOT"])
     frame[f"{prefix}DTC"] = iso_date(frame[date])
     frame[f"{prefix}DY"] = study_day(frame[date], frame["RFST"])
@@ -123,7 +123,7 @@ _TU_VARS: Final = [
         ("Y",),
     ),
     char("TUEVAL", "Evaluator", "Derived", "reader of the lesion", _EVAL_CT),
-    *_VISIT_VARS,
+    *VISIT_VARS,
     epoch_var(),
     char(
         "TUDTC",
@@ -204,7 +204,7 @@ _TR_VARS: Final = [
         ("Y",),
     ),
     char("TREVAL", "Evaluator", "Derived", "reader of the measurement", _EVAL_CT),
-    *_VISIT_VARS,
+    *VISIT_VARS,
     epoch_var(),
     char("TRDTC", "Date/Time of Tumor/Lesion Measurement"),
     dy_var("TRDY", "Study Day of Tumor/Lesion Measurement", "TRDTC"),
@@ -276,7 +276,7 @@ _RS_VARS: Final = [
     ),
     char("RSSTRESC", "Character Result/Finding in Std Format", "Derived", "RSORRES"),
     char("RSEVAL", "Evaluator", "Derived", "reader of the assessment", _EVAL_CT),
-    *_VISIT_VARS,
+    *VISIT_VARS,
     epoch_var(),
     char("RSDTC", "Date/Time of Assessment"),
     dy_var("RSDY", "Study Day of Assessment", "RSDTC"),
