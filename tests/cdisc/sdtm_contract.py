@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 from equitrial.datasets import Dataset
 
-ORDER = "DM DS EX AE LB RS TR TU PC IS QS CM MH SV TA TE TV TI TS".split()
-"""The order of :func:`equitrial.cdisc.sdtm.build_sdtm` (the task's submission order)."""
+ORDER = "DM DS EX AE LB RS TR TU PC IS QS CM MH SV TA TE TV TI TS SUPPDM".split()
+"""The order of :func:`equitrial.cdisc.sdtm.build_sdtm` (submission order, SUPPDM last)."""
 
 REQUIRED_EXPECTED = {
     # /work/shared/reference/cdisc.md, SDTMIG v3.4 [V1]: Req and Exp variables
@@ -27,6 +27,7 @@ REQUIRED_EXPECTED = {
 }
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,7}$")
 _TRIAL_DESIGN = {"TA", "TE", "TV", "TI", "TS"}
+_NO_DOMAIN = {*_TRIAL_DESIGN, "SUPPDM"}
 
 
 def check_dataset(dataset: Dataset) -> None:
@@ -54,7 +55,7 @@ def check_dataset(dataset: Dataset) -> None:
                 assert set(texts) <= set(variable.codelist), (variable.name, set(texts))
         else:
             assert all(isinstance(v, float) for v in values), variable
-    if dataset.name not in _TRIAL_DESIGN:
+    if dataset.name not in _NO_DOMAIN:
         assert set(dataset.frame["DOMAIN"]) <= {dataset.name}
         seq = f"{dataset.name}SEQ"
         if seq in names:
@@ -71,7 +72,7 @@ def check_all(datasets: Sequence[Dataset]) -> None:
         check_dataset(dataset)
     dm = datasets[0].frame
     assert dm["USUBJID"].is_unique
-    for dataset in datasets[1:14]:  # every subject-level record belongs to a DM subject
+    for dataset in [*datasets[1:14], datasets[-1]]:  # subject records belong to DM subjects
         assert set(dataset.frame["USUBJID"]) <= set(dm["USUBJID"])
     for dataset in datasets:
         for column in dataset.frame.columns:

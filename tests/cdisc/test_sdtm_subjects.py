@@ -150,3 +150,11 @@ def test_mh_ongoing_condition(domains: dict[str, Dataset]) -> None:
         "2015-06-01",
     )
     assert (mh["MHENDTC"], mh["MHENRTPT"], mh["MHENTPT"]) == (None, "ONGOING", "SCREENING")
+
+
+def test_suppdm_site_type_and_region(domains: dict[str, Dataset]) -> None:
+    supp = rows(domains["SUPPDM"], USUBJID=S1)
+    # the demographics form has neither: the site's type; the site has no region: no record
+    assert [(r["RDOMAIN"], r["QNAM"], r["QVAL"], r["IDVAR"]) for r in supp] == [
+        ("DM", "SITETYPE", "METROPOLITAN", None)
+    ]

@@ -1,7 +1,9 @@
 """SDTM domains (CDISC SDTMIG v3.4) derived from a :class:`~equitrial.datasets.StudySource`.
 
 :func:`build_sdtm` returns, in this order, DM, DS, EX, AE, LB, RS, TR, TU, PC, IS, QS, CM, MH,
-SV (subject data) and TA, TE, TV, TI, TS (trial design). Every dataset carries its variables'
+SV (subject data), TA, TE, TV, TI, TS (trial design) and SUPPDM (the site type and region of
+each subject, which have no DM variable; the immune-related category of an AE is ``AECAT`` /
+``AESCAT``, so no SUPPAE is needed). Every dataset carries its variables'
 metadata (:class:`~equitrial.datasets.Variable`): SDTMIG names and order, labels, the length
 the data need, origin, derivation and codelist.
 
@@ -19,7 +21,7 @@ from equitrial.cdisc.sdtm.design import build_ta, build_te, build_ti, build_ts, 
 from equitrial.cdisc.sdtm.events import build_ae, build_ds, build_mh
 from equitrial.cdisc.sdtm.findings import build_is, build_lb, build_pc, build_qs
 from equitrial.cdisc.sdtm.interventions import build_cm, build_ex
-from equitrial.cdisc.sdtm.special import build_dm
+from equitrial.cdisc.sdtm.special import build_dm, build_suppdm
 from equitrial.cdisc.sdtm.tumour import build_rs, build_tr, build_tu
 from equitrial.datasets import Dataset, StudySource
 
@@ -37,7 +39,8 @@ def build_sdtm(source: StudySource) -> list[Dataset]:
     Returns
     -------
     list of Dataset
-        DM, DS, EX, AE, LB, RS, TR, TU, PC, IS, QS, CM, MH, SV, TA, TE, TV, TI, TS.
+        DM, DS, EX, AE, LB, RS, TR, TU, PC, IS, QS, CM, MH, SV, TA, TE, TV, TI, TS, then
+        SUPPDM.
     """
     subjects = Subjects.of(source)
     visits = visits_done(source)
@@ -61,4 +64,5 @@ def build_sdtm(source: StudySource) -> list[Dataset]:
         build_tv(source),
         build_ti(source),
         build_ts(source),
+        build_suppdm(source, subjects),
     ]

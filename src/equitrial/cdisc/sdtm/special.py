@@ -1,4 +1,5 @@
-"""DM (Demographics), the special-purpose domain: one record per subject screened.
+"""DM (Demographics), the special-purpose domain: one record per subject screened, and its
+supplemental qualifiers SUPPDM (site type and region).
 
 References
 ----------
@@ -29,7 +30,7 @@ from equitrial.cdisc.sdtm._common import (
 from equitrial.clinical.terminology import ETHNICITIES, RACES, SEXES
 from equitrial.datasets import Dataset, StudySource
 
-__all__ = ["ARM_NULL_REASONS", "build_dm"]
+__all__ = ["ARM_NULL_REASONS", "build_dm", "build_suppdm"]
 
 ARM_NULL_REASONS: Final = ("SCREEN FAILURE", "NOT ASSIGNED", "ASSIGNED, NOT TREATED")
 """``ARMNRS`` values used (CT ARMNULRS, C142179)."""
@@ -177,3 +178,70 @@ _VARS: Final = [
     char("ACTARMUD", "Description of Unplanned Actual Arm", "Derived", "never an unplanned arm"),
     char("COUNTRY", "Country", "Collected", "demographics form, else the site's country"),
 ]
+
+
+_SUPP_QUALIFIERS: Final = (
+    ("site_type", "SITETYPE", "Site Type", "Derived"),
+    ("region", "REGION", "Geographic Region", "Collected"),
+)
+
+
+def build_suppdm(source: StudySource, subjects: Subjects) -> Dataset:
+    """SUPPDM: the subject's site type (METROPOLITAN / REGIONAL) and geographic region, which
+    have no DM variable (SDTMIG v3.4 section 8.4: supplemental qualifiers, ``IDVAR`` null for
+    DM); from the demographics form, else from the site.
+
+    Parameters
+    ----------
+    source
+        The study's records.
+    subjects
+        The subjects' keys.
+
+    Returns
+    -------
+    Dataset
+        One record per subject and qualifier with a value, by ``USUBJID`` and ``QNAM``.
+    """
+    demo = table(source, "demographics", ["subject_id", "site_type", "region"])
+    demo = demo.set_index("subject_id").reindex(subjects.frame.index)
+    site = table(source, "site", ["id", "site_type", "region"]).set_index("id")
+    site_of = table(source, "subject", ["id", "site_id"]).set_index("id")["site_id"]
+    site_of = site_of.reindex(subjects.frame.index)
+    parts = []
+    for column, qnam, qlabel, origin in _SUPP_QUALIFIERS:
+        value = demo[column].fillna(site_of.map(site[column]))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "USUBJID": subjects.frame["USUBJID"],
+                    "QNAM": qnam,
+                    "QLABEL": qlabel,
+                    "QVAL": value,
+                    "QORIG": origin,
+                }
+            )
+        )
+    frame = pd.concat(parts).dropna(subset=["QVAL"])
+    frame = frame.sort_values(["USUBJID", "QNAM"], kind="mergesort")
+    frame = frame.assign(STUDYID=subjects.study, RDOMAIN="DM")
+    variables = [
+        char("STUDYID", "Study Identifier", "Protocol"),
+        char("RDOMAIN", "Related Domain Abbreviation", "Assigned", None, ("DM",)),
+        char("USUBJID", "Unique Subject Identifier", "Derived", "STUDYID-SUBJID"),
+        char("IDVAR", "Identifying Variable", "Assigned", "null: one record per subject"),
+        char("IDVARVAL", "Identifying Variable Value", "Assigned", "null"),
+        char("QNAM", "Qualifier Variable Name", "Assigned", None, ("REGION", "SITETYPE")),
+        char("QLABEL", "Qualifier Variable Label", "Assigned"),
+        char("QVAL", "Data Value", "Collected", "site type / region of the subject's site"),
+        char("QORIG", "Origin", "Assigned", None, ("Collected", "Derived")),
+        char("QEVAL", "Evaluator", "Assigned", "null: not an evaluation"),
+    ]
+    return assemble(
+        "SUPPDM",
+        "Supplemental Qualifiers for DM",
+        "RELATIONSHIP",
+        "One record per supplemental qualifier per subject",
+        variables,
+        frame,
+    )
