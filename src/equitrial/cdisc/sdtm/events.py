@@ -56,7 +56,7 @@ def _dates(frame: pd.DataFrame, start: str, end: str | None, prefix: str) -> pd.
 def _serious_flags(frame: pd.DataFrame) -> pd.DataFrame:
     """``AESER`` and one flag per criterion: ``Y`` when listed, ``N`` for the other criteria of
     a serious event, null for a non-serious event."""
-    serious = frame["serious"].fillna(False).astype(bool)
+    serious = frame["serious"].eq(True)
     frame["AESER"] = serious.map({True: "Y", False: "N"})
     criteria = frame["serious_criteria"].fillna("").astype(str).str.upper()
     for flag in SERIOUS_CRITERIA:
@@ -276,7 +276,7 @@ def build_mh(source: StudySource, subjects: Subjects) -> Dataset:
     frame["MHTERM"] = frame["term"]
     frame["MHCAT"] = frame["category"]
     frame = _dates(frame, "start_date", "end_date", "MH")
-    ongoing = frame["ongoing"].fillna(False).astype(bool)
+    ongoing = frame["ongoing"].eq(True)
     frame["MHENRTPT"] = ongoing.map({True: "ONGOING", False: None})
     frame["MHENTPT"] = ongoing.map({True: "SCREENING", False: None})
     frame = sequence(frame, ["MHSTDTC", "MHTERM", "id"]).rename(columns={"SEQ": "MHSEQ"})

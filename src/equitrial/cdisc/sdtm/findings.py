@@ -213,7 +213,7 @@ def build_pc(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     frame["DOMAIN"] = "PC"
     frame["PCTESTCD"] = _code(molecule)
     frame["PCTEST"] = molecule[:40].capitalize()
-    blq = frame["blq"].fillna(False).astype(bool)
+    blq = frame["blq"].eq(True)
     conc = _number_text(frame["concentration"])
     frame["PCORRES"] = conc.where(~blq, "<LLOQ")
     frame["PCORRESU"] = "ug/mL"

@@ -84,9 +84,7 @@ def build_ex(source: StudySource, subjects: Subjects) -> Dataset:
     frame["EXDOSRGM"] = frame["regimen"].map(labels)
     frame["EXROUTE"] = "INTRAVENOUS"
     frame["EXLOT"] = frame["lot"]
-    adjusted = frame["delayed"].fillna(False).astype(bool) | frame["interrupted"].fillna(
-        False
-    ).astype(bool)
+    adjusted = frame["delayed"].eq(True) | frame["interrupted"].eq(True)
     frame["EXADJ"] = frame["reason"].where(adjusted, None)
     frame["EPOCH"] = epoch(frame["date"], frame["RFST"], frame["EOT"])
     frame["EXSTDTC"] = _dtc(frame["infusion_start"], frame["date"])
@@ -139,7 +137,7 @@ def _con_meds(source: StudySource) -> pd.DataFrame:
         "irae_corticosteroid",
     ]
     meds = table(source, "con_med", columns)
-    steroid = meds["irae_corticosteroid"].fillna(False).astype(bool)
+    steroid = meds["irae_corticosteroid"].eq(True)
     return pd.DataFrame(
         {
             "id": meds["id"],
@@ -154,7 +152,7 @@ def _con_meds(source: StudySource) -> pd.DataFrame:
             "CMROUTE": meds["route"],
             "start": meds["start"],
             "end": meds["end"],
-            "ongoing": meds["ongoing"].fillna(False).astype(bool),
+            "ongoing": meds["ongoing"].eq(True),
             "order": 0,
         }
     )
@@ -191,7 +189,7 @@ def build_cm(source: StudySource, subjects: Subjects) -> Dataset:
     frame["CMENDTC"] = iso_date(frame["end"])
     frame["CMSTDY"] = study_day(frame["start"], frame["RFST"])
     frame["CMENDY"] = study_day(frame["end"], frame["RFST"])
-    ongoing = frame["ongoing"].fillna(False).astype(bool)
+    ongoing = frame["ongoing"].eq(True)
     frame["CMENRTPT"] = ongoing.map({True: "ONGOING", False: None})
     frame["CMENTPT"] = ongoing.map({True: "END OF STUDY", False: None})
     frame = sequence(frame, ["order", "CMSTDTC", "CMTRT", "id"]).rename(columns={"SEQ": "CMSEQ"})

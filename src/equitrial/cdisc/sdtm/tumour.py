@@ -225,7 +225,7 @@ def build_rs(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     columns = ["id", "subject_id", "assessment_date", "reader", "new_lesions", *_RS_TESTS]
     assessments = table(source, "tumour_assessment", columns)
     assessed = assessments["overall_response"].notna()
-    yes_no = assessments["new_lesions"].fillna(False).astype(bool).map({True: "Y", False: "N"})
+    yes_no = assessments["new_lesions"].eq(True).map({True: "Y", False: "N"})
     assessments["new_lesion"] = yes_no.where(assessed, None)
     keys = ["id", "subject_id", "assessment_date", "reader"]
     long = assessments.melt(keys, list(_RS_TESTS), "test", "result")
