@@ -17,7 +17,7 @@ Rules (CDISC SDTMIG v3.4):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -41,6 +41,7 @@ __all__ = [
     "iso_date",
     "iso_datetime",
     "num",
+    "per_value",
     "seq_var",
     "sequence",
     "study_day",
@@ -148,16 +149,25 @@ def to_time(values: pd.Series) -> pd.Series:
     return stamps.dt.tz_convert(None)
 
 
+def _iso(times: pd.Series, unit: Literal["D", "m"]) -> pd.Series:
+    text = np.datetime_as_string(times.to_numpy(dtype="datetime64[ns]"), unit=unit)
+    return pd.Series(text, index=times.index, dtype=object).where(times.notna(), None)
+
+
 def iso_date(values: pd.Series) -> pd.Series:
     """ISO 8601 ``YYYY-MM-DD`` text of dates (``None`` when missing)."""
-    days = to_day(values)
-    return days.dt.strftime("%Y-%m-%d").astype(object).where(days.notna(), None)
+    return _iso(to_day(values), "D")
 
 
 def iso_datetime(values: pd.Series) -> pd.Series:
     """ISO 8601 ``YYYY-MM-DDThh:mm`` text of UTC date-times (``None`` when missing)."""
-    times = to_time(values)
-    return times.dt.strftime("%Y-%m-%dT%H:%M").astype(object).where(times.notna(), None)
+    return _iso(to_time(values), "m")
+
+
+def per_value(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
+    """``func`` of each present value, computed once per distinct value (missing: ``None``)."""
+    mapping = {v: func(v) for v in values.dropna().unique()}
+    return values.map(mapping).astype(object).where(values.notna(), None)
 
 
 def study_day(dates: pd.Series, reference: pd.Series) -> pd.Series:

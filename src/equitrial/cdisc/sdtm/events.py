@@ -28,6 +28,7 @@ from equitrial.cdisc.sdtm._common import (
     identifiers,
     iso_date,
     num,
+    per_value,
     seq_var,
     sequence,
     study_day,
@@ -106,7 +107,7 @@ def build_ae(source: StudySource, subjects: Subjects) -> Dataset:
     frame["AEACN"] = frame["action_taken"]
     frame["AEREL"] = frame["related"]
     frame["AEOUT"] = frame["outcome"]
-    frame["AETOXGR"] = frame["grade"].map(lambda g: None if pd.isna(g) else str(int(g)))
+    frame["AETOXGR"] = per_value(frame["grade"], lambda g: str(int(g)))
     frame = _dates(frame, "start_date", "end_date", "AE")
     frame = sequence(frame, ["AESTDTC", "AETERM", "id"]).rename(columns={"SEQ": "AESEQ"})
     return assemble("AE", "Adverse Events", "EVENTS", _AE_STRUCTURE, _AE_VARS, frame)

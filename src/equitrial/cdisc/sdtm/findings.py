@@ -34,6 +34,7 @@ from equitrial.cdisc.sdtm._common import (
     iso_date,
     iso_datetime,
     num,
+    per_value,
     seq_var,
     sequence,
     study_day,
@@ -98,7 +99,7 @@ def _baseline(frame: pd.DataFrame, date: str, by: list[str], result: str) -> pd.
 
 
 def _number_text(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: None if pd.isna(v) else f"{float(v):g}")
+    return per_value(values, lambda v: f"{float(v):g}")
 
 
 def build_lb(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> Dataset:
@@ -114,9 +115,9 @@ def build_lb(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     tests = {t: LAB_TESTS.get(t, (_code(t), t[:40], None)) for t in frame["test"].dropna().unique()}
     frame["DOMAIN"] = "LB"
     frame["LBREFID"] = frame["accession"]
-    frame["LBTESTCD"] = frame["test"].map(lambda t: tests[t][0])
-    frame["LBTEST"] = frame["test"].map(lambda t: tests[t][1])
-    frame["LBCAT"] = frame["test"].map(lambda t: tests[t][2])
+    frame["LBTESTCD"] = frame["test"].map({t: v[0] for t, v in tests.items()})
+    frame["LBTEST"] = frame["test"].map({t: v[1] for t, v in tests.items()})
+    frame["LBCAT"] = frame["test"].map({t: v[2] for t, v in tests.items()})
     frame["LBORRES"] = _number_text(frame["value"])
     frame["LBORRESU"] = frame["unit"]
     frame["LBORNRLO"] = _number_text(frame["lln"])
@@ -132,7 +133,7 @@ def build_lb(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     frame["LBNRIND"] = pd.Series(nrind, index=frame.index, dtype=object).where(ranged, None)
     frame["LBTOX"] = frame["test"]
     grade = frame["ctcae_grade"]
-    frame["LBTOXGR"] = grade.map(lambda g: None if pd.isna(g) else str(int(g)))
+    frame["LBTOXGR"] = per_value(grade, lambda g: str(int(g)))
     frame = with_visit(frame, visits, "collected_at")
     frame = _timing(frame, "collected_at", "LB")
     frame["LBLOBXFL"] = _baseline(frame, "collected_at", ["LBTESTCD"], "value")
@@ -190,7 +191,7 @@ _LB_VARS: Final = [
 
 
 def _eltm(hours: pd.Series) -> pd.Series:
-    return hours.map(lambda h: None if pd.isna(h) else f"PT{float(h):g}H")
+    return per_value(hours, lambda h: f"PT{float(h):g}H")
 
 
 def build_pc(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> Dataset:
@@ -302,7 +303,7 @@ def build_is(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     frame["ISCAT"] = "ANTI-DRUG ANTIBODY"
     not_done = frame["result"].eq("NOT DONE")
     titre = frame["tier"].eq("titre")
-    text = frame["result"].map(lambda r: f"{r:g}" if isinstance(r, float) else str(r))
+    text = per_value(frame["result"], lambda r: f"{r:g}" if isinstance(r, float) else str(r))
     frame["ISORRES"] = text.where(~not_done, None)
     frame["ISORRESU"] = titre.map({True: "titer", False: None})
     frame["ISSTRESC"] = frame["ISORRES"]
@@ -356,10 +357,10 @@ def build_qs(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     long["item"] = long["item"].astype(int)
     frame = attach(long, subjects, ["date"])
     frame["DOMAIN"] = "QS"
-    frame["QSTESTCD"] = frame["item"].map(lambda i: f"EOR01{i:02d}")
-    frame["QSTEST"] = frame["item"].map(lambda i: f"EOR01-Item {i}")
+    frame["QSTESTCD"] = per_value(frame["item"], lambda i: f"EOR01{i:02d}")
+    frame["QSTEST"] = per_value(frame["item"], lambda i: f"EOR01-Item {i}")
     frame["QSCAT"] = "EORTC QLQ-C30"
-    frame["QSORRES"] = frame["answer"].map(lambda a: str(int(a)))
+    frame["QSORRES"] = per_value(frame["answer"], lambda a: str(int(a)))
     frame["QSSTRESC"] = frame["QSORRES"]
     frame["QSSTRESN"] = frame["answer"].astype(float)
     frame = with_visit(frame, visits, "date")

@@ -29,6 +29,7 @@ from equitrial.cdisc.sdtm._common import (
     iso_date,
     iso_datetime,
     num,
+    per_value,
     seq_var,
     sequence,
     study_day,
@@ -76,7 +77,9 @@ def build_ex(source: StudySource, subjects: Subjects) -> Dataset:
     names = {arm.code: arm.name for arm in protocol.arms}
     labels = {r.code: r.label for r in protocol.regimens}
     frame["DOMAIN"] = "EX"
-    frame["EXTRT"] = frame["subject_id"].map(lambda s: names.get(source.arms.get(int(s), "")))
+    frame["EXTRT"] = per_value(
+        frame["subject_id"], lambda s: names.get(source.arms.get(int(s), ""))
+    )
     frame["EXDOSE"] = frame["dose_mg"]
     frame["EXDOSU"] = "mg"
     frame["EXDOSFRM"] = "SOLUTION"

@@ -35,6 +35,7 @@ from equitrial.cdisc.sdtm._common import (
     identifiers,
     iso_date,
     num,
+    per_value,
     seq_var,
     sequence,
     study_day,
@@ -154,7 +155,7 @@ def build_tr(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
     diameter_test = measured | (not_done & frame["role"].eq("target"))
     frame["TRTESTCD"] = diameter_test.map({True: "DIAMETER", False: "TUMSTATE"})
     frame["TRTEST"] = diameter_test.map({True: "Diameter", False: "Tumor State"})
-    text = diameter.map(lambda d: None if pd.isna(d) else f"{d:g}")
+    text = per_value(diameter, lambda d: f"{d:g}")
     frame["TRORRES"] = text.where(measured, state.where(~not_done, None))
     frame["TRORRESU"] = measured.map({True: "mm", False: None})
     frame["TRSTRESC"] = frame["TRORRES"]
