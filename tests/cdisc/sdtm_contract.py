@@ -55,6 +55,11 @@ def check_dataset(dataset: Dataset) -> None:
                 assert set(texts) <= set(variable.codelist), (variable.name, set(texts))
         else:
             assert all(isinstance(v, float) for v in values), variable
+    keys = sorted((v.key, v.name) for v in dataset.variables if v.key is not None)
+    assert [k for k, _ in keys] == list(range(1, len(keys) + 1)), dataset.name
+    # the key variables identify each record (Dataset-JSON keySequence, define.xml)
+    key_names = [n for _, n in keys]
+    assert not dataset.frame.duplicated(key_names).any(), (dataset.name, key_names)
     if dataset.name not in _NO_DOMAIN:
         assert set(dataset.frame["DOMAIN"]) <= {dataset.name}
         seq = f"{dataset.name}SEQ"

@@ -288,10 +288,15 @@ def assemble(
     structure: str,
     variables: Sequence[Var],
     frame: pd.DataFrame,
+    keys: Sequence[str] = (),
 ) -> Dataset:
     """The :class:`Dataset` of ``frame``'s ``variables`` (in their order; absent columns are
     missing values): ``Char`` columns as ``str``/``None`` with the length the longest value
-    needs (at least 1), ``Num`` columns as ``float``."""
+    needs (at least 1), ``Num`` columns as ``float``; ``keys`` (default ``STUDYID``,
+    ``USUBJID``, ``--SEQ`` when the domain has a ``--SEQ``) numbered as the key sequence."""
+    names = [v.name for v in variables]
+    if not keys and f"{name}SEQ" in names:
+        keys = ("STUDYID", "USUBJID", f"{name}SEQ")
     columns: dict[str, pd.Series] = {}
     out: list[Variable] = []
     for var in variables:
@@ -318,6 +323,7 @@ def assemble(
                 origin=var.origin,
                 derivation=var.derivation,
                 codelist=var.codelist,
+                key=keys.index(var.name) + 1 if var.name in keys else None,
             )
         )
     data = pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))

@@ -80,6 +80,7 @@ def build_sv(source: StudySource, subjects: Subjects, visits: pd.DataFrame) -> D
         "One record per actual visit per subject",
         _SV_VARS,
         frame,
+        ("STUDYID", "USUBJID", "VISITNUM"),
     )
 
 

@@ -82,7 +82,13 @@ def build_ta(source: StudySource) -> Dataset:
         char("EPOCH", "Epoch", "Protocol"),
     ]
     return assemble(
-        "TA", "Trial Arms", _KLASS, "One record per planned Element per Arm", variables, frame
+        "TA",
+        "Trial Arms",
+        _KLASS,
+        "One record per planned Element per Arm",
+        variables,
+        frame,
+        ("STUDYID", "ARMCD", "TAETORD"),
     )
 
 
@@ -112,7 +118,13 @@ def build_te(source: StudySource) -> Dataset:
         char("TEDUR", "Planned Duration of Element", "Protocol"),
     ]
     return assemble(
-        "TE", "Trial Elements", _KLASS, "One record per planned Element", variables, frame
+        "TE",
+        "Trial Elements",
+        _KLASS,
+        "One record per planned Element",
+        variables,
+        frame,
+        ("STUDYID", "ETCD"),
     )
 
 
@@ -162,7 +174,13 @@ def build_tv(source: StudySource) -> Dataset:
         char("TVENRL", "Visit End Rule", "Protocol"),
     ]
     return assemble(
-        "TV", "Trial Visits", _KLASS, "One record per planned Visit per Arm", variables, frame
+        "TV",
+        "Trial Visits",
+        _KLASS,
+        "One record per planned Visit per Arm",
+        variables,
+        frame,
+        ("STUDYID", "VISITNUM", "ARMCD"),
     )
 
 
@@ -206,6 +224,7 @@ def build_ti(source: StudySource) -> Dataset:
         "One record per I/E criterion",
         variables,
         frame,
+        ("STUDYID", "IETESTCD"),
     )
 
 
@@ -311,4 +330,5 @@ def build_ts(source: StudySource) -> Dataset:
         "One record per trial summary parameter value",
         variables,
         frame,
+        ("STUDYID", "TSPARMCD", "TSSEQ"),
     )

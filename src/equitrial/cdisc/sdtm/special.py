@@ -137,7 +137,15 @@ def build_dm(source: StudySource, subjects: Subjects) -> Dataset:
     frame["COUNTRY"] = demo["country"].fillna(site_of.reindex(idx).map(sites))
     frame = frame.join(_arms(source, subject, first_dose))
     frame = frame.sort_values("USUBJID", kind="mergesort")
-    return assemble("DM", "Demographics", "SPECIAL PURPOSE", "One record per subject", _VARS, frame)
+    return assemble(
+        "DM",
+        "Demographics",
+        "SPECIAL PURPOSE",
+        "One record per subject",
+        _VARS,
+        frame,
+        ("STUDYID", "USUBJID"),
+    )
 
 
 _RF = "first dose date (EX)"
@@ -244,4 +252,5 @@ def build_suppdm(source: StudySource, subjects: Subjects) -> Dataset:
         "One record per supplemental qualifier per subject",
         variables,
         frame,
+        ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
     )
