@@ -3,6 +3,8 @@ dates of ``sdtm_case``; RFSTDTC of subject 1 is 2024-01-10, its end of treatment
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import math
 
 import pytest
@@ -11,6 +13,7 @@ from sdtm_case import case, rows
 from equitrial.cdisc.sdtm import build_sdtm
 from equitrial.datasets import Dataset
 
+D = dt.date
 S1, S2, S3, S4 = (f"STUDY1-S01-000{i}" for i in range(1, 5))  # <STUDYID>-<subject code>
 
 
@@ -157,4 +160,23 @@ def test_suppdm_site_type_and_region(domains: dict[str, Dataset]) -> None:
     # the demographics form has neither: the site's type; the site has no region: no record
     assert [(r["RDOMAIN"], r["QNAM"], r["QVAL"], r["IDVAR"]) for r in supp] == [
         ("DM", "SITETYPE", "METROPOLITAN", None)
+    ]
+
+
+def test_ds_death_told_once_when_the_end_of_study_records_it() -> None:
+    source = case()
+    eos = {
+        "id": 3,
+        "subject_id": 1,
+        "scope": "END OF STUDY",
+        "epoch": "FOLLOW-UP",
+        "decod": "DEATH",
+        "date": D(2024, 4, 1),
+        "reason": None,
+    }
+    tables = {**source.tables, "disposition": [*source.tables["disposition"], eos]}
+    ds = {d.name: d for d in build_sdtm(dataclasses.replace(source, tables=tables))}["DS"]
+    deaths = rows(ds, USUBJID=S1, DSDECOD="DEATH")
+    assert [(r["DSCAT"], r["DSSCAT"], r["EPOCH"]) for r in deaths] == [
+        ("DISPOSITION EVENT", "END OF STUDY", "FOLLOW-UP")
     ]

@@ -191,7 +191,8 @@ def _ds_milestones(source: StudySource, subjects: Subjects) -> pd.DataFrame:
 
 
 def _ds_events(source: StudySource) -> pd.DataFrame:
-    """Disposition events (``DISPOSITION EVENT``) and deaths (``OTHER EVENT``)."""
+    """Disposition events (``DISPOSITION EVENT``) and the deaths no disposition event records
+    (``OTHER EVENT``), so a death is not told twice."""
     columns = ["subject_id", "scope", "epoch", "decod", "date", "reason"]
     disp = table(source, "disposition", columns)
     events = pd.DataFrame(
@@ -207,6 +208,8 @@ def _ds_events(source: StudySource) -> pd.DataFrame:
         }
     )
     death = table(source, "death", ["subject_id", "date", "cause", "cause_text"])
+    told = disp.loc[disp["decod"].eq("DEATH"), "subject_id"]
+    death = death[~death["subject_id"].isin(told)]
     cause = death["cause_text"].where(death["cause_text"].notna(), death["cause"])
     deaths = pd.DataFrame(
         {
@@ -224,7 +227,8 @@ def _ds_events(source: StudySource) -> pd.DataFrame:
 def build_ds(source: StudySource, subjects: Subjects) -> Dataset:
     """DS: informed consents and randomization (protocol milestones), the disposition events
     as recorded (``DSSCAT`` their scope: END OF TREATMENT, END OF STUDY, SCREEN FAILURE;
-    ``EPOCH`` the epoch recorded with them) and the death (``OTHER EVENT``)."""
+    ``EPOCH`` the epoch recorded with them) and a death no disposition event records
+    (``OTHER EVENT``, ``DSTERM`` with its cause)."""
     parts = [_ds_milestones(source, subjects), _ds_events(source)]
     frame = attach(pd.concat(parts, ignore_index=True), subjects, ["date"])
     frame["DOMAIN"] = "DS"
