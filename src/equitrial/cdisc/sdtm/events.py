@@ -123,7 +123,12 @@ _AE_VARS: Final = [
     char("AELLT", "Lowest Level Term", "Derived", "the CTCAE v5.0 term (a MedDRA LLT)"),
     num("AELLTCD", "Lowest Level Term Code", "Derived", _MEDDRA),
     char("AEDECOD", "Dictionary-Derived Term", "Derived", "CTCAE v5.0 term of AETERM"),
-    num("AEPTCD", "Preferred Term Code", "Derived", _MEDDRA + "; equal to the PT code"),
+    num(
+        "AEPTCD",
+        "Preferred Term Code",
+        "Derived",
+        _MEDDRA + "; the PT code where the term is also a PT (not checked: no MedDRA held)",
+    ),
     char("AEHLT", "High Level Term", "Derived", "not coded (no MedDRA hierarchy held)"),
     num("AEHLTCD", "High Level Term Code", "Derived", "not coded"),
     char("AEHLGT", "High Level Group Term", "Derived", "not coded"),
