@@ -23,6 +23,7 @@ References
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -30,7 +31,7 @@ from typing import Any, Final
 import odmlib.define_2_1.model as DEFINE
 import odmlib.ns_registry as NS
 from odmlib.define_2_1.rules.metadata_schema import MetadataSchema
-from odmlib.exceptions import OdmlibError
+from odmlib.exceptions import OdmlibError, OdmlibWarning
 from odmlib.oid_generator import create_oid_checker
 
 from equitrial import __version__
@@ -238,6 +239,11 @@ def define_document(
         mdv.Standards = DEFINE.Standards(Standard=[_standard(s) for s in standards])
     for dataset in datasets:
         mdv.ItemGroupDef.append(_item_group(dataset, mdv, href(dataset)))
+    # the lists were filled in the order the datasets needed them (a MethodDef may come before
+    # the first CodeList): put the elements in the order of the Define-XML 2.1 schema
+    with warnings.catch_warnings():  # odmlib warns that it reorders: that is the intent here
+        warnings.simplefilter("ignore", OdmlibWarning)
+        mdv.reorder_object()
     odm.Study = DEFINE.Study(OID=f"ST.{code}", GlobalVariables=globals_, MetaDataVersion=mdv)
     return odm
 

@@ -98,7 +98,7 @@ def derive_ovr(source: StudySource, adsl: pd.DataFrame) -> pd.DataFrame:
     subjects = table(source, "subject", ["id", "subject_code"]).set_index("id")["subject_code"]
     study = str(source.study["code"])
     ta = ta.assign(
-        USUBJID=ta["subject_id"].map(subjects).map(lambda c: usubjid(study, str(c))),
+        USUBJID=ta["subject_id"].map(subjects).map(lambda c: usubjid(study, str(c))).astype(object),
         ADT=ta["assessment_date"].map(as_date),
     )
     ta = ta.merge(adsl[_ADSL_COLUMNS], on="USUBJID")
