@@ -3,9 +3,9 @@ with its variables: ``equitrial export --cut`` of an early date must not fail.""
 
 from __future__ import annotations
 
-from equitrial.datasets import StudySource, build_adam
-
 from adam2_support import STUDY, protocol
+
+from equitrial.datasets import StudySource, build_adam
 
 
 def test_every_adam_dataset_of_a_study_without_subjects_is_empty_with_its_variables() -> None:

@@ -89,6 +89,25 @@ def date_var(
     return Variable(name, label, "Num", 8, "date", origin, derivation)
 
 
+SUBJECT_VARIABLES: Final = (
+    char("STUDYID", "Study Identifier", origin="Predecessor", key=1),
+    char("USUBJID", "Unique Subject Identifier", origin="Predecessor", key=2),
+    char("SUBJID", "Subject Identifier for the Study", origin="Predecessor"),
+    char("SITEID", "Study Site Identifier", origin="Predecessor"),
+    char("TRTA", "Actual Treatment", origin="Predecessor", derivation="ADSL.TRT01A"),
+    num(
+        "TRTAN",
+        "Actual Treatment (N)",
+        data_type="integer",
+        derivation="Position of TRTA in the protocol's arms (1 = test, 2 = reference)",
+    ),
+    char("SAFFL", "Safety Population Flag", origin="Predecessor", codelist=("Y", "N")),
+    date_var("TRTSDT", "Date of First Exposure to Treatment", origin="Predecessor"),
+)
+"""The ADSL variables that lead every safety, exposure, PK and ADA dataset, in that order."""
+LAST_DOSE: Final = date_var("TRTEDT", "Date of Last Exposure to Treatment", origin="Predecessor")
+
+
 def to_date(values: pd.Series) -> pd.Series:
     """Dates, datetimes or ISO text as ``datetime64[ns]`` days (time of day dropped, UTC)."""
     if len(values) == 0:

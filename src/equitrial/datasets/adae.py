@@ -31,6 +31,8 @@ import pandas as pd
 
 from equitrial.clinical.corticosteroids import is_systemic_corticosteroid
 from equitrial.datasets._bds import (
+    LAST_DOSE,
+    SUBJECT_VARIABLES,
     YN,
     Y,
     char,
@@ -53,20 +55,8 @@ TEAE_DAYS_AFTER_LAST_DOSE: Final = 90
 _ADAE: Final = "Adverse Events Analysis Dataset"
 
 VARIABLES: Final[tuple[Variable, ...]] = (
-    char("STUDYID", "Study Identifier", origin="Predecessor", key=1),
-    char("USUBJID", "Unique Subject Identifier", origin="Predecessor", key=2),
-    char("SUBJID", "Subject Identifier for the Study", origin="Predecessor"),
-    char("SITEID", "Study Site Identifier", origin="Predecessor"),
-    char("TRTA", "Actual Treatment", origin="Predecessor", derivation="ADSL.TRT01A"),
-    num(
-        "TRTAN",
-        "Actual Treatment (N)",
-        data_type="integer",
-        derivation="Position of TRTA in the protocol's arms (1 = test, 2 = reference)",
-    ),
-    char("SAFFL", "Safety Population Flag", origin="Predecessor", codelist=("Y", "N")),
-    date_var("TRTSDT", "Date of First Exposure to Treatment", origin="Predecessor"),
-    date_var("TRTEDT", "Date of Last Exposure to Treatment", origin="Predecessor"),
+    *SUBJECT_VARIABLES,
+    LAST_DOSE,
     num(
         "AESEQ",
         "Sequence Number",

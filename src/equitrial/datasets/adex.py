@@ -46,6 +46,8 @@ from equitrial.clinical.dosing import (
     regimen_on,
 )
 from equitrial.datasets._bds import (
+    LAST_DOSE,
+    SUBJECT_VARIABLES,
     char,
     date_var,
     make_dataset,
@@ -74,20 +76,8 @@ _ORDER: Final = {code: i + 1 for i, code in enumerate(PARAMETERS)}
 _LABEL: Final = "Exposure Analysis Dataset"
 
 VARIABLES: Final[tuple[Variable, ...]] = (
-    char("STUDYID", "Study Identifier", origin="Predecessor", key=1),
-    char("USUBJID", "Unique Subject Identifier", origin="Predecessor", key=2),
-    char("SUBJID", "Subject Identifier for the Study", origin="Predecessor"),
-    char("SITEID", "Study Site Identifier", origin="Predecessor"),
-    char("TRTA", "Actual Treatment", origin="Predecessor", derivation="ADSL.TRT01A"),
-    num(
-        "TRTAN",
-        "Actual Treatment (N)",
-        data_type="integer",
-        derivation="Position of TRTA in the protocol's arms",
-    ),
-    char("SAFFL", "Safety Population Flag", origin="Predecessor", codelist=("Y", "N")),
-    date_var("TRTSDT", "Date of First Exposure to Treatment", origin="Predecessor"),
-    date_var("TRTEDT", "Date of Last Exposure to Treatment", origin="Predecessor"),
+    *SUBJECT_VARIABLES,
+    LAST_DOSE,
     char("PARAMCD", "Parameter Code", key=3, codelist=tuple(PARAMETERS)),
     char("PARAM", "Parameter"),
     num("PARAMN", "Parameter (N)", data_type="integer"),

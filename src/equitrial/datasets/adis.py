@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from equitrial.datasets._bds import (
+    SUBJECT_VARIABLES,
     YN,
     Y,
     char,
@@ -89,19 +90,7 @@ PARAMETERS: Final = {
 _LABEL: Final = "Immunogenicity Analysis Dataset"
 
 VARIABLES: Final[tuple[Variable, ...]] = (
-    char("STUDYID", "Study Identifier", origin="Predecessor", key=1),
-    char("USUBJID", "Unique Subject Identifier", origin="Predecessor", key=2),
-    char("SUBJID", "Subject Identifier for the Study", origin="Predecessor"),
-    char("SITEID", "Study Site Identifier", origin="Predecessor"),
-    char("TRTA", "Actual Treatment", origin="Predecessor", derivation="ADSL.TRT01A"),
-    num(
-        "TRTAN",
-        "Actual Treatment (N)",
-        data_type="integer",
-        derivation="Position of TRTA in the protocol's arms",
-    ),
-    char("SAFFL", "Safety Population Flag", origin="Predecessor", codelist=("Y", "N")),
-    date_var("TRTSDT", "Date of First Exposure to Treatment", origin="Predecessor"),
+    *SUBJECT_VARIABLES,
     char("PARAMCD", "Parameter Code", key=3, codelist=tuple(PARAMETERS)),
     char("PARAM", "Parameter"),
     num(

@@ -29,6 +29,7 @@ import pandas as pd
 
 from equitrial.clinical.ctcae import grade_lab
 from equitrial.datasets._bds import (
+    SUBJECT_VARIABLES,
     YN,
     Y,
     carry_baseline,
@@ -80,19 +81,7 @@ A test not listed gets a code from its words (:func:`paramcd_of`)."""
 _LABEL: Final = "Laboratory Results Analysis Dataset"
 
 VARIABLES: Final[tuple[Variable, ...]] = (
-    char("STUDYID", "Study Identifier", origin="Predecessor", key=1),
-    char("USUBJID", "Unique Subject Identifier", origin="Predecessor", key=2),
-    char("SUBJID", "Subject Identifier for the Study", origin="Predecessor"),
-    char("SITEID", "Study Site Identifier", origin="Predecessor"),
-    char("TRTA", "Actual Treatment", origin="Predecessor", derivation="ADSL.TRT01A"),
-    num(
-        "TRTAN",
-        "Actual Treatment (N)",
-        data_type="integer",
-        derivation="Position of TRTA in the protocol's arms",
-    ),
-    char("SAFFL", "Safety Population Flag", origin="Predecessor", codelist=("Y", "N")),
-    date_var("TRTSDT", "Date of First Exposure to Treatment", origin="Predecessor"),
+    *SUBJECT_VARIABLES,
     char("PARAMCD", "Parameter Code", key=3, derivation="Code of the CTCAE lab term"),
     char("PARAM", "Parameter", derivation="Analyte (unit)"),
     char("LBTEST", "CTCAE Term Graded", origin="Collected"),

@@ -31,6 +31,7 @@ import pandas as pd
 
 from equitrial.clinical.dosing import regimen_on
 from equitrial.datasets._bds import (
+    SUBJECT_VARIABLES,
     YN,
     Y,
     char,
@@ -50,21 +51,7 @@ __all__ = ["build_adpc", "build_adpp"]
 
 _HOUR: Final = pd.Timedelta(hours=1)
 
-_COMMON: Final[tuple[Variable, ...]] = (
-    char("STUDYID", "Study Identifier", origin="Predecessor", key=1),
-    char("USUBJID", "Unique Subject Identifier", origin="Predecessor", key=2),
-    char("SUBJID", "Subject Identifier for the Study", origin="Predecessor"),
-    char("SITEID", "Study Site Identifier", origin="Predecessor"),
-    char("TRTA", "Actual Treatment", origin="Predecessor", derivation="ADSL.TRT01A"),
-    num(
-        "TRTAN",
-        "Actual Treatment (N)",
-        data_type="integer",
-        derivation="Position of TRTA in the protocol's arms",
-    ),
-    char("SAFFL", "Safety Population Flag", origin="Predecessor", codelist=("Y", "N")),
-    date_var("TRTSDT", "Date of First Exposure to Treatment", origin="Predecessor"),
-)
+_COMMON: Final[tuple[Variable, ...]] = (*SUBJECT_VARIABLES,)
 
 ADPC_VARIABLES: Final[tuple[Variable, ...]] = (
     *_COMMON,
