@@ -12,7 +12,7 @@ ORDER = "DM DS EX AE LB RS TR TU PC IS QS CM MH SV TA TE TV TI TS SUPPDM".split(
 """The order of :func:`equitrial.cdisc.sdtm.build_sdtm` (submission order, SUPPDM last)."""
 
 REQUIRED_EXPECTED = {
-    # /work/shared/reference/cdisc.md, SDTMIG v3.4 [V1]: Req and Exp variables
+    # SDTMIG v3.4 (CDISC 2021), the domain specifications: Req and Exp variables
     "DM": "STUDYID DOMAIN USUBJID SUBJID SITEID SEX COUNTRY RFSTDTC RFENDTC RFXSTDTC RFXENDTC "
     "RFICDTC RFPENDTC DTHDTC DTHFL AGE AGEU RACE ARMCD ARM ACTARMCD ACTARM ARMNRS ACTARMUD",
     "AE": "STUDYID DOMAIN USUBJID AESEQ AETERM AEDECOD AELLT AELLTCD AEPTCD AEHLT AEHLTCD "

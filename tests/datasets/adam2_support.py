@@ -36,6 +36,41 @@ def source(tables: Mapping[str, list[dict[str, Any]]], n_subjects: int = 3) -> S
     )
 
 
+_ADSL_NAMES = (
+    "STUDYID",
+    "USUBJID",
+    "SUBJID",
+    "SITEID",
+    "TRT01P",
+    "TRT01A",
+    "TRTSDT",
+    "TRTEDT",
+    "SAFFL",
+    "ITTFL",
+    "RANDDT",
+)
+
+
+def _adsl_dataset(records: list[dict[str, Any]], length: int) -> Dataset:
+    """The hand-built ADSL of ``records`` (Char variables of ``length``, ``*DT`` dates)."""
+    variables = tuple(
+        Variable(n, n, "Num", data_type="date")
+        if n.endswith("DT")
+        else Variable(n, n, "Char", length)
+        for n in _ADSL_NAMES
+    )
+    frame = pd.DataFrame(records, columns=list(_ADSL_NAMES))
+    return Dataset(
+        "ADSL",
+        "Subject-Level",
+        "SUBJECT LEVEL ANALYSIS DATASET",
+        "One record per subject",
+        "ADaMIG 1.3",
+        variables,
+        frame,
+    )
+
+
 def adsl(rows: Sequence[Mapping[str, Any]]) -> Dataset:
     """An ADSL with the columns the builders read; each row gives ``subject`` (1, 2, ...)
     and optionally TRTSDT, TRTEDT, RANDDT, TRT01A, SAFFL."""
@@ -58,33 +93,7 @@ def adsl(rows: Sequence[Mapping[str, Any]]) -> Dataset:
                 "RANDDT": row.get("RANDDT", row.get("TRTSDT")),
             }
         )
-    names = [
-        "STUDYID",
-        "USUBJID",
-        "SUBJID",
-        "SITEID",
-        "TRT01P",
-        "TRT01A",
-        "TRTSDT",
-        "TRTEDT",
-        "SAFFL",
-        "ITTFL",
-        "RANDDT",
-    ]
-    variables = tuple(
-        Variable(n, n, "Num", data_type="date") if n.endswith("DT") else Variable(n, n, "Char", 20)
-        for n in names
-    )
-    frame = pd.DataFrame(records, columns=names)
-    return Dataset(
-        "ADSL",
-        "Subject-Level",
-        "SUBJECT LEVEL ANALYSIS DATASET",
-        "One record per subject",
-        "ADaMIG 1.3",
-        variables,
-        frame,
-    )
+    return _adsl_dataset(records, 20)
 
 
 def adsl_from(study: StudySource) -> Dataset:
@@ -119,33 +128,7 @@ def adsl_from(study: StudySource) -> Dataset:
                 "RANDDT": first.get(sid),
             }
         )
-    names = [
-        "STUDYID",
-        "USUBJID",
-        "SUBJID",
-        "SITEID",
-        "TRT01P",
-        "TRT01A",
-        "TRTSDT",
-        "TRTEDT",
-        "SAFFL",
-        "ITTFL",
-        "RANDDT",
-    ]
-    variables = tuple(
-        Variable(n, n, "Num", data_type="date") if n.endswith("DT") else Variable(n, n, "Char", 40)
-        for n in names
-    )
-    frame = pd.DataFrame(records, columns=names)
-    return Dataset(
-        "ADSL",
-        "Subject-Level",
-        "SUBJECT LEVEL ANALYSIS DATASET",
-        "One record per subject",
-        "ADaMIG 1.3",
-        variables,
-        frame,
-    )
+    return _adsl_dataset(records, 40)
 
 
 def check_dataset(ds: Dataset, name: str, klass: str) -> None:

@@ -214,7 +214,8 @@ def audited_insert(session: Session, actor: Actor, obj: T) -> T:
 
 
 def audited_insert_all(session: Session, actor: Actor, objs: Sequence[Any]) -> None:
-    """Add new records (one flush) and audit them (one statement), in the caller's transaction.
+    """Add new records of one table (one flush) and audit them (one statement), in the caller's
+    transaction.
 
     Raises
     ------
@@ -226,10 +227,7 @@ def audited_insert_all(session: Session, actor: Actor, objs: Sequence[Any]) -> N
         session.flush()
     except IntegrityError as error:  # a unique constraint: the record exists
         detail = str(error.orig).splitlines()[0]
-        table = next(  # the table whose insert failed
-            (t for t in (o.__tablename__ for o in objs) if f"INTO {t} " in str(error.statement)),
-            objs[0].__tablename__,
-        )
+        table = str(objs[0].__tablename__)  # callers insert records of one table together
         raise ConflictError(
             f"{table}: such a record exists already ({detail})", field=table
         ) from error
