@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 import numpy as np
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from equitrial.errors import ConflictError, NotFoundError
@@ -111,13 +111,18 @@ def _lock(session: Session, study_id: int, scope: str) -> None:
     session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": _LOCK_CLASS, "b": key})
 
 
+_SLOT_OF: Final = select(RandomizationSchedule).where(
+    RandomizationSchedule.subject_id == bindparam("subject_id")
+)
+
+
 def allocation_of(session: Session, subject_id: int) -> RandomizationSchedule | None:
     """The subject's slot, or ``None`` if it is not randomized.
 
     The row carries ``arm_code``: show blinded users only ``sequence_number`` and
     ``kit_number``.
     """
-    return session.scalar(select(RandomizationSchedule).filter_by(subject_id=subject_id))
+    return session.scalar(_SLOT_OF, {"subject_id": subject_id})
 
 
 def arm_of(session: Session, subject_id: int) -> str | None:

@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from equitrial.clinical.ae_terms import ae_inconsistencies, grade_definition
@@ -76,6 +76,13 @@ def _derive_visit(session: Session, obj: m.Visit, subject: m.Subject) -> list[Fi
 # -- dose: kit accountability, visit window and regimens ----------------------------------------
 
 
+_DISPENSED_KIT: Final = select(m.Kit.id).where(
+    m.Kit.kit_number == bindparam("kit"),
+    m.Kit.subject_id == bindparam("subject"),
+    m.Kit.kit_status == "dispensed",
+)
+
+
 def _kit_dispensed_to(session: Session, subject: m.Subject, kit: str) -> bool:
     """Whether kit ``kit`` was dispensed to ``subject``: the kit of its allocation slot (shown at
     randomization), or a kit the drug supply dispensed to it
@@ -83,13 +90,7 @@ def _kit_dispensed_to(session: Session, subject: m.Subject, kit: str) -> bool:
     slot = allocation_service.allocation_of(session, subject.id)
     if slot is not None and slot.kit_number == kit:
         return True
-    dispensed = session.scalar(
-        select(m.Kit.id).where(
-            m.Kit.kit_number == kit,
-            m.Kit.subject_id == subject.id,
-            m.Kit.kit_status == "dispensed",
-        )
-    )
+    dispensed = session.scalar(_DISPENSED_KIT, {"kit": kit, "subject": subject.id})
     return dispensed is not None
 
 

@@ -36,7 +36,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 from typing import Any, Final, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from equitrial.clinical import recist
@@ -114,9 +114,17 @@ def _apply(
 # -- adverse events: treatment-emergent from the first dose ------------------------------------
 
 
+_FIRST_DOSE: Final = select(func.min(m.Dose.date)).where(m.Dose.subject_id == bindparam("subject"))
+_SUBJECT_AES: Final = (
+    select(m.AdverseEvent)
+    .where(m.AdverseEvent.subject_id == bindparam("subject"))
+    .order_by(m.AdverseEvent.id)
+)
+
+
 def first_dose_date(session: Session, subject_id: int) -> dt.date | None:
     """The date of the subject's first dose (``None`` before any dose)."""
-    return session.scalar(select(func.min(m.Dose.date)).where(m.Dose.subject_id == subject_id))
+    return session.scalar(_FIRST_DOSE, {"subject": subject_id})
 
 
 def is_treatment_emergent(start_date: dt.date, first_dose: dt.date | None) -> bool:
@@ -127,11 +135,7 @@ def is_treatment_emergent(start_date: dt.date, first_dose: dt.date | None) -> bo
 def rederive_adverse_events(session: Session, actor: Actor, subject_id: int, *, cause: str) -> None:
     """Derive ``treatment_emergent`` of the subject's AEs again (after a dose was saved)."""
     first = first_dose_date(session, subject_id)
-    events = session.scalars(
-        select(m.AdverseEvent)
-        .where(m.AdverseEvent.subject_id == subject_id)
-        .order_by(m.AdverseEvent.id)
-    ).all()
+    events = session.scalars(_SUBJECT_AES, {"subject": subject_id}).all()
     for event in events:
         derived = {"treatment_emergent": is_treatment_emergent(event.start_date, first)}
         _apply(session, actor, event, derived, f"first dose date is {first}: {cause}")

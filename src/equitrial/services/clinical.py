@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from equitrial.errors import ConflictError, InvalidInputError
-from equitrial.services._base import RecordView
+from equitrial.services._base import RecordView, check_fields, ensure_study_open, lock_subject
 from equitrial.services._clinical_forms import (
     AE_FORM,
     DOSE_FORM,
@@ -31,9 +31,10 @@ from equitrial.services._clinical_forms import (
     VISIT_WINDOW_DAYS,
 )
 from equitrial.services.auth import Actor, require
-from equitrial.services.forms import new_record, update_form
+from equitrial.services.forms import change_in, insert_in, new_record, prevalidate, update_form
 from equitrial.services.schedule import planned_visit
 from equitrial.services.subjects import SITE_STAFF, resolve_subject
+from equitrial.store import models as m
 from equitrial.store.db import transaction
 
 __all__ = [
@@ -75,29 +76,32 @@ def record_visit(
     ConflictError
         The planned visit has its actual date already (change it with :func:`update_record`).
     """
-    with transaction(engine, read_only=True) as session:
+    with transaction(engine) as session:
         row = resolve_subject(session, subject)
         require(actor, roles=SITE_STAFF, site=row.site_id)
+        ensure_study_open(session, row.study_id)
+        lock_subject(session, row)  # the planned visit read next is the last committed one
         planned = planned_visit(session, row.id, name)
-        found = None if planned is None else (planned.id, planned.planned_date, planned.actual_date)
-    if found is None:
-        fields = {"name": name, "planned_date": planned_date, "actual_date": actual_date}
-        return new_record(engine, actor, VISIT_FORM, subject, fields)
-    visit_id, planned_on, done_on = found
-    if planned_date != planned_on:
-        raise InvalidInputError(
-            f"visit {name!r} is planned for {planned_on}, not {planned_date}",
-            field="planned_date",
-            value=planned_date,
-        )
-    if done_on is not None:
-        raise ConflictError(
-            f"visit {name!r} was recorded already ({done_on}); change it with a reason",
-            field="name",
-            value=name,
-        )
-    changes = {"actual_date": actual_date}
-    return update_record(engine, actor, "visit", visit_id, changes, reason="visit recorded")
+        if planned is None:
+            fields = {"name": name, "planned_date": planned_date, "actual_date": actual_date}
+            prevalidate(VISIT_FORM, fields)
+            return insert_in(session, actor, VISIT_FORM, row, fields)
+        if planned_date != planned.planned_date:
+            raise InvalidInputError(
+                f"visit {name!r} is planned for {planned.planned_date}, not {planned_date}",
+                field="planned_date",
+                value=planned_date,
+            )
+        if planned.actual_date is not None:
+            raise ConflictError(
+                f"visit {name!r} was recorded already ({planned.actual_date}); change it with a "
+                "reason",
+                field="name",
+                value=name,
+            )
+        changes = {"actual_date": actual_date}
+        check_fields(m.Visit, changes)
+        return change_in(session, actor, VISIT_FORM, planned, row, changes, "visit recorded")
 
 
 def record_dose(

@@ -61,7 +61,10 @@ __all__ = [
     "Derivation",
     "Form",
     "Rederivation",
+    "change_in",
+    "insert_in",
     "new_record",
+    "prevalidate",
     "register",
     "update_form",
 ]
@@ -167,19 +170,35 @@ def new_record(
     ConflictError
         A record that may exist once exists already.
     """
+    prevalidate(form, fields)  # refuse the obvious before the database
+    with transaction(engine) as session:
+        row = subject_for_write(session, actor, subject, SITE_STAFF)
+        return insert_in(session, actor, form, row, fields)
+
+
+def prevalidate(form: Form, fields: Mapping[str, Any]) -> None:
+    """Step 1 of :func:`new_record`: refuse a derived field typed by hand and the values the
+    form's checks refuse on their own (before the database is touched)."""
     typed = sorted(set(fields) & form.derived)
     if typed:
         raise InvalidInputError(f"{typed[0]} is derived, not entered", field=typed[0])
-    enforce(form.name, fields, CheckContext(today()))  # refuse the obvious before the database
-    with transaction(engine) as session:
-        row = subject_for_write(session, actor, subject, SITE_STAFF)
-        lock_subject(session, row)
-        obj = form.model(subject_id=row.id, **fields)
-        with session.no_autoflush:
-            implausible = _checked(session, form, obj, row)
-        audited_insert(session, actor, obj)
-        _rederive(session, actor, form, obj, row, None)
-        return view_of(obj, open_queries_for(session, actor, obj, implausible))
+    enforce(form.name, fields, CheckContext(today()))
+
+
+def insert_in(
+    session: Session, actor: Actor, form: Form, subject: m.Subject, fields: Mapping[str, Any]
+) -> RecordView:
+    """Steps 3 to 5 of :func:`new_record` in the caller's transaction, which has run
+    :func:`prevalidate` on ``fields`` and checked the actor's role at ``subject``'s site and
+    that the study is open (a use case that saves a record after reading others in the same
+    transaction, such as :func:`equitrial.services.clinical.record_visit`)."""
+    lock_subject(session, subject)
+    obj = form.model(subject_id=subject.id, **fields)
+    with session.no_autoflush:
+        implausible = _checked(session, form, obj, subject)
+    audited_insert(session, actor, obj)
+    _rederive(session, actor, form, obj, subject, None)
+    return view_of(obj, open_queries_for(session, actor, obj, implausible))
 
 
 def _editable(form_name: str, changes: Mapping[str, Any]) -> Form:
@@ -240,17 +259,34 @@ def update_form(
         subject = subject_of(session, obj)
         require(actor, roles=SITE_STAFF, site=subject.site_id)
         ensure_study_open(session, subject.study_id)
-        lock_subject(session, subject)
-        lock_row(session, obj)
-        ensure_editable(obj, form)
-        check_version(obj, expected_version, form)
-        before = {name: getattr(obj, name) for name in changes}
-        # no autoflush: the derivations query the database, and a flush before the audit would
-        # write the change without its audit rows being able to see it
-        with session.no_autoflush:
-            for name, value in changes.items():
-                setattr(obj, name, value)
-            implausible = _checked(session, spec, obj, subject)
-            revise_record(session, actor, obj, changes, reason=reason)
-        _rederive(session, actor, spec, obj, subject, before)
-        return view_of(obj, open_queries_for(session, actor, obj, implausible))
+        return change_in(session, actor, spec, obj, subject, changes, reason, expected_version)
+
+
+def change_in(
+    session: Session,
+    actor: Actor,
+    spec: Form,
+    obj: Any,
+    subject: m.Subject,
+    changes: Mapping[str, Any],
+    reason: str,
+    expected_version: int | None = None,
+) -> RecordView:
+    """The change of :func:`update_form` in the caller's transaction, which has checked the
+    actor's role at ``subject``'s site, that the study is open and the fields of ``changes``
+    (:func:`update_form` does all three)."""
+    form = spec.name
+    lock_subject(session, subject)
+    lock_row(session, obj)
+    ensure_editable(obj, form)
+    check_version(obj, expected_version, form)
+    before = {name: getattr(obj, name) for name in changes}
+    # no autoflush: the derivations query the database, and a flush before the audit would
+    # write the change without its audit rows being able to see it
+    with session.no_autoflush:
+        for name, value in changes.items():
+            setattr(obj, name, value)
+        implausible = _checked(session, spec, obj, subject)
+        revise_record(session, actor, obj, changes, reason=reason)
+    _rederive(session, actor, spec, obj, subject, before)
+    return view_of(obj, open_queries_for(session, actor, obj, implausible))

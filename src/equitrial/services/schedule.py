@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -63,15 +64,21 @@ def _regimen(protocol: Protocol, code: str | None) -> Regimen:
         raise InvalidInputError(error.message, field="regimen", value=code) from error
 
 
+_REGIMEN_HISTORY: Final = (
+    select(m.RegimenPeriod)
+    .where(m.RegimenPeriod.subject_id == bindparam("subject_id"))
+    .order_by(m.RegimenPeriod.start_date, m.RegimenPeriod.id)
+)
+_PLANNED_VISIT: Final = select(m.Visit).where(
+    m.Visit.subject_id == bindparam("subject_id"),
+    m.Visit.name == bindparam("name"),
+    m.Visit.planned.is_(True),
+)
+
+
 def regimen_history(session: Session, subject_id: int) -> list[m.RegimenPeriod]:
     """The subject's regimen periods in the order they apply (start date, then entry)."""
-    return list(
-        session.scalars(
-            select(m.RegimenPeriod)
-            .where(m.RegimenPeriod.subject_id == subject_id)
-            .order_by(m.RegimenPeriod.start_date, m.RegimenPeriod.id)
-        )
-    )
+    return list(session.scalars(_REGIMEN_HISTORY, {"subject_id": subject_id}))
 
 
 def day_one(session: Session, subject_id: int) -> dt.date | None:
@@ -102,11 +109,7 @@ def regimen_on(session: Session, subject_id: int, on: dt.date | None = None) -> 
 
 def planned_visit(session: Session, subject_id: int, name: str) -> m.Visit | None:
     """The subject's planned visit named ``name`` (``None``: no such planned visit)."""
-    return session.scalar(
-        select(m.Visit).where(
-            m.Visit.subject_id == subject_id, m.Visit.name == name, m.Visit.planned.is_(True)
-        )
-    )
+    return session.scalar(_PLANNED_VISIT, {"subject_id": subject_id, "name": name})
 
 
 def _insert_visits(

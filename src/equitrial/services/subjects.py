@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Final, NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -66,6 +66,8 @@ SITE_STAFF = frozenset({"investigator", "coordinator"})
 MAX_SUBJECT_ID: Final = 2**63 - 1
 """Subject ids run from 1 to the largest 64-bit integer; anything else is refused as input."""
 
+_BY_CODE: Final = select(m.Subject).where(m.Subject.subject_code == bindparam("code"))
+"""The subject with a code (built once: see ``equitrial.services._base._STUDY_LOCKED_AT``)."""
 _MAX_REF_LENGTH: Final = 64  # the longest subject code (``subject.subject_code``)
 
 
@@ -128,7 +130,7 @@ def resolve_subject(session: Session, ref: int | str) -> m.Subject:
         if len(ref) > _MAX_REF_LENGTH or not (ref.isascii() and ref.isprintable()):
             _bad_ref(ref, "is not a subject id (ASCII digits) or a subject code")
         if not ref.isdigit():
-            subject = session.scalar(select(m.Subject).where(m.Subject.subject_code == ref))
+            subject = session.scalar(_BY_CODE, {"code": ref})
             if subject is None:
                 raise NotFoundError(f"no subject with code {ref!r}", field="subject", value=ref)
             return subject
