@@ -83,12 +83,13 @@ _DISPENSED_KIT: Final = select(m.Kit.id).where(
 )
 
 
-def _kit_dispensed_to(session: Session, subject: m.Subject, kit: str) -> bool:
-    """Whether kit ``kit`` was dispensed to ``subject``: the kit of its allocation slot (shown at
-    randomization), or a kit the drug supply dispensed to it
+def _kit_dispensed_to(
+    session: Session, subject: m.Subject, slot: m.RandomizationSchedule, kit: str
+) -> bool:
+    """Whether kit ``kit`` was dispensed to ``subject``: the kit of its allocation ``slot``
+    (shown at randomization), or a kit the drug supply dispensed to it
     (:func:`equitrial.services.dispensing.dispense`)."""
-    slot = allocation_service.allocation_of(session, subject.id)
-    if slot is not None and slot.kit_number == kit:
+    if slot.kit_number == kit:
         return True
     dispensed = session.scalar(_DISPENSED_KIT, {"kit": kit, "subject": subject.id})
     return dispensed is not None
@@ -99,7 +100,8 @@ def _check_kit(session: Session, obj: m.Dose, subject: m.Subject) -> None:
 
     The messages never name the subject's own kit or arm.
     """
-    if allocation_service.allocation_of(session, subject.id) is None:
+    slot = allocation_service.allocation_of(session, subject.id)
+    if slot is None:
         raise ConflictError(
             f"subject {subject.subject_code} is not randomized; study drug is given, and a dose "
             "recorded, only after randomization",
@@ -112,7 +114,7 @@ def _check_kit(session: Session, obj: m.Dose, subject: m.Subject) -> None:
             "kit_number is required: every dose names the kit it was given from",
             field="kit_number",
         )
-    if not _kit_dispensed_to(session, subject, kit):
+    if not _kit_dispensed_to(session, subject, slot, kit):
         raise InvalidInputError(
             f"kit {kit!r} was not dispensed to subject {subject.subject_code}; "
             "give the number of a kit dispensed to this subject",

@@ -17,7 +17,7 @@ from equitrial.clinical.dosing import fitting_regimens
 from equitrial.services._visit_plan import dosing_regimens
 from equitrial.services.checks import CheckContext
 from equitrial.services.schedule import regimen_on
-from equitrial.services.study import study_protocol
+from equitrial.services.study import protocol_of
 from equitrial.store import models as m
 
 __all__ = ["dose_context"]
@@ -31,7 +31,7 @@ def dose_context(
     window: tuple[dt.date, dt.date] | None,
 ) -> CheckContext:
     """The check context of ``dose``; sets ``dose.regimen`` when it was left empty."""
-    protocol = study_protocol(subject.study)
+    protocol = protocol_of(session, subject.study_id)
     regimens = dosing_regimens(protocol)
     tolerance = protocol.treatment.dose_tolerance_percent
     current = regimen_on(session, subject.id, dose.date)

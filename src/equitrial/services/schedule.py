@@ -24,7 +24,7 @@ from equitrial.protocol import Protocol, Regimen
 from equitrial.services._base import audited_insert, ensure_editable, lock_subject
 from equitrial.services._visit_plan import PlannedRow, plan_rows
 from equitrial.services.auth import Actor
-from equitrial.services.study import study_protocol
+from equitrial.services.study import protocol_of, study_protocol
 from equitrial.services.subjects import subject_for_write
 from equitrial.store import audit
 from equitrial.store import models as m
@@ -170,7 +170,7 @@ def plan_at_randomization(
     InvalidInputError
         ``regimen`` is not one of the protocol's regimens (``field="regimen"``).
     """
-    protocol = study_protocol(subject.study)
+    protocol = protocol_of(session, subject.study_id)
     chosen = _regimen(protocol, regimen)
     period = m.RegimenPeriod(
         subject_id=subject.id, regimen=chosen.code, start_date=day1, reason="randomized"

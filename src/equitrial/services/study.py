@@ -6,9 +6,9 @@ import functools
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ __all__ = [
     "StudyView",
     "current_study",
     "load_study",
+    "protocol_of",
     "show_study",
     "study_protocol",
 ]
@@ -101,6 +102,18 @@ def study_protocol(study: m.Study) -> Protocol:
     Parsed once per stored text (a protocol is immutable; an amendment stores a new text).
     """
     return _parsed_protocol(study.protocol_json)
+
+
+_PROTOCOL_TEXT: Final = select(m.Study.__table__.c.protocol_json).where(
+    m.Study.__table__.c.id == bindparam("study_id")
+)
+
+
+def protocol_of(session: Session, study_id: int) -> Protocol:
+    """The protocol of study ``study_id`` (:func:`study_protocol` without loading the study
+    row as an ORM object: one column, with a statement built once)."""
+    text = session.connection().execute(_PROTOCOL_TEXT, {"study_id": study_id}).scalar_one()
+    return _parsed_protocol(text)
 
 
 @functools.lru_cache(maxsize=8)
