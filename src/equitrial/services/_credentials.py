@@ -18,6 +18,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import unicodedata
@@ -51,8 +52,6 @@ name is never read as a command-line option)."""
 
 # argon2id with the library's defaults (RFC 9106 second recommended option as of argon2-cffi 23)
 _HASHER = PasswordHasher()
-# verified against when the user does not exist, so an unknown name takes as long as a bad password
-_DUMMY_HASH = _HASHER.hash(os.urandom(16).hex())
 _CLASSES: Final = (
     ("lowercase letters", str.islower),
     ("uppercase letters", str.isupper),
@@ -170,9 +169,14 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+@functools.cache
 def dummy_hash() -> str:
-    """A hash no password matches, verified for an unknown user (same time as a bad password)."""
-    return _DUMMY_HASH
+    """A hash no password matches, verified for an unknown user (same time as a bad password).
+
+    Made at the first failed look-up, not at import: an argon2 hash costs every command that
+    imports the services (most never log anyone in) a fifth of a second.
+    """
+    return _HASHER.hash(os.urandom(16).hex())
 
 
 def unknown_username_label(attempted: object) -> str:

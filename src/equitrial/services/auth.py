@@ -396,7 +396,8 @@ def authenticate(
         with transaction(engine) as session:
             _fail(session, attempt, LOCKED)
         raise AccountLockedError(attempt.label, attempt.locked_until, lockout_attempts())
-    ok = verify_password(attempt.password_hash or dummy_hash(), password)
+    dummy = dummy_hash()  # made (once) for every name, known or not: no timing difference
+    ok = verify_password(attempt.password_hash or dummy, password)
     with transaction(engine) as session:
         outcome = _record(session, attempt, ok, at)
     if isinstance(outcome, Actor):
