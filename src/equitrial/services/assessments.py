@@ -33,11 +33,11 @@ from equitrial.services._base import (
 )
 from equitrial.services._derivation import (
     reader_lesions,
+    reader_series,
     rederive_responses,
     response_values,
-    timepoints,
 )
-from equitrial.services._irecist_derivation import irecist_columns, irecist_values
+from equitrial.services._irecist_derivation import irecist_values
 from equitrial.services.auth import Actor
 from equitrial.services.checks import CheckContext, enforce
 from equitrial.services.queries import open_queries_for
@@ -146,15 +146,14 @@ def record_assessment(
             raise ConflictError(
                 f"{reader} assessment of {assessment_date} exists", field="assessment_date"
             )
-        points = timepoints(session, lesions, reader)
-        timepoint = points.get(assessment_date)
-        ipoints = irecist_columns(session, lesions, reader)
+        # the series with this assessment's measurements, read once for RECIST 1.1 and iRECIST
+        points, ipoints = reader_series(session, lesions, reader)
         assessment = m.TumourAssessment(
             subject_id=row.id,
             assessment_date=assessment_date,
             reader=reader,
             rule_version=RULE_VERSION,
-            **response_values(timepoint),
+            **response_values(points.get(assessment_date)),
             **irecist_values(ipoints, assessment_date),
         )
         audited_insert(session, actor, assessment)
@@ -165,7 +164,7 @@ def record_assessment(
             reader,
             cause=f"tumour_assessment {assessment.id} recorded",
             skip=assessment.id,
-            series=(points, ipoints),  # the series with this assessment's measurements
+            series=(points, ipoints),
         )
         query_ids: tuple[int, ...] = ()
         for x, implausible in findings:
