@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from equitrial.errors import ConflictError
 from equitrial.services import assessments, clinical, status, subjects
 from equitrial.services._irecist_derivation import session_rows
 from equitrial.store import models as m
@@ -147,3 +148,25 @@ def test_a_frozen_assessment_gets_a_query_and_unchanged_ones_are_not_written(tri
     assert {q.record_id for q in opened} == {week18.id}
     assert [q.field for q in opened] == ["irecist_response", "overall_response", "target_response"]
     assert all("'SD'" in q.message or "'iSD'" in q.message for q in opened)
+
+
+def test_a_lesion_code_is_followed_once_per_reader(trial, patient):
+    def add(reader):
+        return assessments.add_lesion(
+            trial.engine,
+            trial["coordinator"],
+            patient,
+            lesion_code="T1",
+            organ="lung",
+            nodal=False,
+            role="non-target",
+            reader=reader,
+        )
+
+    with pytest.raises(ConflictError, match="has a lesion 'T1' read by investigator") as taken:
+        add("investigator")
+    assert (taken.value.field, taken.value.value) == ("lesion_code", "T1")
+    assert add("central").values["reader"] == "central"
+    with transaction(trial.engine, read_only=True) as session:
+        lesions = session.execute(select(m.Lesion.reader, m.Lesion.organ)).all()
+    assert sorted(lesions) == [("central", "lung"), ("investigator", "liver")]

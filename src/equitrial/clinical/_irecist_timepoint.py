@@ -199,6 +199,8 @@ def _check_measure(value: float, name: str, status: TimepointStatus) -> None:
 
 def _check_new_targets(status: TimepointStatus) -> None:
     nlt = status.new_target
+    if len(nlt) == 0:
+        return  # nothing to check (most assessments)
     if len(nlt) > MAX_NEW_TARGET:
         raise InvalidInputError(
             f"assessment {status.date}: {len(nlt)} new lesion targets; iRECIST measures at "

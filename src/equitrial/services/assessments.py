@@ -66,7 +66,12 @@ def add_lesion(
     with transaction(engine) as session:
         row = subject_for_write(session, actor, subject, SITE_STAFF)
         lock_subject(session, row)
-        if lesion_code in reader_lesions(session, row.id, reader):
+        followed = select(m.Lesion.id).where(
+            m.Lesion.subject_id == row.id,
+            m.Lesion.reader == reader,
+            m.Lesion.lesion_code == lesion_code,
+        )
+        if session.scalar(followed.limit(1)) is not None:  # one of reader_lesions' codes
             raise ConflictError(
                 f"subject {row.subject_code} has a lesion {lesion_code!r} read by {reader}",
                 field="lesion_code",
