@@ -76,7 +76,7 @@ def test_session_rows_are_what_a_select_of_the_entities_gives(trial, patient):
         ).one()
         session.expire(stored, ["diameter_mm"])  # expired: the row's value is loaded
         statement = _columns().order_by(m.LesionMeasurement.id)
-        rows = session_rows(session, statement, m.LesionMeasurement)
+        rows = session_rows(session, statement, {}, m.LesionMeasurement)
         assert [r[-1] for r in session.execute(statement)] == [50.0, 40.0]
         entities = session.scalars(
             select(m.LesionMeasurement).order_by(m.LesionMeasurement.id)

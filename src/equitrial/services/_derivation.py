@@ -36,7 +36,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final, TypeAlias, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from equitrial.clinical import recist
@@ -240,13 +240,24 @@ _RESPONSE_COLUMNS: Final = (
     m.TumourAssessment.irecist_target_sum,
     m.TumourAssessment.irecist_new_lesion_progression,
 )
+# statements built once (building one costs more than running it), run with parameters
+_LESIONS: Final = select(m.Lesion).where(
+    m.Lesion.subject_id == bindparam("subject_id"), m.Lesion.reader == bindparam("reader")
+)
+_RESPONSES: Final = (
+    select(m.TumourAssessment.id, *_RESPONSE_COLUMNS)
+    .where(
+        m.TumourAssessment.subject_id == bindparam("subject_id"),
+        m.TumourAssessment.reader == bindparam("reader"),
+        m.TumourAssessment.id != bindparam("skip"),
+    )
+    .order_by(m.TumourAssessment.assessment_date)
+)
 
 
 def reader_lesions(session: Session, subject_id: int, reader: str) -> dict[str, m.Lesion]:
     """The subject's lesions followed by ``reader``, by lesion code."""
-    rows = session.scalars(
-        select(m.Lesion).where(m.Lesion.subject_id == subject_id, m.Lesion.reader == reader)
-    )
+    rows = session.scalars(_LESIONS, {"subject_id": subject_id, "reader": reader})
     return {lesion.lesion_code: lesion for lesion in rows}
 
 
@@ -320,13 +331,8 @@ def rederive_responses(
     points, ipoints = series
     stored = session_rows(
         session,
-        select(m.TumourAssessment.id, *_RESPONSE_COLUMNS)
-        .where(
-            m.TumourAssessment.subject_id == subject_id,
-            m.TumourAssessment.reader == reader,
-            m.TumourAssessment.id != (skip if skip is not None else -1),
-        )
-        .order_by(m.TumourAssessment.assessment_date),
+        _RESPONSES,
+        {"subject_id": subject_id, "reader": reader, "skip": skip if skip is not None else -1},
         m.TumourAssessment,
     )
     names = [column.key for column in _RESPONSE_COLUMNS]

@@ -21,7 +21,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from equitrial.clinical import irecist, recist
@@ -64,6 +64,12 @@ _COLUMNS: Final = (
     m.LesionMeasurement.assessment_date,
     m.LesionMeasurement.measurement_status,
     m.LesionMeasurement.diameter_mm,
+)
+# the reader's stored measurements of the lesions ``lesion_ids`` (built once: building a
+# statement costs more than running it)
+_STORED: Final = select(m.LesionMeasurement.id, *_COLUMNS).where(
+    m.LesionMeasurement.lesion_id.in_(bindparam("lesion_ids", expanding=True)),
+    m.LesionMeasurement.reader == bindparam("reader"),
 )
 
 
@@ -267,11 +273,7 @@ def reader_measurements(
     """
     by_id = {lesion.id: code for code, lesion in lesions.items()}
     stored = session_rows(
-        session,
-        select(m.LesionMeasurement.id, *_COLUMNS).where(
-            m.LesionMeasurement.lesion_id.in_(by_id), m.LesionMeasurement.reader == reader
-        ),
-        m.LesionMeasurement,
+        session, _STORED, {"lesion_ids": list(by_id), "reader": reader}, m.LesionMeasurement
     )
     if not stored:
         return [], []
@@ -288,12 +290,16 @@ def reader_measurements(
 
 
 def session_rows(
-    session: Session, statement: Select[*tuple[Any, ...]], model: type[Any]
+    session: Session,
+    statement: Select[*tuple[Any, ...]],
+    params: Mapping[str, Any],
+    model: type[Any],
 ) -> list[tuple[Any, ...]]:
-    """The rows of ``statement``, a select of ``model``'s primary key ``id`` and attributes
-    named as their columns, as a select of the entities would give them: an object the
-    session holds keeps the values loaded in it (the ORM does not overwrite them)."""
-    rows = session.execute(statement).all()
+    """The rows of ``statement`` (with ``params``), a select of ``model``'s primary key ``id``
+    and attributes named as their columns, as a select of the entities would give them: an
+    object the session holds keeps the values loaded in it (the ORM does not overwrite them).
+    """
+    rows = session.execute(statement, params).all()
     held = {
         state.key[1][0]: state.dict
         for state in session.identity_map.all_states()

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 
 from equitrial.clinical import recist
@@ -49,6 +49,22 @@ __all__ = ["RULE_VERSION", "add_lesion", "record_assessment"]
 
 RULE_VERSION = "RECIST 1.1"
 
+# statements built once (building one costs more than running it), run with parameters
+_FOLLOWED: Final = (
+    select(m.Lesion.id)
+    .where(
+        m.Lesion.subject_id == bindparam("subject_id"),
+        m.Lesion.reader == bindparam("reader"),
+        m.Lesion.lesion_code == bindparam("code"),
+    )
+    .limit(1)
+)
+_RECORDED: Final = select(m.TumourAssessment.id).where(
+    m.TumourAssessment.subject_id == bindparam("subject_id"),
+    m.TumourAssessment.reader == bindparam("reader"),
+    m.TumourAssessment.assessment_date == bindparam("day"),
+)
+
 
 def add_lesion(
     engine: Engine,
@@ -66,12 +82,8 @@ def add_lesion(
     with transaction(engine) as session:
         row = subject_for_write(session, actor, subject, SITE_STAFF)
         lock_subject(session, row)
-        followed = select(m.Lesion.id).where(
-            m.Lesion.subject_id == row.id,
-            m.Lesion.reader == reader,
-            m.Lesion.lesion_code == lesion_code,
-        )
-        if session.scalar(followed.limit(1)) is not None:  # one of reader_lesions' codes
+        followed = {"subject_id": row.id, "reader": reader, "code": lesion_code}
+        if session.scalar(_FOLLOWED, followed) is not None:  # one of reader_lesions' codes
             raise ConflictError(
                 f"subject {row.subject_code} has a lesion {lesion_code!r} read by {reader}",
                 field="lesion_code",
@@ -142,12 +154,8 @@ def record_assessment(
             saved.append(x)
             findings.append((x, implausible))
         audited_insert_all(session, actor, saved)
-        exists = select(m.TumourAssessment.id).where(
-            m.TumourAssessment.subject_id == row.id,
-            m.TumourAssessment.reader == reader,
-            m.TumourAssessment.assessment_date == assessment_date,
-        )
-        if session.scalar(exists) is not None:
+        recorded = {"subject_id": row.id, "reader": reader, "day": assessment_date}
+        if session.scalar(_RECORDED, recorded) is not None:
             raise ConflictError(
                 f"{reader} assessment of {assessment_date} exists", field="assessment_date"
             )
