@@ -19,6 +19,7 @@ from equitrial.clinical._irecist_types import (
     TargetLesionMeasure,
     TimepointStatus,
 )
+from equitrial.clinical._recist_timepoint import TargetSeries
 from equitrial.clinical.recist import target_response
 from equitrial.errors import InvalidInputError
 
@@ -139,22 +140,40 @@ def assess_series(
     _check_baseline(baseline)
     ids = {m.lesion_id for m in baseline.target}
     state = IrecistState()
-    history: list[tuple[TargetLesionMeasure, ...]] = []
+    # target_category(baseline, earlier visits, this visit) at each visit, in O(1) each
+    series = _TargetCategories(baseline.target)
     results: list[IrecistTimepoint] = []
     for visit in assessments:
         _check_targets(visit, ids)
-        status = _status(visit, baseline, history)
+        status = _status(visit, baseline, series)
         result = assess_timepoint(status, state, min_confirm_days=min_confirm_days)
-        history.append(visit.target)
         results.append(result)
         state = result.state
     return tuple(results)
 
 
+class _TargetCategories:
+    """:func:`target_category` of each visit of one series in turn: the same RECIST 1.1
+    target response, by :class:`~equitrial.clinical._recist_timepoint.TargetSeries` (which
+    carries the nadir instead of reading every earlier visit again), and the same sum."""
+
+    def __init__(self, baseline: Sequence[TargetLesionMeasure]) -> None:
+        self._baseline = baseline
+        self._series: TargetSeries | None = None  # built at the first visit, as there
+
+    def next(self, current: Sequence[TargetLesionMeasure]) -> tuple[TargetCategory, float]:
+        baseline = self._baseline
+        if self._series is None:
+            measures = [m.measure_mm or 0.0 for m in baseline]
+            self._series = TargetSeries(measures, nodal=[m.nodal for m in baseline])
+        by_id = {m.lesion_id: m.measure_mm for m in current}
+        code, _, _ = self._series.next([by_id[m.lesion_id] for m in baseline])
+        total = math.fsum(m.measure_mm for m in current if m.measure_mm is not None)
+        return _I_CODE[code], total
+
+
 def _status(
-    visit: IrecistAssessment,
-    baseline: IrecistBaseline,
-    history: Sequence[Sequence[TargetLesionMeasure]],
+    visit: IrecistAssessment, baseline: IrecistBaseline, series: _TargetCategories
 ) -> TimepointStatus:
     if baseline.non_target and visit.non_target is None:
         raise InvalidInputError(
@@ -165,7 +184,7 @@ def _status(
     target: TargetCategory | None = None
     target_sum: float | None = None
     if baseline.target:
-        target, target_sum = target_category(baseline.target, history, visit.target)
+        target, target_sum = series.next(visit.target)
     return TimepointStatus(
         date=visit.date,
         target=target,

@@ -22,6 +22,7 @@ from equitrial.clinical._irecist_types import (
     TimepointCode,
     TimepointStatus,
 )
+from equitrial.clinical._recist_timepoint import exact_decimal
 from equitrial.errors import InvalidInputError
 from equitrial.stats._validation import check_option
 
@@ -34,7 +35,7 @@ CONFIRM_MM = 5.0
 
 def _exact(value: float) -> Fraction:
     # the decimal as written (shortest repr of the float), so 24.5 + 4.9 == 29.4 exactly
-    return Fraction(str(float(value)))
+    return exact_decimal(float(value))
 
 
 def at_least(a: float, b: float) -> bool:
@@ -198,6 +199,8 @@ def _check_measure(value: float, name: str, status: TimepointStatus) -> None:
 
 def _check_new_targets(status: TimepointStatus) -> None:
     nlt = status.new_target
+    if len(nlt) == 0:
+        return  # nothing to check (most assessments)
     if len(nlt) > MAX_NEW_TARGET:
         raise InvalidInputError(
             f"assessment {status.date}: {len(nlt)} new lesion targets; iRECIST measures at "

@@ -28,9 +28,9 @@ from equitrial.clinical._recist_timepoint import (
     NonTargetStatus,
     OverallResponse,
     TargetResponse,
+    TargetSeries,
     exact_sum_mm,
     non_target_response,
-    target_response,
     timepoint_response,
 )
 from equitrial.errors import InvalidInputError
@@ -111,13 +111,12 @@ def _index_measurements(
         if m.reader != reader:
             continue
         lesion = by_id.get(m.lesion_id)
-        where = f"lesion {m.lesion_id!r} on {m.date}"
         if lesion is None:
-            raise InvalidInputError(f"{where}: no such lesion", value=m.lesion_id)
+            raise InvalidInputError(f"{_where(m)}: no such lesion", value=m.lesion_id)
         allowed = STATUSES_BY_ROLE[lesion.role]
         if m.status not in allowed:
             raise InvalidInputError(
-                f"{where}: status {m.status!r} is not one for a {lesion.role} lesion "
+                f"{_where(m)}: status {m.status!r} is not one for a {lesion.role} lesion "
                 f"(expected one of {', '.join(allowed)})",
                 value=m.status,
             )
@@ -125,13 +124,19 @@ def _index_measurements(
             into = by_id.get(m.merged_into)
             if into is None or into.role != "target" or m.merged_into == m.lesion_id:
                 raise InvalidInputError(
-                    f"{where}: merged_into {m.merged_into!r} must be another target lesion",
+                    f"{_where(m)}: merged_into {m.merged_into!r} must be another target lesion",
                     value=m.merged_into,
                 )
         if (m.lesion_id, m.date) in table:
-            raise InvalidInputError(f"{where}: recorded twice by the {reader}", value=m.lesion_id)
+            raise InvalidInputError(
+                f"{_where(m)}: recorded twice by the {reader}", value=m.lesion_id
+            )
         table[(m.lesion_id, m.date)] = m
     return table
+
+
+def _where(m: LesionMeasurement) -> str:
+    return f"lesion {m.lesion_id!r} on {m.date}"
 
 
 def _new_lesion_flags(
@@ -245,22 +250,23 @@ def assess_patient(
         ]
 
     baseline = [v if v is not None else 0.0 for v in diameters(baseline_date)]
-    nodal = [t.nodal for t in targets]
-    history: list[list[float | None]] = []
+    # target_response(baseline, earlier follow-ups, this one) at each follow-up, in O(1) each
+    series = TargetSeries(baseline, nodal=[t.nodal for t in targets])
     rows: list[TimepointAssessment] = []
     for day, new in zip(follow_up, new_flags, strict=True):
-        current = diameters(day)
-        target = target_response(baseline, history, current, nodal=nodal) if targets else None
+        target: TargetResponse | None = None
+        total: float | None = None
+        if targets:
+            target, measured, complete = series.next(diameters(day))
+            # the exact sum of the diameters as written (exact_sum_mm), when all were measured
+            total = float(measured) if complete else None
         statuses = _non_target_statuses(non_targets, table, day)
         non_target = non_target_response(statuses) if non_targets else None
         overall = timepoint_response(target, non_target, new)
-        measured = [v for v in current if v is not None]
-        total = exact_sum_mm(measured) if targets and len(measured) == len(current) else None
         rows.append(TimepointAssessment(day, target, non_target, new, overall, total))
-        history.append(current)
-    series = [(row.date, row.overall) for row in rows]
+    overall_series = [(row.date, row.overall) for row in rows]
     bor = best_overall_response(
-        series,
+        overall_series,
         reference_date=reference_date,
         confirmation_required=confirmation_required,
         confirmation_days=confirmation_days,
@@ -270,14 +276,14 @@ def assess_patient(
         target_disease=bool(targets),
     )
     first = first_response_date(
-        series,
+        overall_series,
         confirmation_required=confirmation_required,
         confirmation_days=confirmation_days,
         max_ne_between=max_ne_between,
         cr_then_pr=cr_then_pr,
     )
     progression = progression_date(
-        series, confirmation_required=confirmation_required, cr_then_pr=cr_then_pr
+        overall_series, confirmation_required=confirmation_required, cr_then_pr=cr_then_pr
     )
     return PatientAssessment(
         reader=reader,

@@ -230,6 +230,8 @@ class LesionMeasurement:
 
 def check_mm(value: object, where: str) -> float:
     """Return ``value`` as float if it is a finite, non-negative number of mm."""
+    if type(value) is float and math.isfinite(value) and value >= 0.0:
+        return value  # the common case: what the checks below return for it
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidInputError(f"{where} must be a number of mm, got {value!r}", value=value)
     number = float(value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Literal
@@ -46,12 +48,31 @@ _NODE_NORMAL_MM = Fraction(str(PATHOLOGICAL_NODE_MM))
 
 def _exact(value: float) -> Fraction:
     # the decimal the user wrote (shortest repr of the float), so 24.5 + 4.9 == 29.4 exactly
-    return Fraction(str(float(value)))
+    return exact_decimal(float(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def exact_decimal(value: float) -> Fraction:
+    """``Fraction(str(value))``: the decimal written (shortest repr of the float), exactly.
+
+    Cached, as diameters recur from one assessment to the next: a pure function of the float
+    (the only equal floats with different strings, 0.0 and -0.0, are both 0) giving an
+    immutable fraction.
+    """
+    return Fraction(str(value))
 
 
 def exact_sum_mm(values: Sequence[float]) -> float:
     """Sum of diameters as the decimals written, independent of their order (no float drift)."""
-    return float(sum((_exact(v) for v in values), Fraction(0)))
+    return float(_exact_sum([_exact(v) for v in values]))
+
+
+def _exact_sum(values: Sequence[Fraction]) -> Fraction:
+    """``sum(values, Fraction(0))``, over the least common denominator: the same fraction (a
+    sum of rationals is one number, and a Fraction is kept in lowest terms), normalised once
+    instead of once per addition."""
+    common = math.lcm(*(v.denominator for v in values))  # 1 for no values
+    return Fraction(sum(v.numerator * (common // v.denominator) for v in values), common)
 
 
 def _diameters(
@@ -69,6 +90,8 @@ def _diameters(
                     value=v,
                 )
             out.append(None)
+        elif type(v) is float and math.isfinite(v) and v >= 0.0:
+            out.append(exact_decimal(v))  # what check_mm and _exact make of it
         else:
             out.append(_exact(check_mm(v, f"{name}[{i}]")))
     return out
@@ -83,11 +106,13 @@ def _flag(value: object, name: str) -> bool:
 def _evaluable_sum(values: Sequence[Fraction | None]) -> Fraction | None:
     if any(v is None for v in values):
         return None
-    return sum((v for v in values if v is not None), Fraction(0))
+    return _exact_sum([v for v in values if v is not None])
 
 
-def _is_pd(total: Fraction, nadir: Fraction) -> bool:
-    return total >= _PD_RATIO * nadir and total - nadir >= _PD_ABSOLUTE_MM
+def _pd_limit(nadir: Fraction) -> Fraction:
+    """The smallest sum that is PD: ``S >= 1.2 N`` and ``S - N >= 5`` mm, that is
+    ``S >= max(1.2 N, N + 5)`` (exact fractions)."""
+    return max(_PD_RATIO * nadir, nadir + _PD_ABSOLUTE_MM)
 
 
 def target_response(
@@ -148,24 +173,82 @@ def target_response(
     past = [_diameters(h, f"history[{k}]", missing=True) for k, h in enumerate(history)]
     is_node = [_flag(x, f"nodal[{i}]") for i, x in enumerate(nodal)]
     _check_aligned(len(base), now=now, nodal=is_node, past=past)
+    base_sum = _baseline_sum(base)
+    sums = [s for s in (_evaluable_sum(h) for h in past) if s is not None]
+    nadir = min([base_sum, *sums])
+    return _target_code(now, is_node, _PR_RATIO * base_sum, _pd_limit(nadir))[0]
+
+
+def _baseline_sum(base: Sequence[Fraction | None]) -> Fraction:
     base_sum = _evaluable_sum(base)
     assert base_sum is not None  # baseline has no missing values
     if base_sum == 0:
         raise InvalidInputError("the baseline sum of target diameters is 0 mm", field="baseline")
-    sums = [s for s in (_evaluable_sum(h) for h in past) if s is not None]
-    nadir = min([base_sum, *sums])
-    measured = sum((v for v in now if v is not None), Fraction(0))
-    if _is_pd(measured, nadir):
-        return "PD"
+    return base_sum
+
+
+def _target_code(
+    now: Sequence[Fraction | None],
+    is_node: Sequence[bool],
+    pr_limit: Fraction,
+    pd_limit: Fraction,
+) -> tuple[TargetResponse, Fraction]:
+    """The target response of the exact diameters ``now`` (PR at a sum ``<= pr_limit``, 0.7
+    times the baseline sum; PD at ``>= pd_limit``, :func:`_pd_limit` of the nadir) and the sum
+    of those measured."""
     complete = [v for v in now if v is not None]
+    measured = _exact_sum(complete)
+    if measured >= pd_limit:
+        return "PD", measured
     if len(complete) < len(now):
-        return "NE"
+        return "NE", measured
     pairs = zip(complete, is_node, strict=True)
     if all((v < _NODE_NORMAL_MM if node else v == 0) for v, node in pairs):
-        return "CR"
-    if measured <= _PR_RATIO * base_sum:
-        return "PR"
-    return "SD"
+        return "CR", measured
+    if measured <= pr_limit:
+        return "PR", measured
+    return "SD", measured
+
+
+class TargetSeries:
+    """:func:`target_response` of each assessment of one series in turn, in O(1) per assessment.
+
+    ``series.next(current)`` for the k-th follow-up is ``target_response(baseline, history,
+    current, nodal=nodal)`` with ``history`` the k - 1 earlier ``current`` arguments: the same
+    checks in the same order (the baseline and the flags are checked at the first call, as
+    ``target_response`` checks them first; an earlier assessment was checked when it was
+    current) and the same exact arithmetic, each diameter turned into a fraction once and the
+    nadir, the smallest complete sum so far, carried from one call to the next (the minimum of
+    exact values does not depend on the order they are met in).
+    """
+
+    def __init__(self, baseline: Sequence[float], *, nodal: Sequence[bool]) -> None:
+        self._baseline = baseline
+        self._nodal = nodal
+        self._started = False
+        self._base: list[Fraction | None] = []
+        self._is_node: list[bool] = []
+        self._nadir = self._pr_limit = self._pd_limit = Fraction(0)
+
+    def next(self, current: Sequence[float | None]) -> tuple[TargetResponse, Fraction, bool]:
+        """The response at this assessment, the exact sum of the diameters measured and whether
+        every lesion was (then the sum enters the nadir of the later assessments)."""
+        if not self._started:
+            self._base = _diameters(self._baseline, "baseline", missing=False)
+        now = _diameters(current, "current", missing=True)
+        if not self._started:
+            self._is_node = [_flag(x, f"nodal[{i}]") for i, x in enumerate(self._nodal)]
+        _check_aligned(len(self._base), now=now, nodal=self._is_node, past=())
+        if not self._started:
+            self._nadir = _baseline_sum(self._base)
+            self._pr_limit, self._pd_limit = _PR_RATIO * self._nadir, _pd_limit(self._nadir)
+            self._started = True
+        code, measured = _target_code(now, self._is_node, self._pr_limit, self._pd_limit)
+        complete = all(v is not None for v in now)
+        if complete and measured < self._nadir:
+            self._nadir = measured
+            self._pd_limit = _pd_limit(measured)
+        return code, measured, complete
 
 
 def _check_aligned(

@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Collection, Mapping
-from typing import Any, Final, cast
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, Final, TypeAlias, cast
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -43,7 +43,12 @@ from equitrial.clinical import recist
 from equitrial.clinical.corticosteroids import is_systemic_corticosteroid
 from equitrial.clinical.ctcae import grade_lab
 from equitrial.services._base import EDITABLE_STATUSES, revise_record
-from equitrial.services._irecist_derivation import irecist_columns, irecist_values
+from equitrial.services._irecist_derivation import (
+    irecist_values,
+    reader_measurements,
+    series_columns,
+    session_rows,
+)
 from equitrial.services.auth import Actor
 from equitrial.services.checks import Finding
 from equitrial.services.queries import open_queries_for
@@ -58,11 +63,13 @@ __all__ = [
     "is_derivation",
     "lab_grade",
     "reader_lesions",
+    "reader_series",
     "rederive_adverse_events",
     "rederive_con_meds",
     "rederive_responses",
     "regrade_labs",
     "response_values",
+    "series_timepoints",
     "timepoints",
 ]
 
@@ -221,11 +228,40 @@ def regrade_labs(
 # -- tumour assessments: RECIST 1.1 over the reader's series ----------------------------------
 
 
+Series: TypeAlias = tuple[
+    Mapping[dt.date, recist.TimepointAssessment], Mapping[dt.date, Mapping[str, Any]]
+]
+"""The RECIST 1.1 time points and the ``irecist_*`` columns of one reader's series, by date."""
+
+# the date of a tumour assessment and the responses derived for it
+_RESPONSE_COLUMNS: Final = (
+    m.TumourAssessment.assessment_date,
+    m.TumourAssessment.target_response,
+    m.TumourAssessment.non_target_response,
+    m.TumourAssessment.new_lesions,
+    m.TumourAssessment.overall_response,
+    m.TumourAssessment.irecist_response,
+    m.TumourAssessment.irecist_target_sum,
+    m.TumourAssessment.irecist_new_lesion_progression,
+)
+# statements built once (building one costs more than running it), run with parameters
+_LESIONS: Final = select(m.Lesion).where(
+    m.Lesion.subject_id == bindparam("subject_id"), m.Lesion.reader == bindparam("reader")
+)
+_RESPONSES: Final = (
+    select(m.TumourAssessment.id, *_RESPONSE_COLUMNS)
+    .where(
+        m.TumourAssessment.subject_id == bindparam("subject_id"),
+        m.TumourAssessment.reader == bindparam("reader"),
+        m.TumourAssessment.id != bindparam("skip"),
+    )
+    .order_by(m.TumourAssessment.assessment_date)
+)
+
+
 def reader_lesions(session: Session, subject_id: int, reader: str) -> dict[str, m.Lesion]:
     """The subject's lesions followed by ``reader``, by lesion code."""
-    rows = session.scalars(
-        select(m.Lesion).where(m.Lesion.subject_id == subject_id, m.Lesion.reader == reader)
-    )
+    rows = session.scalars(_LESIONS, {"subject_id": subject_id, "reader": reader})
     return {lesion.lesion_code: lesion for lesion in rows}
 
 
@@ -234,35 +270,35 @@ def timepoints(
 ) -> dict[dt.date, recist.TimepointAssessment]:
     """RECIST 1.1 responses at every post-baseline date of the reader's stored measurements
     (the baseline, the reader's first date, has none)."""
-    by_id = {lesion.id: code for code, lesion in lesions.items()}
-    stored = session.scalars(
-        select(m.LesionMeasurement).where(
-            m.LesionMeasurement.lesion_id.in_(by_id), m.LesionMeasurement.reader == reader
-        )
-    ).all()
-    measurements = [
-        recist.LesionMeasurement(
-            by_id[x.lesion_id],
-            x.assessment_date,
-            cast(Any, reader),
-            cast(Any, x.measurement_status),
-            x.diameter_mm,
-        )
-        for x in stored
-    ]
+    records, measurements = reader_measurements(session, lesions, reader)
+    return series_timepoints(records, measurements, reader)
+
+
+def series_timepoints(
+    lesions: Sequence[recist.Lesion], measurements: Sequence[recist.LesionMeasurement], reader: str
+) -> dict[dt.date, recist.TimepointAssessment]:
+    """RECIST 1.1 responses at every post-baseline date of one reader's measurements (none
+    without a measurement)."""
     if not measurements:
         return {}
-    records = [
-        recist.Lesion(c, le.organ, le.nodal, cast(Any, le.role)) for c, le in lesions.items()
-    ]
     result = recist.assess_patient(
-        records,
+        lesions,
         measurements,
         reader=cast(Any, reader),
         reference_date=min(x.date for x in measurements),
         confirmation_required=False,
     )
     return {t.date: t for t in result.timepoints}
+
+
+def reader_series(session: Session, lesions: Mapping[str, m.Lesion], reader: str) -> Series:
+    """:func:`timepoints` and :func:`~equitrial.services._irecist_derivation.irecist_columns`
+    of the reader's series, from one read of the stored measurements."""
+    records, measurements = reader_measurements(session, lesions, reader)
+    return (
+        series_timepoints(records, measurements, reader),
+        series_columns(records, measurements),
+    )
 
 
 def response_values(timepoint: recist.TimepointAssessment | None) -> dict[str, Any]:
@@ -283,26 +319,32 @@ def rederive_responses(
     *,
     cause: str,
     skip: int | None,
-    series: tuple[Mapping[Any, Any], Mapping[Any, Any]] | None = None,
+    series: Series | None = None,
 ) -> None:
     """Derive the responses (RECIST 1.1 and iRECIST) of the reader's tumour assessments of the
     subject again; ``series``: the RECIST and iRECIST results of the reader's series as
-    :func:`timepoints` and :func:`~equitrial.services._irecist_derivation.irecist_columns`
-    just gave them (read again when ``None``)."""
+    :func:`reader_series` just gave them (read again when ``None``).
+
+    The stored responses are compared in one select of their columns; only an assessment
+    whose responses change is loaded, and written by :func:`_apply`, in date order. An
+    assessment this session holds is compared by its values in the session, as a select of
+    the entities would return them.
+    """
     if series is None:
-        lesions = reader_lesions(session, subject_id, reader)
-        series = timepoints(session, lesions, reader), irecist_columns(session, lesions, reader)
+        series = reader_series(session, reader_lesions(session, subject_id, reader), reader)
     points, ipoints = series
-    assessments = session.scalars(
-        select(m.TumourAssessment)
-        .where(
-            m.TumourAssessment.subject_id == subject_id,
-            m.TumourAssessment.reader == reader,
-            m.TumourAssessment.id != (skip if skip is not None else -1),
-        )
-        .order_by(m.TumourAssessment.assessment_date)
-    ).all()
-    for assessment in assessments:
-        derived = response_values(points.get(assessment.assessment_date))
-        derived |= irecist_values(ipoints, assessment.assessment_date)
+    stored = session_rows(
+        session,
+        _RESPONSES,
+        {"subject_id": subject_id, "reader": reader, "skip": skip if skip is not None else -1},
+        m.TumourAssessment,
+    )
+    names = [column.key for column in _RESPONSE_COLUMNS]
+    for row_id, *values in stored:
+        row = dict(zip(names, values, strict=True))
+        day = row["assessment_date"]
+        derived = response_values(points.get(day)) | irecist_values(ipoints, day)
+        if all(row[k] == v for k, v in derived.items()):
+            continue  # nothing to write (_apply would leave it)
+        assessment = session.get_one(m.TumourAssessment, row_id)
         _apply(session, actor, assessment, derived, f"{reader} RECIST series changed: {cause}")

@@ -21,14 +21,22 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, cast
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from equitrial.clinical import irecist, recist
 from equitrial.errors import InvalidInputError
 from equitrial.store import models as m
 
-__all__ = ["IRECIST_EMPTY", "irecist_columns", "irecist_inputs", "irecist_values"]
+__all__ = [
+    "IRECIST_EMPTY",
+    "irecist_columns",
+    "irecist_inputs",
+    "irecist_values",
+    "reader_measurements",
+    "series_columns",
+    "session_rows",
+]
 
 IRECIST_EMPTY: Final[Mapping[str, Any]] = {
     "irecist_response": None,
@@ -50,6 +58,19 @@ _NON_TARGET_CODE: Final[dict[str, irecist.NonTargetCategory]] = {
 _NON_TARGET_STATUSES: Final = ("present", "absent", "unequivocal progression")
 
 Key = tuple[str, dt.date]
+# the columns of a stored measurement that its RECIST 1.1 record is built from
+_COLUMNS: Final = (
+    m.LesionMeasurement.lesion_id,
+    m.LesionMeasurement.assessment_date,
+    m.LesionMeasurement.measurement_status,
+    m.LesionMeasurement.diameter_mm,
+)
+# the reader's stored measurements of the lesions ``lesion_ids`` (built once: building a
+# statement costs more than running it)
+_STORED: Final = select(m.LesionMeasurement.id, *_COLUMNS).where(
+    m.LesionMeasurement.lesion_id.in_(bindparam("lesion_ids", expanding=True)),
+    m.LesionMeasurement.reader == bindparam("reader"),
+)
 
 
 def irecist_inputs(
@@ -239,36 +260,82 @@ def _new_state(
     return x.diameter_mm if x.diameter_mm is not None else last
 
 
+def reader_measurements(
+    session: Session, lesions: Mapping[str, m.Lesion], reader: str
+) -> tuple[list[recist.Lesion], list[recist.LesionMeasurement]]:
+    """The reader's lesions and stored measurements as RECIST 1.1 records (both empty when
+    the reader has no measurement): what :func:`irecist_columns` and
+    :func:`equitrial.services._derivation.timepoints` derive from.
+
+    One select of the columns, not of the entities; a measurement this session holds (one
+    just saved or edited) is read from the object, as a select of the entities would return
+    it (the ORM keeps the loaded values of an object already in the session).
+    """
+    by_id = {lesion.id: code for code, lesion in lesions.items()}
+    stored = session_rows(
+        session, _STORED, {"lesion_ids": list(by_id), "reader": reader}, m.LesionMeasurement
+    )
+    if not stored:
+        return [], []
+    measurements = [
+        recist.LesionMeasurement(
+            by_id[lesion_id], day, cast(Any, reader), cast(Any, status), diameter
+        )
+        for _, lesion_id, day, status, diameter in stored
+    ]
+    records = [
+        recist.Lesion(c, le.organ, le.nodal, cast(Any, le.role)) for c, le in lesions.items()
+    ]
+    return records, measurements
+
+
+def session_rows(
+    session: Session,
+    statement: Select[*tuple[Any, ...]],
+    params: Mapping[str, Any],
+    model: type[Any],
+) -> list[tuple[Any, ...]]:
+    """The rows of ``statement`` (with ``params``), a select of ``model``'s primary key ``id``
+    and attributes named as their columns, as a select of the entities would give them: an
+    object the session holds keeps the values loaded in it (the ORM does not overwrite them).
+    """
+    rows = session.execute(statement, params).all()
+    held = {
+        state.key[1][0]: state.dict
+        for state in session.identity_map.all_states()
+        if state.key is not None and state.key[0] is model  # (class, primary key, token)
+    }
+    if not held:
+        return [tuple(row) for row in rows]
+    names = list(rows[0]._fields) if rows else []
+    return [
+        tuple(row)
+        if row[0] not in held
+        else tuple(held[row[0]].get(k, v) for k, v in zip(names, row, strict=True))
+        for row in rows
+    ]
+
+
 def irecist_columns(
     session: Session, lesions: Mapping[str, m.Lesion], reader: str
 ) -> dict[dt.date, dict[str, Any]]:
-    """The ``irecist_*`` columns at every post-baseline date of the reader's stored measurements.
+    """The ``irecist_*`` columns at every post-baseline date of the reader's stored measurements
+    (:func:`series_columns` of :func:`reader_measurements`)."""
+    return series_columns(*reader_measurements(session, lesions, reader))
+
+
+def series_columns(
+    lesions: Sequence[recist.Lesion], measurements: Sequence[recist.LesionMeasurement]
+) -> dict[dt.date, dict[str, Any]]:
+    """The ``irecist_*`` columns at every post-baseline date of one reader's measurements
+    (none without a measurement).
 
     ``irecist_target_sum`` is the sum of the baseline target lesions only when every one was
     assessed (``None`` otherwise, like RECIST's sum); new lesions are never in it.
     """
-    by_id = {lesion.id: code for code, lesion in lesions.items()}
-    stored = session.scalars(
-        select(m.LesionMeasurement).where(
-            m.LesionMeasurement.lesion_id.in_(by_id), m.LesionMeasurement.reader == reader
-        )
-    ).all()
-    if not stored:
+    if not measurements:
         return {}
-    records = [
-        recist.Lesion(c, le.organ, le.nodal, cast(Any, le.role)) for c, le in lesions.items()
-    ]
-    measurements = [
-        recist.LesionMeasurement(
-            by_id[x.lesion_id],
-            x.assessment_date,
-            cast(Any, reader),
-            cast(Any, x.measurement_status),
-            x.diameter_mm,
-        )
-        for x in stored
-    ]
-    baseline, visits = irecist_inputs(records, measurements)
+    baseline, visits = irecist_inputs(lesions, measurements)
     results = irecist.assess_series(baseline, visits)
     columns: dict[dt.date, dict[str, Any]] = {}
     for visit, result in zip(visits, results, strict=True):

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 
 from equitrial.clinical import recist
@@ -33,11 +33,11 @@ from equitrial.services._base import (
 )
 from equitrial.services._derivation import (
     reader_lesions,
+    reader_series,
     rederive_responses,
     response_values,
-    timepoints,
 )
-from equitrial.services._irecist_derivation import irecist_columns, irecist_values
+from equitrial.services._irecist_derivation import irecist_values
 from equitrial.services.auth import Actor
 from equitrial.services.checks import CheckContext, enforce
 from equitrial.services.queries import open_queries_for
@@ -48,6 +48,22 @@ from equitrial.store.db import transaction
 __all__ = ["RULE_VERSION", "add_lesion", "record_assessment"]
 
 RULE_VERSION = "RECIST 1.1"
+
+# statements built once (building one costs more than running it), run with parameters
+_FOLLOWED: Final = (
+    select(m.Lesion.id)
+    .where(
+        m.Lesion.subject_id == bindparam("subject_id"),
+        m.Lesion.reader == bindparam("reader"),
+        m.Lesion.lesion_code == bindparam("code"),
+    )
+    .limit(1)
+)
+_RECORDED: Final = select(m.TumourAssessment.id).where(
+    m.TumourAssessment.subject_id == bindparam("subject_id"),
+    m.TumourAssessment.reader == bindparam("reader"),
+    m.TumourAssessment.assessment_date == bindparam("day"),
+)
 
 
 def add_lesion(
@@ -66,7 +82,8 @@ def add_lesion(
     with transaction(engine) as session:
         row = subject_for_write(session, actor, subject, SITE_STAFF)
         lock_subject(session, row)
-        if lesion_code in reader_lesions(session, row.id, reader):
+        followed = {"subject_id": row.id, "reader": reader, "code": lesion_code}
+        if session.scalar(_FOLLOWED, followed) is not None:  # one of reader_lesions' codes
             raise ConflictError(
                 f"subject {row.subject_code} has a lesion {lesion_code!r} read by {reader}",
                 field="lesion_code",
@@ -137,24 +154,19 @@ def record_assessment(
             saved.append(x)
             findings.append((x, implausible))
         audited_insert_all(session, actor, saved)
-        exists = select(m.TumourAssessment.id).where(
-            m.TumourAssessment.subject_id == row.id,
-            m.TumourAssessment.reader == reader,
-            m.TumourAssessment.assessment_date == assessment_date,
-        )
-        if session.scalar(exists) is not None:
+        recorded = {"subject_id": row.id, "reader": reader, "day": assessment_date}
+        if session.scalar(_RECORDED, recorded) is not None:
             raise ConflictError(
                 f"{reader} assessment of {assessment_date} exists", field="assessment_date"
             )
-        points = timepoints(session, lesions, reader)
-        timepoint = points.get(assessment_date)
-        ipoints = irecist_columns(session, lesions, reader)
+        # the series with this assessment's measurements, read once for RECIST 1.1 and iRECIST
+        points, ipoints = reader_series(session, lesions, reader)
         assessment = m.TumourAssessment(
             subject_id=row.id,
             assessment_date=assessment_date,
             reader=reader,
             rule_version=RULE_VERSION,
-            **response_values(timepoint),
+            **response_values(points.get(assessment_date)),
             **irecist_values(ipoints, assessment_date),
         )
         audited_insert(session, actor, assessment)
@@ -165,7 +177,7 @@ def record_assessment(
             reader,
             cause=f"tumour_assessment {assessment.id} recorded",
             skip=assessment.id,
-            series=(points, ipoints),  # the series with this assessment's measurements
+            series=(points, ipoints),
         )
         query_ids: tuple[int, ...] = ()
         for x, implausible in findings:
