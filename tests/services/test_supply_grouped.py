@@ -1,8 +1,9 @@
 """The drug supply's grouped reads and batched writes against the code they replaced, on SQLite
 and PostgreSQL: every site gets its own need and stock from the queries that read all sites at
 once, a resupply of several sites requests the shipments, kits and audit rows that one request
-per site would, a dose takes the kits the locked-stock path takes, and shipping, receiving and
-expiry write the same audit rows as before (each reason in one statement)."""
+per site would (and is refused as a whole when the depot runs short at the second site), and
+shipping, receiving and expiry write the same audit rows as before (each reason in one
+statement)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,7 @@ from sqlalchemy import delete, func, select, text
 from supply_reference import resupply_site_by_site, site_needs, site_stock
 
 from equitrial.errors import ConflictError
-from equitrial.randomization import service as allocation_service
 from equitrial.services import dispensing, outcomes, randomize, schedule, subjects, supply, users
-from equitrial.services._kits import lock_site_stock, take_kits
 from equitrial.services._supply_need import needs_by_site, stock_by_site
 from equitrial.services.audit import verify_audit_trail
 from equitrial.services.auth import actor_for
@@ -232,55 +231,6 @@ def test_a_depot_short_for_the_second_site_refuses_the_whole_resupply(trial, man
         reference.value.message, reference.value.field
     )  # fmt: skip
     assert (_next_audit_id(engine), dispensing.inventory(engine, manager)) == before
-
-
-def _take_kits_picks(engine, actor, subject_id, on, n):
-    """What :func:`take_kits` on :func:`lock_site_stock` dispenses (rolled back)."""
-    with pytest.raises(_RolledBack), transaction(engine) as session:
-        subject = session.get(m.Subject, subject_id)
-        arm = allocation_service.arm_of(session, subject_id)
-        stock = lock_site_stock(session, subject.site_id)
-        try:
-            picks = [k.kit_number for k in take_kits(session, actor, subject, stock, arm, on, n)]
-        except ConflictError as error:
-            picks = [error.message]
-        raise _RolledBack
-    return picks
-
-
-@pytest.mark.parametrize("subject", ["a2", "b2"])
-def test_a_dose_takes_the_kits_the_locked_stock_path_takes(trial, manager, several, subject):
-    engine, pharmacist = trial.engine, trial["pharmacist" if subject == "a2" else "pharmacist@B"]
-    site = "A" if subject == "a2" else "B"
-    _shipped(trial, manager, site, {"BIO": 6, "REF": 6}, _days(5))
-    s = several[subject]
-    # day 5; the day the first-expiring kits are no longer usable; a day none is
-    for on, n in (
-        (_days(5), 2),
-        (EXPIRY - dt.timedelta(days=41), 3),
-        (EXPIRY - dt.timedelta(days=34), 1),
-    ):
-        expected = _take_kits_picks(engine, pharmacist, s.id, on, n)
-        first = _next_audit_id(engine)
-        try:
-            got = [k.kit_number for k in dispensing.dispense(engine, pharmacist, s.id, on, kits=n)]
-        except ConflictError as error:
-            assert _next_audit_id(engine) == first  # nothing written
-            got = [error.message]
-        assert got == expected
-        if "no usable kit" in got[0]:
-            continue
-        with transaction(engine, read_only=True) as session:
-            trail = _trail_since(session, first, [])
-        assert [(t[1], t[3], t[5], t[6]) for t in trail] == [
-            ("kit", field, value, "dispensed")
-            for _ in got
-            for field, value in (
-                ("kit_status", "dispensed"), ("subject_id", str(s.id)),
-                ("dispensed_on", on.isoformat()), ("status_reason", "dispensed"),
-            )
-        ]  # fmt: skip
-    assert verify_audit_trail(engine).chain.ok
 
 
 def test_shipping_receiving_and_expiry_write_the_same_audit_rows(trial, manager):

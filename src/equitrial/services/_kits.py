@@ -29,7 +29,6 @@ __all__ = [
     "AT_RANDOMIZATION",
     "DO_NOT_DISPENSE_DAYS",
     "DispensedKit",
-    "dispense_at_site",
     "kit_mg",
     "kits_for_regimen",
     "lock_site_stock",
@@ -121,78 +120,24 @@ def take_kits(
         Too few usable kits of ``arm``; the message names no arm (the caller's transaction
         is rolled back, so nothing is dispensed).
     """
-    taken = []
+    out, taken = [], []
     for _ in range(n):
         views = [KitStock(k.kit_number, k.expiry, k.arm_code) for k in stock.values()]
         pick = choose_kit(views, arm, on, DO_NOT_DISPENSE_DAYS)
         if pick is None:
-            raise _no_kit(subject, n)
-        taken.append(stock.pop(pick.kit_number))
-    return _hand_out(session, actor, subject, taken, on, reason)
-
-
-def dispense_at_site(
-    session: Session,
-    actor: Actor,
-    subject: m.Subject,
-    arm: str,
-    on: dt.date,
-    n: int,
-    *,
-    reason: str = "dispensed",
-) -> list[DispensedKit]:
-    """:func:`lock_site_stock` and :func:`take_kits` in one: the same rows locked and the same
-    kits taken, with the site's stock read as (number, expiry, arm) values and only the kits
-    taken read as records.
-
-    Raises
-    ------
-    ConflictError
-        As :func:`take_kits`.
-    """
-    held = session.execute(
-        select(m.Kit.id, m.Kit.kit_number, m.Kit.expiry, m.Kit.arm_code)
-        .where(m.Kit.site_id == subject.site_id, m.Kit.kit_status == "available")
-        .order_by(m.Kit.id)
-        .with_for_update()
-    ).all()
-    ids = {number: kit_id for kit_id, number, _, _ in held}
-    stock = {number: KitStock(number, expiry, kit_arm) for _, number, expiry, kit_arm in held}
-    picked = []
-    for _ in range(n):
-        pick = choose_kit(stock.values(), arm, on, DO_NOT_DISPENSE_DAYS)
-        if pick is None:
-            raise _no_kit(subject, n)
-        picked.append(stock.pop(pick.kit_number).kit_number)
-    kits = {
-        k.kit_number: k
-        for k in session.scalars(select(m.Kit).where(m.Kit.id.in_([ids[p] for p in picked])))
-    }
-    return _hand_out(session, actor, subject, [kits[p] for p in picked], on, reason)
-
-
-def _no_kit(subject: m.Subject, n: int) -> ConflictError:
-    return ConflictError(
-        f"site has no usable kit for subject {subject.subject_code} ({n} kit(s) a dose); "
-        "the supply manager has been told through the resupply report",
-        field="kits",
-    )
-
-
-def _hand_out(
-    session: Session,
-    actor: Actor,
-    subject: m.Subject,
-    kits: Sequence[m.Kit],
-    on: dt.date,
-    reason: str,
-) -> list[DispensedKit]:
-    """Record ``kits`` dispensed to the subject on ``on``, audited (one statement)."""
-    changes = {
-        "kit_status": "dispensed",
-        "subject_id": subject.id,
-        "dispensed_on": on,
-        "status_reason": reason,
-    }
-    audited_update_all(session, actor, [(kit, changes) for kit in kits], reason=reason)
-    return [DispensedKit(k.kit_number, k.lot, k.expiry, k.label) for k in kits]
+            raise ConflictError(
+                f"site has no usable kit for subject {subject.subject_code} ({n} kit(s) a dose); "
+                "the supply manager has been told through the resupply report",
+                field="kits",
+            )
+        kit = stock.pop(pick.kit_number)
+        changes = {
+            "kit_status": "dispensed",
+            "subject_id": subject.id,
+            "dispensed_on": on,
+            "status_reason": reason,
+        }
+        taken.append((kit, changes))
+        out.append(DispensedKit(kit.kit_number, kit.lot, kit.expiry, kit.label))
+    audited_update_all(session, actor, taken, reason=reason)
+    return out

@@ -38,8 +38,9 @@ from equitrial.services._base import (
 from equitrial.services._kits import (
     DO_NOT_DISPENSE_DAYS,
     DispensedKit,
-    dispense_at_site,
     kits_for_regimen,
+    lock_site_stock,
+    take_kits,
 )
 from equitrial.services._supply_need import needs_by_site, ship_orders, stock_by_site
 from equitrial.services.auth import SUPPLY_ROLES, Actor, require
@@ -106,7 +107,8 @@ def dispense(
         if kits is None:
             protocol = study_protocol(subject.study)
             kits = kits_for_regimen(protocol, regimen_on(session, subject.id, on))
-        return dispense_at_site(session, actor, subject, arm, on, kits)
+        stock = lock_site_stock(session, subject.site_id)
+        return take_kits(session, actor, subject, stock, arm, on, kits)
 
 
 def _kits(session: Session, numbers: Sequence[str]) -> list[m.Kit]:
