@@ -28,7 +28,13 @@ from sqlalchemy.orm import Session
 
 from equitrial.errors import ConflictError, InvalidInputError, NotFoundError
 from equitrial.randomization import service as allocation_service
-from equitrial.services._base import RecordView, audited_update, ensure_study_open, view_of
+from equitrial.services._base import (
+    RecordView,
+    audited_update,
+    audited_update_all,
+    ensure_study_open,
+    view_of,
+)
 from equitrial.services._kits import (
     DO_NOT_DISPENSE_DAYS,
     DispensedKit,
@@ -36,12 +42,12 @@ from equitrial.services._kits import (
     lock_site_stock,
     take_kits,
 )
-from equitrial.services._supply_need import site_needs, site_stock
+from equitrial.services._supply_need import needs_by_site, ship_orders, stock_by_site
 from equitrial.services.auth import SUPPLY_ROLES, Actor, require
 from equitrial.services.schedule import regimen_on
 from equitrial.services.study import current_study, study_protocol
 from equitrial.services.subjects import subject_for_write
-from equitrial.services.supply import RECEIVING_ROLES, reserve_shipment
+from equitrial.services.supply import RECEIVING_ROLES
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 from equitrial.supply.rules import order_quantities
@@ -163,8 +169,8 @@ def expire_kits(engine: Engine, actor: Actor, as_of: dt.date) -> int:
             .where(m.Kit.kit_status.in_(("available", "quarantined")))
             .with_for_update()
         ).all()
-        for kit in stale:
-            audited_update(session, actor, kit, {"kit_status": "expired"}, reason="past expiry")
+        expired = {"kit_status": "expired"}
+        audited_update_all(session, actor, [(kit, expired) for kit in stale], reason="past expiry")
         return len(stale)
 
 
@@ -242,18 +248,16 @@ def resupply(
         ensure_study_open(session, study.id)
         protocol = study_protocol(study)
         arms = [a.code for a in protocol.arms]
-        requested = []
-        for site in session.scalars(select(m.Site).order_by(m.Site.code)).all():
-            need = site_needs(session, protocol, site.id, as_of, horizon_days)
-            stock = site_stock(session, site.id, as_of)
+        needs = needs_by_site(session, protocol, as_of, horizon_days)
+        stocks = stock_by_site(session, as_of)
+        orders = []
+        for site_id in session.scalars(select(m.Site.id).order_by(m.Site.code)):
+            need, stock = needs.get(site_id, Counter()), stocks.get(site_id, Counter())
             order = order_quantities(stock, need, safety_stock, arms)
             if sum(order.values()):
-                shipment = reserve_shipment(
-                    session, actor, depot_code, site.code, order, as_of, "resupply",
-                    DO_NOT_DISPENSE_DAYS,
-                )  # fmt: skip
-                requested.append(view_of(shipment))
-        return requested
+                orders.append((site_id, order))
+        shipments = ship_orders(session, actor, depot_code, orders, as_of)
+        return [view_of(shipment) for shipment in shipments]
 
 
 @dataclass(frozen=True)
@@ -280,24 +284,23 @@ def forecast(
     with transaction(engine, read_only=True) as session:
         protocol = study_protocol(current_study(session))
         arms = [a.code for a in protocol.arms]
+        needs = needs_by_site(session, protocol, as_of, horizon_days)
+        stocks = stock_by_site(session, as_of)
         rows = []
-        for site in session.scalars(select(m.Site).order_by(m.Site.code)).all():
-            if actor.site_ids is not None and site.id not in actor.site_ids:
+        for site_id, code in session.execute(select(m.Site.id, m.Site.code).order_by(m.Site.code)):
+            if actor.site_ids is not None and site_id not in actor.site_ids:
                 continue
-            need = site_needs(session, protocol, site.id, as_of, horizon_days)
-            stock = site_stock(session, site.id, as_of)
+            need, stock = needs.get(site_id, Counter()), stocks.get(site_id, Counter())
             if unblinded:
                 rows += [
-                    ForecastRow(
-                        site.code, arm, need[arm], stock[arm], max(0, need[arm] - stock[arm])
-                    )
+                    ForecastRow(code, arm, need[arm], stock[arm], max(0, need[arm] - stock[arm]))
                     for arm in arms
                 ]
             else:
                 # pooled figures only: a sum of per-arm shortfalls would tell that the arms'
                 # stocks are unbalanced against the subjects' arms
                 total, held = sum(need.values()), sum(stock.values())
-                rows.append(ForecastRow(site.code, None, total, held, max(0, total - held)))
+                rows.append(ForecastRow(code, None, total, held, max(0, total - held)))
         return rows
 
 

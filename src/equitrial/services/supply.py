@@ -25,7 +25,6 @@ from equitrial.errors import ConflictError, InvalidInputError, NotFoundError
 from equitrial.services._base import (
     RecordView,
     audited_insert,
-    audited_update,
     audited_update_all,
     ensure_study_open,
     view_of,
@@ -230,7 +229,7 @@ def reserve_shipment(
     reason: str,
     do_not_dispense_days: int,
 ) -> m.Shipment:
-    """:func:`request_shipment` inside the caller's transaction (resupply uses it too)."""
+    """:func:`request_shipment` inside the caller's transaction."""
     study = current_study(session)
     ensure_study_open(session, study.id)
     arms = {a.code for a in study_protocol(study).arms}
@@ -242,41 +241,70 @@ def reserve_shipment(
     if sum(quantities.values()) == 0:
         raise InvalidInputError("a shipment needs at least one kit", field="quantities")
     depot, site = depot_by_code(session, depot_code), site_by_code(session, site_code)
-    # first expiry first among the kits usable do_not_dispense_days after ``on``
-    # (supply.rules.usable, choose_kit), ties by kit number: the same kits as choosing one at a
-    # time with choose_kit, read with one query per arm
-    last_usable = on + dt.timedelta(days=do_not_dispense_days)
     chosen: list[m.Kit] = []
     for arm, n in sorted(quantities.items()):
         if n == 0:
             continue
-        picked = session.scalars(
+        picked = depot_kits(session, depot.id, arm, on, do_not_dispense_days, n)
+        if len(picked) < n:
+            raise too_few_kits(depot_code)
+        chosen.extend(picked)
+    return ship_kits(session, actor, depot.id, site.id, chosen, on, reason)
+
+
+def depot_kits(
+    session: Session, depot_id: int, arm: str, on: dt.date, do_not_dispense_days: int, n: int
+) -> list[m.Kit]:
+    """The first (at most) ``n`` kits of ``arm`` at the depot that a shipment requested on ``on``
+    reserves, their rows locked: not reserved yet, first expiry first among the kits usable
+    ``do_not_dispense_days`` after ``on`` (:func:`~equitrial.supply.rules.usable`), ties by kit
+    number. Taking them ``k`` at a time, in order, for one shipment after another gives the
+    kits that one query per shipment would give (a resupply reads them once per arm)."""
+    last_usable = on + dt.timedelta(days=do_not_dispense_days)
+    return list(
+        session.scalars(
             select(m.Kit)
-            .where(m.Kit.depot_id == depot.id, m.Kit.kit_status == "available")
+            .where(m.Kit.depot_id == depot_id, m.Kit.kit_status == "available")
             .where(m.Kit.shipment_id.is_(None), m.Kit.arm_code == arm)
             .where(m.Kit.expiry >= last_usable)
             .order_by(m.Kit.expiry, m.Kit.kit_number)
             .limit(n)
             .with_for_update()
-        ).all()
-        if len(picked) < n:
-            raise ConflictError(
-                f"depot {depot_code} holds too few usable kits for this shipment",
-                field="quantities",
-            )
-        chosen.extend(picked)
+        )
+    )
+
+
+def too_few_kits(depot_code: str) -> ConflictError:
+    """The refusal of a shipment the depot cannot fill (it names no arm)."""
+    return ConflictError(
+        f"depot {depot_code} holds too few usable kits for this shipment", field="quantities"
+    )
+
+
+def ship_kits(
+    session: Session,
+    actor: Actor,
+    depot_id: int,
+    site_id: int,
+    kits: Sequence[m.Kit],
+    on: dt.date,
+    reason: str,
+) -> m.Shipment:
+    """Record a requested shipment of ``kits`` (chosen by :func:`depot_kits`) from the depot to
+    the site and reserve them, both audited, in the caller's transaction (the study checked
+    open by the caller)."""
     shipment = audited_insert(
         session,
         actor,
         m.Shipment(
             shipment_number=_next_shipment_number(session),
-            depot_id=depot.id,
-            site_id=site.id,
+            depot_id=depot_id,
+            site_id=site_id,
             reason=reason,
             requested_on=on,
         ),
     )
-    reserved = [(kit, {"shipment_id": shipment.id}) for kit in chosen]
+    reserved = [(kit, {"shipment_id": shipment.id}) for kit in kits]
     audited_update_all(session, actor, reserved, reason="reserved")
     return shipment
 
@@ -310,16 +338,14 @@ def ship_shipment(engine: Engine, actor: Actor, number: str, on: dt.date) -> Rec
             )
         if on < shipment.requested_on:
             raise InvalidInputError("shipped before it was requested", field="on", value=on)
-        audited_update(
-            session,
-            actor,
-            shipment,
-            {"shipment_status": "shipped", "shipped_on": on},
-            reason="shipped",
-        )
+        # the shipment and its kits in one audited statement (one reason): the shipment's
+        # rows first, then each kit's
         leaving = {"kit_status": "in-transit", "depot_id": None}
-        kits = [(kit, leaving) for kit in _kits_of(session, shipment)]
-        audited_update_all(session, actor, kits, reason="shipped")
+        changes: list[tuple[Any, Mapping[str, Any]]] = [
+            (shipment, {"shipment_status": "shipped", "shipped_on": on})
+        ]
+        changes += [(kit, leaving) for kit in _kits_of(session, shipment)]
+        audited_update_all(session, actor, changes, reason="shipped")
         return view_of(shipment)
 
 
@@ -353,18 +379,16 @@ def receive_shipment(
             raise InvalidInputError(
                 f"kit {unknown[0]!r} is not in shipment {number}", field="damaged", value=unknown[0]
             )
-        audited_update(
-            session,
-            actor,
-            shipment,
-            {"shipment_status": "received", "received_on": on},
-            reason="received",
-        )
-        for broken in (False, True):  # one audited statement for the kits of each reason
-            status = "damaged" if broken else "available"
-            arrived = {"kit_status": status, "site_id": shipment.site_id}
-            group = [(kit, arrived) for kit in kits if (kit.kit_number in damaged) == broken]
-            if group:
-                why = "damaged on receipt" if broken else "received"
-                audited_update_all(session, actor, group, reason=why)
+        # one audited statement for each reason: the shipment with the kits received, then
+        # the kits found damaged
+        arrived = {"kit_status": "available", "site_id": shipment.site_id}
+        received: list[tuple[Any, Mapping[str, Any]]] = [
+            (shipment, {"shipment_status": "received", "received_on": on})
+        ]
+        received += [(kit, arrived) for kit in kits if kit.kit_number not in damaged]
+        audited_update_all(session, actor, received, reason="received")
+        broken = {"kit_status": "damaged", "site_id": shipment.site_id}
+        group = [(kit, broken) for kit in kits if kit.kit_number in damaged]
+        if group:
+            audited_update_all(session, actor, group, reason="damaged on receipt")
         return view_of(shipment)
