@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session
 
 from equitrial.errors import ConflictError
 from equitrial.services import assessments, clinical, status, subjects
-from equitrial.services._irecist_derivation import session_rows
 from equitrial.store import models as m
-from equitrial.store.db import transaction
+from equitrial.store.db import session_rows, transaction
 
 PASSWORD = "correct horse battery"
 DAY = dt.date(2024, 3, 1)

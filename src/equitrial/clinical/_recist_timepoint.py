@@ -90,8 +90,6 @@ def _diameters(
                     value=v,
                 )
             out.append(None)
-        elif type(v) is float and math.isfinite(v) and v >= 0.0:
-            out.append(exact_decimal(v))  # what check_mm and _exact make of it
         else:
             out.append(_exact(check_mm(v, f"{name}[{i}]")))
     return out

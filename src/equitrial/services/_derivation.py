@@ -47,12 +47,12 @@ from equitrial.services._irecist_derivation import (
     irecist_values,
     reader_measurements,
     series_columns,
-    session_rows,
 )
 from equitrial.services.auth import Actor
 from equitrial.services.checks import Finding
 from equitrial.services.queries import open_queries_for
 from equitrial.store import models as m
+from equitrial.store.db import session_rows
 
 __all__ = [
     "DERIVATION_PREFIX",

@@ -21,12 +21,13 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, cast
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from equitrial.clinical import irecist, recist
 from equitrial.errors import InvalidInputError
 from equitrial.store import models as m
+from equitrial.store.db import session_rows
 
 __all__ = [
     "IRECIST_EMPTY",
@@ -35,7 +36,6 @@ __all__ = [
     "irecist_values",
     "reader_measurements",
     "series_columns",
-    "session_rows",
 ]
 
 IRECIST_EMPTY: Final[Mapping[str, Any]] = {
@@ -287,33 +287,6 @@ def reader_measurements(
         recist.Lesion(c, le.organ, le.nodal, cast(Any, le.role)) for c, le in lesions.items()
     ]
     return records, measurements
-
-
-def session_rows(
-    session: Session,
-    statement: Select[*tuple[Any, ...]],
-    params: Mapping[str, Any],
-    model: type[Any],
-) -> list[tuple[Any, ...]]:
-    """The rows of ``statement`` (with ``params``), a select of ``model``'s primary key ``id``
-    and attributes named as their columns, as a select of the entities would give them: an
-    object the session holds keeps the values loaded in it (the ORM does not overwrite them).
-    """
-    rows = session.execute(statement, params).all()
-    held = {
-        state.key[1][0]: state.dict
-        for state in session.identity_map.all_states()
-        if state.key is not None and state.key[0] is model  # (class, primary key, token)
-    }
-    if not held:
-        return [tuple(row) for row in rows]
-    names = list(rows[0]._fields) if rows else []
-    return [
-        tuple(row)
-        if row[0] not in held
-        else tuple(held[row[0]].get(k, v) for k, v in zip(names, row, strict=True))
-        for row in rows
-    ]
 
 
 def irecist_columns(

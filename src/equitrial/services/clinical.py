@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from equitrial.errors import ConflictError, InvalidInputError
-from equitrial.services._base import RecordView, check_fields, ensure_study_open, lock_subject
+from equitrial.services._base import RecordView, ensure_study_open, lock_subject
 from equitrial.services._clinical_forms import (
     AE_FORM,
     DOSE_FORM,
@@ -34,7 +34,6 @@ from equitrial.services.auth import Actor, require
 from equitrial.services.forms import change_in, insert_in, new_record, prevalidate, update_form
 from equitrial.services.schedule import planned_visit
 from equitrial.services.subjects import SITE_STAFF, resolve_subject
-from equitrial.store import models as m
 from equitrial.store.db import transaction
 
 __all__ = [
@@ -100,7 +99,6 @@ def record_visit(
                 value=name,
             )
         changes = {"actual_date": actual_date}
-        check_fields(m.Visit, changes)
         return change_in(session, actor, VISIT_FORM, planned, row, changes, "visit recorded")
 
 

@@ -19,18 +19,18 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
 import equitrial.store.anchor  # noqa: F401  (registers the signing of the chain head at commit)
 from equitrial.settings import get_settings
 
-__all__ = ["is_sqlite", "make_engine", "normalize_url", "transaction"]
+__all__ = ["is_sqlite", "make_engine", "normalize_url", "session_rows", "transaction"]
 
 _READ_ONLY = "equitrial_read_only"
 
@@ -137,3 +137,30 @@ def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[Session]
     bind = engine.execution_options(**{_READ_ONLY: True}) if read_only else engine
     with Session(bind=bind, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def session_rows(
+    session: Session,
+    statement: Select[*tuple[Any, ...]],
+    params: Mapping[str, Any],
+    model: type[Any],
+) -> list[tuple[Any, ...]]:
+    """The rows of ``statement`` (with ``params``), a select of ``model``'s primary key ``id``
+    and attributes named as their columns, as a select of the entities would give them: an
+    object the session holds keeps the values loaded in it (the ORM does not overwrite them).
+    """
+    rows = session.execute(statement, params).all()
+    held = {
+        state.key[1][0]: state.dict
+        for state in session.identity_map.all_states()
+        if state.key is not None and state.key[0] is model  # (class, primary key, token)
+    }
+    if not held:
+        return [tuple(row) for row in rows]
+    names = list(rows[0]._fields) if rows else []
+    return [
+        tuple(row)
+        if row[0] not in held
+        else tuple(held[row[0]].get(k, v) for k, v in zip(names, row, strict=True))
+        for row in rows
+    ]
