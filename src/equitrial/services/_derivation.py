@@ -47,6 +47,8 @@ from equitrial.services._irecist_derivation import (
     irecist_values,
     reader_measurements,
     series_columns,
+    series_records,
+    stored_measurements,
 )
 from equitrial.services.auth import Actor
 from equitrial.services.checks import Finding
@@ -63,6 +65,7 @@ __all__ = [
     "is_derivation",
     "lab_grade",
     "reader_lesions",
+    "reader_responses",
     "reader_series",
     "rederive_adverse_events",
     "rederive_con_meds",
@@ -291,14 +294,34 @@ def series_timepoints(
     return {t.date: t for t in result.timepoints}
 
 
-def reader_series(session: Session, lesions: Mapping[str, m.Lesion], reader: str) -> Series:
+def reader_series(
+    session: Session,
+    lesions: Mapping[str, m.Lesion],
+    reader: str,
+    *,
+    rows: Sequence[tuple[Any, ...]] | None = None,
+) -> Series:
     """:func:`timepoints` and :func:`~equitrial.services._irecist_derivation.irecist_columns`
-    of the reader's series, from one read of the stored measurements."""
-    records, measurements = reader_measurements(session, lesions, reader)
+    of the reader's series, from one read of the stored measurements; ``rows``: the
+    measurements as :func:`~equitrial.services._irecist_derivation.stored_measurements` gives
+    them (read when ``None``)."""
+    if rows is None:
+        rows = stored_measurements(session, lesions, reader)
+    records, measurements = series_records(lesions, rows, reader)
     return (
         series_timepoints(records, measurements, reader),
         series_columns(records, measurements),
     )
+
+
+def reader_responses(
+    session: Session, subject_id: int, reader: str, *, skip: int | None = None
+) -> list[tuple[Any, ...]]:
+    """The reader's tumour assessments of the subject (but ``skip``) in date order: rows
+    ``(id, assessment_date, <the derived responses>)`` as the session's objects give them,
+    what :func:`rederive_responses` compares."""
+    params = {"subject_id": subject_id, "reader": reader, "skip": skip if skip is not None else -1}
+    return session_rows(session, _RESPONSES, params, m.TumourAssessment)
 
 
 def response_values(timepoint: recist.TimepointAssessment | None) -> dict[str, Any]:
@@ -320,10 +343,13 @@ def rederive_responses(
     cause: str,
     skip: int | None,
     series: Series | None = None,
+    stored: Sequence[tuple[Any, ...]] | None = None,
 ) -> None:
     """Derive the responses (RECIST 1.1 and iRECIST) of the reader's tumour assessments of the
     subject again; ``series``: the RECIST and iRECIST results of the reader's series as
-    :func:`reader_series` just gave them (read again when ``None``).
+    :func:`reader_series` just gave them (read again when ``None``); ``stored``: the reader's
+    assessments but ``skip`` as :func:`reader_responses` gave them, none of them changed since
+    (read again when ``None``).
 
     The stored responses are compared in one select of their columns; only an assessment
     whose responses change is loaded, and written by :func:`_apply`, in date order. An
@@ -333,12 +359,8 @@ def rederive_responses(
     if series is None:
         series = reader_series(session, reader_lesions(session, subject_id, reader), reader)
     points, ipoints = series
-    stored = session_rows(
-        session,
-        _RESPONSES,
-        {"subject_id": subject_id, "reader": reader, "skip": skip if skip is not None else -1},
-        m.TumourAssessment,
-    )
+    if stored is None:
+        stored = reader_responses(session, subject_id, reader, skip=skip)
     names = [column.key for column in _RESPONSE_COLUMNS]
     for row_id, *values in stored:
         row = dict(zip(names, values, strict=True))

@@ -36,6 +36,8 @@ __all__ = [
     "irecist_values",
     "reader_measurements",
     "series_columns",
+    "series_records",
+    "stored_measurements",
 ]
 
 IRECIST_EMPTY: Final[Mapping[str, Any]] = {
@@ -260,33 +262,51 @@ def _new_state(
     return x.diameter_mm if x.diameter_mm is not None else last
 
 
-def reader_measurements(
+def stored_measurements(
     session: Session, lesions: Mapping[str, m.Lesion], reader: str
-) -> tuple[list[recist.Lesion], list[recist.LesionMeasurement]]:
-    """The reader's lesions and stored measurements as RECIST 1.1 records (both empty when
-    the reader has no measurement): what :func:`irecist_columns` and
-    :func:`equitrial.services._derivation.timepoints` derive from.
+) -> list[tuple[Any, ...]]:
+    """The reader's stored measurements of ``lesions``: rows ``(id, lesion_id,
+    assessment_date, measurement_status, diameter_mm)``, what :func:`series_records` takes.
 
     One select of the columns, not of the entities; a measurement this session holds (one
     just saved or edited) is read from the object, as a select of the entities would return
     it (the ORM keeps the loaded values of an object already in the session).
     """
-    by_id = {lesion.id: code for code, lesion in lesions.items()}
-    stored = session_rows(
-        session, _STORED, {"lesion_ids": list(by_id), "reader": reader}, m.LesionMeasurement
+    ids = [lesion.id for lesion in lesions.values()]
+    return session_rows(
+        session, _STORED, {"lesion_ids": ids, "reader": reader}, m.LesionMeasurement
     )
-    if not stored:
+
+
+def series_records(
+    lesions: Mapping[str, m.Lesion], rows: Sequence[tuple[Any, ...]], reader: str
+) -> tuple[list[recist.Lesion], list[recist.LesionMeasurement]]:
+    """The reader's lesions and the measurements ``rows`` (as :func:`stored_measurements`
+    gives them) as RECIST 1.1 records (both empty without a row)."""
+    if not rows:
         return [], []
+    by_id = {lesion.id: code for code, lesion in lesions.items()}
     measurements = [
         recist.LesionMeasurement(
             by_id[lesion_id], day, cast(Any, reader), cast(Any, status), diameter
         )
-        for _, lesion_id, day, status, diameter in stored
+        for _, lesion_id, day, status, diameter in rows
     ]
     records = [
         recist.Lesion(c, le.organ, le.nodal, cast(Any, le.role)) for c, le in lesions.items()
     ]
     return records, measurements
+
+
+def reader_measurements(
+    session: Session, lesions: Mapping[str, m.Lesion], reader: str
+) -> tuple[list[recist.Lesion], list[recist.LesionMeasurement]]:
+    """The reader's lesions and stored measurements as RECIST 1.1 records (both empty when
+    the reader has no measurement): what :func:`irecist_columns` and
+    :func:`equitrial.services._derivation.timepoints` derive from (:func:`series_records`
+    of :func:`stored_measurements`).
+    """
+    return series_records(lesions, stored_measurements(session, lesions, reader), reader)
 
 
 def irecist_columns(

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.engine import Engine
 
 from equitrial.clinical import recist
@@ -33,22 +33,25 @@ from equitrial.services._base import (
 )
 from equitrial.services._derivation import (
     reader_lesions,
+    reader_responses,
     reader_series,
     rederive_responses,
     response_values,
 )
-from equitrial.services._irecist_derivation import irecist_values
+from equitrial.services._irecist_derivation import irecist_values, stored_measurements
 from equitrial.services.auth import Actor
 from equitrial.services.checks import CheckContext, enforce
 from equitrial.services.queries import open_queries_for
 from equitrial.services.subjects import SITE_STAFF, subject_for_write
 from equitrial.store import models as m
 from equitrial.store.db import transaction
+from equitrial.store.validation import check_values
 
 __all__ = ["RULE_VERSION", "add_lesion", "record_assessment"]
 
 RULE_VERSION = "RECIST 1.1"
 
+_MEASUREMENTS: Final = cast(Table, m.LesionMeasurement.__table__)
 # statements built once (building one costs more than running it), run with parameters
 _FOLLOWED: Final = (
     select(m.Lesion.id)
@@ -58,11 +61,6 @@ _FOLLOWED: Final = (
         m.Lesion.lesion_code == bindparam("code"),
     )
     .limit(1)
-)
-_RECORDED: Final = select(m.TumourAssessment.id).where(
-    m.TumourAssessment.subject_id == bindparam("subject_id"),
-    m.TumourAssessment.reader == bindparam("reader"),
-    m.TumourAssessment.assessment_date == bindparam("day"),
 )
 
 
@@ -153,14 +151,33 @@ def record_assessment(
             )
             saved.append(x)
             findings.append((x, implausible))
-        audited_insert_all(session, actor, saved)
-        recorded = {"subject_id": row.id, "reader": reader, "day": assessment_date}
-        if session.scalar(_RECORDED, recorded) is not None:
+        for x in saved:  # the values the flush's check_row refuses or coerces that enforce
+            # did not check (the rest are checked or read from the database), refused first
+            given = {"diameter_mm": x.diameter_mm, "measurement_status": x.measurement_status}
+            checked = check_values(_MEASUREMENTS, given)
+            x.diameter_mm, x.measurement_status = (
+                checked["diameter_mm"],
+                checked["measurement_status"],
+            )
+        # the reader's stored measurements and assessments, read before this one's are added:
+        # the series is derived from them and the new measurements, and the measurements and
+        # the assessment go in with one flush and one audit statement
+        rows = stored_measurements(session, lesions, reader)
+        pending: list[Any] = saved
+        if _clashes(rows, saved):  # the flush refuses them (ConflictError), as it always did
+            audited_insert_all(session, actor, saved)
+            pending = []
+        stored = reader_responses(session, row.id, reader)
+        if any(day == assessment_date for _, day, *_ in stored):
             raise ConflictError(
                 f"{reader} assessment of {assessment_date} exists", field="assessment_date"
             )
-        # the series with this assessment's measurements, read once for RECIST 1.1 and iRECIST
-        points, ipoints = reader_series(session, lesions, reader)
+        new_rows = [
+            (None, x.lesion_id, x.assessment_date, x.measurement_status, x.diameter_mm)
+            for x in saved
+        ]
+        series = reader_series(session, lesions, reader, rows=[*rows, *new_rows])
+        points, ipoints = series
         assessment = m.TumourAssessment(
             subject_id=row.id,
             assessment_date=assessment_date,
@@ -169,7 +186,7 @@ def record_assessment(
             **response_values(points.get(assessment_date)),
             **irecist_values(ipoints, assessment_date),
         )
-        audited_insert(session, actor, assessment)
+        audited_insert_all(session, actor, [*pending, assessment])
         rederive_responses(
             session,
             actor,
@@ -177,9 +194,24 @@ def record_assessment(
             reader,
             cause=f"tumour_assessment {assessment.id} recorded",
             skip=assessment.id,
-            series=(points, ipoints),
+            series=series,
+            stored=stored,
         )
         query_ids: tuple[int, ...] = ()
         for x, implausible in findings:
             query_ids += open_queries_for(session, actor, x, implausible)
         return view_of(assessment, query_ids)
+
+
+def _clashes(rows: Sequence[tuple[Any, ...]], saved: Sequence[m.LesionMeasurement]) -> bool:
+    """Whether the flush of the new measurements ``saved`` would fail: one of a lesion and
+    date already stored (``rows`` as
+    :func:`~equitrial.services._irecist_derivation.stored_measurements` gives them) or given
+    twice (the unique constraint), or a required value missing."""
+    taken = {(lesion_id, day) for _, lesion_id, day, *_ in rows}
+    for x in saved:
+        key = (x.lesion_id, x.assessment_date)
+        if key in taken or x.measurement_status is None:
+            return True
+        taken.add(key)
+    return False
