@@ -44,6 +44,7 @@ from equitrial.clinical.corticosteroids import is_systemic_corticosteroid
 from equitrial.clinical.ctcae import grade_lab
 from equitrial.services._base import EDITABLE_STATUSES, revise_record
 from equitrial.services._irecist_derivation import (
+    FollowedLesion,
     irecist_values,
     reader_measurements,
     series_columns,
@@ -248,9 +249,9 @@ _RESPONSE_COLUMNS: Final = (
     m.TumourAssessment.irecist_new_lesion_progression,
 )
 # statements built once (building one costs more than running it), run with parameters
-_LESIONS: Final = select(m.Lesion).where(
-    m.Lesion.subject_id == bindparam("subject_id"), m.Lesion.reader == bindparam("reader")
-)
+_LESIONS: Final = select(
+    m.Lesion.id, m.Lesion.lesion_code, m.Lesion.organ, m.Lesion.nodal, m.Lesion.role
+).where(m.Lesion.subject_id == bindparam("subject_id"), m.Lesion.reader == bindparam("reader"))
 _RESPONSES: Final = (
     select(m.TumourAssessment.id, *_RESPONSE_COLUMNS)
     .where(
@@ -262,14 +263,17 @@ _RESPONSES: Final = (
 )
 
 
-def reader_lesions(session: Session, subject_id: int, reader: str) -> dict[str, m.Lesion]:
-    """The subject's lesions followed by ``reader``, by lesion code."""
-    rows = session.scalars(_LESIONS, {"subject_id": subject_id, "reader": reader})
-    return {lesion.lesion_code: lesion for lesion in rows}
+def reader_lesions(session: Session, subject_id: int, reader: str) -> dict[str, FollowedLesion]:
+    """The subject's lesions followed by ``reader``, by lesion code: one select of the columns
+    (a lesion this session holds as the session holds it, as a select of the entities gives
+    it)."""
+    params = {"subject_id": subject_id, "reader": reader}
+    rows = session_rows(session, _LESIONS, params, m.Lesion)
+    return {lesion.lesion_code: lesion for lesion in map(FollowedLesion._make, rows)}
 
 
 def timepoints(
-    session: Session, lesions: Mapping[str, m.Lesion], reader: str
+    session: Session, lesions: Mapping[str, FollowedLesion], reader: str
 ) -> dict[dt.date, recist.TimepointAssessment]:
     """RECIST 1.1 responses at every post-baseline date of the reader's stored measurements
     (the baseline, the reader's first date, has none)."""
@@ -296,7 +300,7 @@ def series_timepoints(
 
 def reader_series(
     session: Session,
-    lesions: Mapping[str, m.Lesion],
+    lesions: Mapping[str, FollowedLesion],
     reader: str,
     *,
     rows: Sequence[tuple[Any, ...]] | None = None,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, cast
+from typing import Any, Final, NamedTuple, cast
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -31,6 +31,7 @@ from equitrial.store.db import session_rows
 
 __all__ = [
     "IRECIST_EMPTY",
+    "FollowedLesion",
     "irecist_columns",
     "irecist_inputs",
     "irecist_values",
@@ -60,6 +61,19 @@ _NON_TARGET_CODE: Final[dict[str, irecist.NonTargetCategory]] = {
 _NON_TARGET_STATUSES: Final = ("present", "absent", "unequivocal progression")
 
 Key = tuple[str, dt.date]
+
+
+class FollowedLesion(NamedTuple):
+    """A lesion one reader follows: the columns of a :class:`~equitrial.store.models.Lesion`
+    the derivation reads."""
+
+    id: int
+    lesion_code: str
+    organ: str
+    nodal: bool
+    role: str
+
+
 # the columns of a stored measurement that its RECIST 1.1 record is built from
 _COLUMNS: Final = (
     m.LesionMeasurement.lesion_id,
@@ -263,7 +277,7 @@ def _new_state(
 
 
 def stored_measurements(
-    session: Session, lesions: Mapping[str, m.Lesion], reader: str
+    session: Session, lesions: Mapping[str, FollowedLesion], reader: str
 ) -> list[tuple[Any, ...]]:
     """The reader's stored measurements of ``lesions``: rows ``(id, lesion_id,
     assessment_date, measurement_status, diameter_mm)``, what :func:`series_records` takes.
@@ -279,7 +293,7 @@ def stored_measurements(
 
 
 def series_records(
-    lesions: Mapping[str, m.Lesion], rows: Sequence[tuple[Any, ...]], reader: str
+    lesions: Mapping[str, FollowedLesion], rows: Sequence[tuple[Any, ...]], reader: str
 ) -> tuple[list[recist.Lesion], list[recist.LesionMeasurement]]:
     """The reader's lesions and the measurements ``rows`` (as :func:`stored_measurements`
     gives them) as RECIST 1.1 records (both empty without a row)."""
@@ -299,7 +313,7 @@ def series_records(
 
 
 def reader_measurements(
-    session: Session, lesions: Mapping[str, m.Lesion], reader: str
+    session: Session, lesions: Mapping[str, FollowedLesion], reader: str
 ) -> tuple[list[recist.Lesion], list[recist.LesionMeasurement]]:
     """The reader's lesions and stored measurements as RECIST 1.1 records (both empty when
     the reader has no measurement): what :func:`irecist_columns` and
@@ -310,7 +324,7 @@ def reader_measurements(
 
 
 def irecist_columns(
-    session: Session, lesions: Mapping[str, m.Lesion], reader: str
+    session: Session, lesions: Mapping[str, FollowedLesion], reader: str
 ) -> dict[dt.date, dict[str, Any]]:
     """The ``irecist_*`` columns at every post-baseline date of the reader's stored measurements
     (:func:`series_columns` of :func:`reader_measurements`)."""
