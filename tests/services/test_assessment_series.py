@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from equitrial.errors import ConflictError
+from equitrial.errors import ConflictError, InvalidInputError
 from equitrial.services import assessments, clinical, status, subjects
 from equitrial.store import models as m
 from equitrial.store.db import session_rows, transaction
@@ -169,3 +169,69 @@ def test_a_lesion_code_is_followed_once_per_reader(trial, patient):
     with transaction(trial.engine, read_only=True) as session:
         lesions = session.execute(select(m.Lesion.reader, m.Lesion.organ)).all()
     assert sorted(lesions) == [("central", "lung"), ("investigator", "liver")]
+
+
+def test_a_save_is_refused_in_the_same_order_as_before_one_flush(trial, patient):
+    """The measurements and the assessment go in with one flush: a measured date, a value the
+    flush's check refuses and an assessed date are still refused first to last, nothing kept."""
+    _assess(trial, patient, 0, 50.0)
+    assessments.add_lesion(
+        trial.engine,
+        trial["coordinator"],
+        patient,
+        lesion_code="NT1",
+        organ="lung",
+        nodal=False,
+        role="non-target",
+        reader="investigator",
+    )
+
+    def again(measurements):
+        return assessments.record_assessment(
+            trial.engine,
+            trial["coordinator"],
+            patient,
+            reader="investigator",
+            assessment_date=DAY,
+            measurements=measurements,
+        )
+
+    with pytest.raises(ConflictError, match=r"^lesion_measurement: such a record exists"):
+        again([{"lesion_code": "T1", "diameter_mm": 50.0}])
+    with pytest.raises(InvalidInputError, match=r"lesion_measurement\.measurement_status"):
+        again([{"lesion_code": "NT1", "status": "p" * 40}])
+    with pytest.raises(ConflictError, match=r"^investigator assessment of 2024-03-01 exists"):
+        again([{"lesion_code": "NT1", "status": "present"}])
+    with transaction(trial.engine, read_only=True) as session:
+        stored = session.execute(select(m.LesionMeasurement.lesion_id)).all()
+        assessed = session.execute(select(m.TumourAssessment.id)).all()
+    assert (len(stored), len(assessed)) == (1, 1)
+
+
+def test_a_save_audits_its_measurements_then_its_assessment(trial, patient):
+    _assess(trial, patient, 0, 50.0)
+    saved = _assess(trial, patient, 6, 40.0)
+    with transaction(trial.engine, read_only=True) as session:
+        measurement = session.scalar(
+            select(m.LesionMeasurement.id).where(
+                m.LesionMeasurement.assessment_date == DAY + dt.timedelta(weeks=6)
+            )
+        )
+        rows = session.execute(
+            select(m.AuditTrail.table_name, m.AuditTrail.record_id, m.AuditTrail.field)
+            .where(m.AuditTrail.table_name.in_(["lesion_measurement", "tumour_assessment"]))
+            .order_by(m.AuditTrail.id)
+        ).all()
+    mine = {("lesion_measurement", str(measurement)), ("tumour_assessment", str(saved.id))}
+    last = [r for r in rows if tuple(r[:2]) in mine]
+    assert [tuple(r[:2]) for r in last] == [("lesion_measurement", str(measurement))] * 6 + [
+        ("tumour_assessment", str(saved.id))
+    ] * 12
+    assert [r[2] for r in last[:6]] == [
+        "lesion_id",
+        "assessment_date",
+        "reader",
+        "diameter_mm",
+        "measurement_status",
+        "status",
+    ]
