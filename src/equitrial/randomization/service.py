@@ -115,6 +115,10 @@ _SLOT_OF: Final = select(RandomizationSchedule).where(
     RandomizationSchedule.subject_id == bindparam("subject_id")
 )
 
+_ARM_OF: Final = select(RandomizationSchedule.__table__.c.arm_code).where(
+    RandomizationSchedule.__table__.c.subject_id == bindparam("subject_id")
+)
+
 
 def allocation_of(session: Session, subject_id: int) -> RandomizationSchedule | None:
     """The subject's slot, or ``None`` if it is not randomized.
@@ -131,8 +135,7 @@ def arm_of(session: Session, subject_id: int) -> str | None:
     For unblinded paths only (emergency unblinding, unblinded statisticians, the DSMB): the
     caller must have checked the actor's role.
     """
-    slot = allocation_of(session, subject_id)
-    return None if slot is None else slot.arm_code
+    return session.connection().execute(_ARM_OF, {"subject_id": subject_id}).scalar()
 
 
 def allocations(session: Session, study_id: int) -> list[RandomizationSchedule]:

@@ -32,6 +32,7 @@ from equitrial.services._allocation_list import write_list
 from equitrial.services._base import audited_update, today
 from equitrial.services._kits import (
     AT_RANDOMIZATION,
+    StockKit,
     kits_for_regimen,
     lock_site_stock,
     rtsm_in_use,
@@ -162,7 +163,7 @@ def _first_dose(
     actor: Actor,
     subject: m.Subject,
     slot: m.RandomizationSchedule,
-    stock: dict[str, m.Kit],
+    stock: dict[str, StockKit],
     regimen: str,
     on: dt.date,
 ) -> tuple[str, ...]:
