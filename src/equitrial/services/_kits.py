@@ -11,11 +11,12 @@ same order everywhere means no crosswise wait): :func:`lock_site_stock`, then
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import Final, NamedTuple, cast
+from typing import Any, Final, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, Update, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from equitrial.errors import ConflictError
@@ -37,6 +38,7 @@ __all__ = [
     "rtsm_in_use",
     "short_arms",
     "take_kits",
+    "update_kits",
 ]
 
 DO_NOT_DISPENSE_DAYS: Final = 42
@@ -89,6 +91,7 @@ class StockKit(NamedTuple):
     expiry: dt.date
     label: str
     arm_code: str
+    kit_status: str
     subject_id: int | None
     dispensed_on: dt.date | None
     status_reason: str | None
@@ -101,19 +104,69 @@ _SITE_STOCK: Final = (
     .order_by(_KIT.c.id)
     .with_for_update()
 )
-_DISPENSE: Final = (
-    update(_KIT)
-    .where(_KIT.c.id == bindparam("kit_id"), _KIT.c.version == bindparam("seen"))
-    .values(
-        kit_status="dispensed",
-        subject_id=bindparam("subject"),
-        dispensed_on=bindparam("on"),
-        status_reason=bindparam("reason"),
-        version=bindparam("next"),
+
+
+@functools.lru_cache(maxsize=16)
+def _kit_update(columns: tuple[str, ...]) -> Update:
+    """``UPDATE kit SET <columns>, version WHERE id AND version``: the statement the ORM's flush
+    of a change of ``columns`` writes (``updated_at`` by the column's ``onupdate``)."""
+    return (
+        update(_KIT)
+        .where(_KIT.c.id == bindparam("kit_id"), _KIT.c.version == bindparam("seen"))
+        .values(
+            {**{name: bindparam(f"new_{name}") for name in columns}, "version": bindparam("next")}
+        )
     )
-)
-"""A kit dispensed, as the ORM's flush of the change would write it (``version`` moved on,
-``updated_at`` by the column's ``onupdate``), ``WHERE version`` the one read."""
+
+
+def update_kits(
+    session: Session,
+    actor: Actor,
+    kits: Sequence[Any],
+    changes: Mapping[str, Any],
+    *,
+    reason: str,
+) -> None:
+    """Set ``changes`` on ``kits`` in one Core statement and audit each kit's changed fields as
+    an audited ORM update does (:func:`~equitrial.services._base.audited_update_all`: the same
+    rows, in the columns' order, kit after kit; a kit that nothing changes is left as it is),
+    without loading the kits as ORM objects.
+
+    Parameters
+    ----------
+    kits
+        Rows read as columns: ``id``, ``version`` and the columns ``changes`` sets, by name.
+    changes
+        The new values, the same for every kit.
+    reason
+        Written on the audit rows.
+
+    Raises
+    ------
+    ConflictError
+        A kit changed since it was read (its ``version`` moved on).
+    """
+    after = check_values(_KIT, {c.name: changes[c.name] for c in _KIT.c if c.name in changes})
+    changed = [
+        (kit, {k: (getattr(kit, k), v) for k, v in after.items() if getattr(kit, k) != v})
+        for kit in kits
+    ]
+    changed = [(kit, fields) for kit, fields in changed if fields]
+    if not changed:
+        return
+    news = {f"new_{name}": value for name, value in after.items()}
+    parameters = [
+        {"kit_id": kit.id, "seen": kit.version, "next": kit.version + 1, **news}
+        for kit, _ in changed
+    ]
+    result = session.connection().execute(_kit_update(tuple(after)), parameters)
+    if session.get_bind().dialect.supports_sane_multi_rowcount and result.rowcount != len(changed):
+        what = ", ".join(f"kit {kit.id}" for kit, _ in changed[:3])
+        raise ConflictError(
+            f"{what} was changed by someone else meanwhile; reload it", field="version"
+        )
+    for kit, fields in changed:
+        audit.record_update(session, actor, "kit", kit.id, fields, reason=reason)
 
 
 def lock_site_stock(session: Session, site_id: int) -> dict[str, StockKit]:
@@ -148,8 +201,7 @@ def take_kits(
 ) -> list[DispensedKit]:
     """Dispense ``n`` kits of ``arm`` from ``stock`` (locked by :func:`lock_site_stock`) to the
     subject, first expiry first among those usable for :data:`DO_NOT_DISPENSE_DAYS`; each kit's
-    change is audited (one row per changed field, as an ORM update of the kit is). The kits
-    taken leave ``stock``.
+    change is audited (:func:`update_kits`). The kits taken leave ``stock``.
 
     Raises
     ------
@@ -168,40 +220,11 @@ def take_kits(
                 field="kits",
             )
         taken.append(stock.pop(pick.kit_number))
-    after = check_values(
-        _KIT,
-        {
-            "kit_status": "dispensed",
-            "subject_id": subject.id,
-            "dispensed_on": on,
-            "status_reason": reason,
-        },
-    )
-    parameters = [
-        {
-            "kit_id": kit.id,
-            "seen": kit.version,
-            "next": kit.version + 1,
-            "subject": after["subject_id"],
-            "on": after["dispensed_on"],
-            "reason": after["status_reason"],
-        }
-        for kit in taken
-    ]
-    result = session.connection().execute(_DISPENSE, parameters)
-    if session.get_bind().dialect.supports_sane_multi_rowcount and result.rowcount != n:
-        what = ", ".join(f"kit {kit.id}" for kit in taken[:3])
-        raise ConflictError(
-            f"{what} was changed by someone else meanwhile; reload it", field="version"
-        )
-    for kit in taken:
-        before = {
-            "kit_status": "available",
-            "subject_id": kit.subject_id,
-            "dispensed_on": kit.dispensed_on,
-            "status_reason": kit.status_reason,
-        }
-        # the changed fields in the columns' order, as the audit of an ORM update has them
-        changes = {k: (before[k], v) for k, v in after.items() if before[k] != v}
-        audit.record_update(session, actor, "kit", kit.id, changes, reason=reason)
+    dispensed = {
+        "kit_status": "dispensed",
+        "subject_id": subject.id,
+        "dispensed_on": on,
+        "status_reason": reason,
+    }
+    update_kits(session, actor, taken, dispensed, reason=reason)
     return [DispensedKit(k.kit_number, k.lot, k.expiry, k.label) for k in taken]

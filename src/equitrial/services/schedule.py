@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, cast
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -88,6 +88,10 @@ _REGIMEN_ON: Final = select(
 )
 """The regimen of the latest period started on or before ``on`` (ties: the latest row), else
 of the first period: :func:`regimen_on` in one query, without loading the history."""
+_VISITS: Final = cast(Table, m.Visit.__table__)
+_INSERT_VISITS: Final = insert(_VISITS).returning(_VISITS.c.id, sort_by_parameter_order=True)
+"""Planned visits in one Core statement (no ORM bulk insert: nothing of the session's state
+needs them), their ids in the order of the rows."""
 _PLANNED_VISIT: Final = select(m.Visit).where(
     m.Visit.subject_id == bindparam("subject_id"),
     m.Visit.name == bindparam("name"),
@@ -153,8 +157,7 @@ def _insert_visits(
         }
         for row in plan
     ]
-    statement = insert(m.Visit).returning(m.Visit.id, sort_by_parameter_order=True)
-    ids = session.scalars(statement, rows).all()
+    ids = session.connection().execute(_INSERT_VISITS, rows).scalars().all()
     return audit.append_rows(
         session, actor, "visit", list(zip(ids, rows, strict=True)), reason=reason
     )

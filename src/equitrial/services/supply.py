@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -25,10 +25,12 @@ from equitrial.errors import ConflictError, InvalidInputError, NotFoundError
 from equitrial.services._base import (
     RecordView,
     audited_insert,
+    audited_update,
     audited_update_all,
     ensure_study_open,
     view_of,
 )
+from equitrial.services._kits import update_kits
 from equitrial.services.auth import SUPPLY_ROLES, Actor, require
 from equitrial.services.sites import SITE_CODE, site_by_code
 from equitrial.services.study import current_study, study_protocol
@@ -319,12 +321,17 @@ def _shipment(session: Session, number: str) -> m.Shipment:
     return found
 
 
-def _kits_of(session: Session, shipment: m.Shipment) -> list[m.Kit]:
-    return list(
-        session.scalars(
-            select(m.Kit).where(m.Kit.shipment_id == shipment.id).order_by(m.Kit.kit_number)
-        )
-    )
+_KIT: Final = m.Kit.__table__.c
+_SHIPPED_KITS: Final = (
+    select(_KIT.id, _KIT.version, _KIT.kit_number, _KIT.kit_status, _KIT.depot_id, _KIT.site_id)
+    .where(_KIT.shipment_id == bindparam("shipment_id"))
+    .order_by(_KIT.kit_number)
+)
+"""A shipment's kits, as columns (what shipping and receipt read and change)."""
+
+
+def _kits_of(session: Session, shipment: m.Shipment) -> list[Row[Any]]:
+    return list(session.connection().execute(_SHIPPED_KITS, {"shipment_id": shipment.id}))
 
 
 def ship_shipment(engine: Engine, actor: Actor, number: str, on: dt.date) -> RecordView:
@@ -338,14 +345,11 @@ def ship_shipment(engine: Engine, actor: Actor, number: str, on: dt.date) -> Rec
             )
         if on < shipment.requested_on:
             raise InvalidInputError("shipped before it was requested", field="on", value=on)
-        # the shipment and its kits in one audited statement (one reason): the shipment's
-        # rows first, then each kit's
+        # the shipment's audit rows first, then each kit's (read and changed as columns)
+        shipped = {"shipment_status": "shipped", "shipped_on": on}
+        audited_update(session, actor, shipment, shipped, reason="shipped")
         leaving = {"kit_status": "in-transit", "depot_id": None}
-        changes: list[tuple[Any, Mapping[str, Any]]] = [
-            (shipment, {"shipment_status": "shipped", "shipped_on": on})
-        ]
-        changes += [(kit, leaving) for kit in _kits_of(session, shipment)]
-        audited_update_all(session, actor, changes, reason="shipped")
+        update_kits(session, actor, _kits_of(session, shipment), leaving, reason="shipped")
         return view_of(shipment)
 
 
@@ -379,16 +383,13 @@ def receive_shipment(
             raise InvalidInputError(
                 f"kit {unknown[0]!r} is not in shipment {number}", field="damaged", value=unknown[0]
             )
-        # one audited statement for each reason: the shipment with the kits received, then
-        # the kits found damaged
+        # the shipment and the kits received (reason "received"), then the kits found damaged
+        received = {"shipment_status": "received", "received_on": on}
+        audited_update(session, actor, shipment, received, reason="received")
         arrived = {"kit_status": "available", "site_id": shipment.site_id}
-        received: list[tuple[Any, Mapping[str, Any]]] = [
-            (shipment, {"shipment_status": "received", "received_on": on})
-        ]
-        received += [(kit, arrived) for kit in kits if kit.kit_number not in damaged]
-        audited_update_all(session, actor, received, reason="received")
+        good = [kit for kit in kits if kit.kit_number not in damaged]
+        update_kits(session, actor, good, arrived, reason="received")
         broken = {"kit_status": "damaged", "site_id": shipment.site_id}
-        group = [(kit, broken) for kit in kits if kit.kit_number in damaged]
-        if group:
-            audited_update_all(session, actor, group, reason="damaged on receipt")
+        bad = [kit for kit in kits if kit.kit_number in damaged]
+        update_kits(session, actor, bad, broken, reason="damaged on receipt")
         return view_of(shipment)
