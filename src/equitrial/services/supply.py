@@ -26,7 +26,6 @@ from equitrial.services._base import (
     RecordView,
     audited_insert,
     audited_update,
-    audited_update_all,
     ensure_study_open,
     view_of,
 )
@@ -243,7 +242,7 @@ def reserve_shipment(
     if sum(quantities.values()) == 0:
         raise InvalidInputError("a shipment needs at least one kit", field="quantities")
     depot, site = depot_by_code(session, depot_code), site_by_code(session, site_code)
-    chosen: list[m.Kit] = []
+    chosen: list[Row[Any]] = []
     for arm, n in sorted(quantities.items()):
         if n == 0:
             continue
@@ -254,26 +253,31 @@ def reserve_shipment(
     return ship_kits(session, actor, depot.id, site.id, chosen, on, reason)
 
 
+_KIT: Final = m.Kit.__table__.c
+_DEPOT_KITS: Final = (
+    select(_KIT.id, _KIT.version, _KIT.kit_number, _KIT.shipment_id)
+    .where(_KIT.depot_id == bindparam("depot_id"), _KIT.kit_status == "available")
+    .where(_KIT.shipment_id.is_(None), _KIT.arm_code == bindparam("arm"))
+    .where(_KIT.expiry >= bindparam("last_usable"))
+    .order_by(_KIT.expiry, _KIT.kit_number)
+    .limit(bindparam("n"))
+    .with_for_update()
+)
+
+
 def depot_kits(
     session: Session, depot_id: int, arm: str, on: dt.date, do_not_dispense_days: int, n: int
-) -> list[m.Kit]:
+) -> list[Row[Any]]:
     """The first (at most) ``n`` kits of ``arm`` at the depot that a shipment requested on ``on``
     reserves, their rows locked: not reserved yet, first expiry first among the kits usable
     ``do_not_dispense_days`` after ``on`` (:func:`~equitrial.supply.rules.usable`), ties by kit
     number. Taking them ``k`` at a time, in order, for one shipment after another gives the
-    kits that one query per shipment would give (a resupply reads them once per arm)."""
+    kits that one query per shipment would give (a resupply reads them once per arm). Read as
+    columns (``id``, ``version``, ``kit_number``, ``shipment_id``: what :func:`ship_kits`
+    changes)."""
     last_usable = on + dt.timedelta(days=do_not_dispense_days)
-    return list(
-        session.scalars(
-            select(m.Kit)
-            .where(m.Kit.depot_id == depot_id, m.Kit.kit_status == "available")
-            .where(m.Kit.shipment_id.is_(None), m.Kit.arm_code == arm)
-            .where(m.Kit.expiry >= last_usable)
-            .order_by(m.Kit.expiry, m.Kit.kit_number)
-            .limit(n)
-            .with_for_update()
-        )
-    )
+    parameters = {"depot_id": depot_id, "arm": arm, "last_usable": last_usable, "n": n}
+    return list(session.connection().execute(_DEPOT_KITS, parameters))
 
 
 def too_few_kits(depot_code: str) -> ConflictError:
@@ -288,7 +292,7 @@ def ship_kits(
     actor: Actor,
     depot_id: int,
     site_id: int,
-    kits: Sequence[m.Kit],
+    kits: Sequence[Row[Any]],
     on: dt.date,
     reason: str,
 ) -> m.Shipment:
@@ -306,8 +310,7 @@ def ship_kits(
             requested_on=on,
         ),
     )
-    reserved = [(kit, {"shipment_id": shipment.id}) for kit in kits]
-    audited_update_all(session, actor, reserved, reason="reserved")
+    update_kits(session, actor, kits, {"shipment_id": shipment.id}, reason="reserved")
     return shipment
 
 
@@ -321,7 +324,6 @@ def _shipment(session: Session, number: str) -> m.Shipment:
     return found
 
 
-_KIT: Final = m.Kit.__table__.c
 _SHIPPED_KITS: Final = (
     select(_KIT.id, _KIT.version, _KIT.kit_number, _KIT.kit_status, _KIT.depot_id, _KIT.site_id)
     .where(_KIT.shipment_id == bindparam("shipment_id"))
