@@ -55,6 +55,7 @@ __all__ = [
     "allocations",
     "arm_of",
     "generate_schedule",
+    "is_allocated",
     "study_protocol",
     "subject_stratum",
 ]
@@ -127,6 +128,11 @@ def allocation_of(session: Session, subject_id: int) -> RandomizationSchedule | 
     ``kit_number``.
     """
     return session.scalar(_SLOT_OF, {"subject_id": subject_id})
+
+
+def is_allocated(session: Session, subject_id: int) -> bool:
+    """Whether the subject holds a slot (is randomized): one column read, no slot loaded."""
+    return arm_of(session, subject_id) is not None
 
 
 def arm_of(session: Session, subject_id: int) -> str | None:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from equitrial.protocol import Minimization, Protocol
 from equitrial.randomization import service as allocation_service
 from equitrial.services._allocation_list import write_list
-from equitrial.services._base import audited_update, today
+from equitrial.services._base import audited_update, lock_row, today
 from equitrial.services._kits import (
     AT_RANDOMIZATION,
     StockKit,
@@ -130,8 +130,8 @@ def randomize(
         row = subject_for_write(session, actor, subject, SITE_STAFF)
         # lock the subject row first (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes):
         # a retried request waiting here then sees the allocation the first one made
-        session.refresh(row, with_for_update=True)
-        already = allocation_service.allocation_of(session, row.id) is not None
+        lock_row(session, row)
+        already = allocation_service.is_allocated(session, row.id)
         slot = allocation_service.allocate(session, row)
         if already:
             kits = _kits_at_randomization(session, row.id) or (slot.kit_number,)
