@@ -126,6 +126,7 @@ def update_kits(
     changes: Mapping[str, Any],
     *,
     reason: str,
+    along: Sequence[str] = (),
 ) -> None:
     """Set ``changes`` on ``kits`` in one Core statement and audit each kit's changed fields as
     an audited ORM update does (:func:`~equitrial.services._base.audited_update_all`: the same
@@ -140,6 +141,9 @@ def update_kits(
         The new values, the same for every kit.
     reason
         Written on the audit rows.
+    along
+        The records changed with the kits, for the same reason, just before (``"shipment 5"``):
+        named first in the conflict's message, as the one audited update of them all was.
 
     Raises
     ------
@@ -161,7 +165,7 @@ def update_kits(
     ]
     result = session.connection().execute(_kit_update(tuple(after)), parameters)
     if session.get_bind().dialect.supports_sane_multi_rowcount and result.rowcount != len(changed):
-        what = ", ".join(f"kit {kit.id}" for kit, _ in changed[:3])
+        what = ", ".join([*along, *(f"kit {kit.id}" for kit in kits)][:3])
         raise ConflictError(
             f"{what} was changed by someone else meanwhile; reload it", field="version"
         )

@@ -351,7 +351,9 @@ def ship_shipment(engine: Engine, actor: Actor, number: str, on: dt.date) -> Rec
         shipped = {"shipment_status": "shipped", "shipped_on": on}
         audited_update(session, actor, shipment, shipped, reason="shipped")
         leaving = {"kit_status": "in-transit", "depot_id": None}
-        update_kits(session, actor, _kits_of(session, shipment), leaving, reason="shipped")
+        kits = _kits_of(session, shipment)
+        along = [f"shipment {shipment.id}"]
+        update_kits(session, actor, kits, leaving, reason="shipped", along=along)
         return view_of(shipment)
 
 
@@ -390,7 +392,8 @@ def receive_shipment(
         audited_update(session, actor, shipment, received, reason="received")
         arrived = {"kit_status": "available", "site_id": shipment.site_id}
         good = [kit for kit in kits if kit.kit_number not in damaged]
-        update_kits(session, actor, good, arrived, reason="received")
+        along = [f"shipment {shipment.id}"]
+        update_kits(session, actor, good, arrived, reason="received", along=along)
         broken = {"kit_status": "damaged", "site_id": shipment.site_id}
         bad = [kit for kit in kits if kit.kit_number in damaged]
         update_kits(session, actor, bad, broken, reason="damaged on receipt")
