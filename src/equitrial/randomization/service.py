@@ -116,8 +116,12 @@ _SLOT_OF: Final = select(RandomizationSchedule).where(
     RandomizationSchedule.subject_id == bindparam("subject_id")
 )
 
-_ARM_OF: Final = select(RandomizationSchedule.__table__.c.arm_code).where(
-    RandomizationSchedule.__table__.c.subject_id == bindparam("subject_id")
+_SLOT_COLUMNS: Final = RandomizationSchedule.__table__.c
+_ARM_OF: Final = select(_SLOT_COLUMNS.arm_code).where(
+    _SLOT_COLUMNS.subject_id == bindparam("subject_id")
+)
+_SLOT_ID_OF: Final = select(_SLOT_COLUMNS.id).where(
+    _SLOT_COLUMNS.subject_id == bindparam("subject_id")
 )
 
 
@@ -132,7 +136,8 @@ def allocation_of(session: Session, subject_id: int) -> RandomizationSchedule | 
 
 def is_allocated(session: Session, subject_id: int) -> bool:
     """Whether the subject holds a slot (is randomized): one column read, no slot loaded."""
-    return arm_of(session, subject_id) is not None
+    slot_id = session.connection().execute(_SLOT_ID_OF, {"subject_id": subject_id}).scalar()
+    return slot_id is not None
 
 
 def arm_of(session: Session, subject_id: int) -> str | None:
