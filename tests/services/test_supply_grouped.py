@@ -2,8 +2,9 @@
 and PostgreSQL: every site gets its own need and stock from the queries that read all sites at
 once, a resupply of several sites requests the shipments, kits and audit rows that one request
 per site would (and is refused as a whole when the depot runs short at the second site), and
-shipping, receiving and expiry write the same audit rows as before (each reason in one
-statement)."""
+shipping, receiving and expiry write the same audit rows as before (the kits changed with one
+Core statement, :func:`~equitrial.services._kits.update_kits`, which refuses to overwrite a kit
+changed since it was read)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import datetime as dt
 from collections import Counter
 
 import pytest
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
 from supply_reference import resupply_site_by_site, site_needs, site_stock
 
 from equitrial.errors import ConflictError
 from equitrial.services import dispensing, outcomes, randomize, schedule, subjects, supply, users
+from equitrial.services._kits import lock_site_stock, update_kits
 from equitrial.services._supply_need import needs_by_site, stock_by_site
 from equitrial.services.audit import verify_audit_trail
 from equitrial.services.auth import actor_for
@@ -281,3 +283,19 @@ def test_shipping_receiving_and_expiry_write_the_same_audit_rows(trial, manager)
         ("kit", "kit_status", "available", "expired", "past expiry")
     }
     assert verify_audit_trail(engine).ok
+
+
+@pytest.mark.parametrize("along", [(), ("shipment 7",)])
+def test_a_kit_changed_since_it_was_read_is_not_overwritten(trial, manager, along):
+    # the kits' rows are read, then someone else's change moves one's version on: the update
+    # is refused naming the records of the change, as the ORM update's message named them
+    _shipped(trial, manager, "A", {"BIO": 3}, DAY)
+    with pytest.raises(ConflictError) as refused, transaction(trial.engine) as session:
+        site = session.scalars(select(m.Site.id).where(m.Site.code == "A")).one()
+        rows = list(lock_site_stock(session, site).values())
+        ids = [row.id for row in rows]
+        session.execute(update(m.Kit).where(m.Kit.id == ids[1]).values(version=m.Kit.version + 1))
+        update_kits(session, manager, rows, {"status_reason": "held"}, reason="held", along=along)
+    named = ", ".join([*along, *(f"kit {i}" for i in ids)][:3])
+    assert refused.value.message == f"{named} was changed by someone else meanwhile; reload it"
+    assert refused.value.field == "version"

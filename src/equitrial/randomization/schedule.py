@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from collections.abc import Sequence
@@ -46,8 +47,14 @@ class ScheduleExistsError(ConflictError):
 
 
 def study_protocol(study: Study) -> Protocol:
-    """The study's protocol, read back from ``protocol_json``."""
-    return protocol_from_dict(json.loads(study.protocol_json), source=f"study {study.code}")
+    """The study's protocol, read back from ``protocol_json`` (parsed once per stored text: a
+    protocol is immutable, an amendment stores a new text)."""
+    return _parsed_protocol(study.protocol_json, study.code)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_protocol(protocol_json: str, code: str) -> Protocol:
+    return protocol_from_dict(json.loads(protocol_json), source=f"study {code}")
 
 
 def all_strata(protocol: Protocol) -> list[str]:

@@ -55,6 +55,7 @@ __all__ = [
     "allocations",
     "arm_of",
     "generate_schedule",
+    "is_allocated",
     "study_protocol",
     "subject_stratum",
 ]
@@ -115,6 +116,14 @@ _SLOT_OF: Final = select(RandomizationSchedule).where(
     RandomizationSchedule.subject_id == bindparam("subject_id")
 )
 
+_SLOT_COLUMNS: Final = RandomizationSchedule.__table__.c
+_ARM_OF: Final = select(_SLOT_COLUMNS.arm_code).where(
+    _SLOT_COLUMNS.subject_id == bindparam("subject_id")
+)
+_SLOT_ID_OF: Final = select(_SLOT_COLUMNS.id).where(
+    _SLOT_COLUMNS.subject_id == bindparam("subject_id")
+)
+
 
 def allocation_of(session: Session, subject_id: int) -> RandomizationSchedule | None:
     """The subject's slot, or ``None`` if it is not randomized.
@@ -125,14 +134,19 @@ def allocation_of(session: Session, subject_id: int) -> RandomizationSchedule | 
     return session.scalar(_SLOT_OF, {"subject_id": subject_id})
 
 
+def is_allocated(session: Session, subject_id: int) -> bool:
+    """Whether the subject holds a slot (is randomized): one column read, no slot loaded."""
+    slot_id = session.connection().execute(_SLOT_ID_OF, {"subject_id": subject_id}).scalar()
+    return slot_id is not None
+
+
 def arm_of(session: Session, subject_id: int) -> str | None:
     """The arm code of a randomized subject (``None`` if not randomized).
 
     For unblinded paths only (emergency unblinding, unblinded statisticians, the DSMB): the
     caller must have checked the actor's role.
     """
-    slot = allocation_of(session, subject_id)
-    return None if slot is None else slot.arm_code
+    return session.connection().execute(_ARM_OF, {"subject_id": subject_id}).scalar()
 
 
 def allocations(session: Session, study_id: int) -> list[RandomizationSchedule]:

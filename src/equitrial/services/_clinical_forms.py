@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from equitrial.clinical.ae_terms import ae_inconsistencies, grade_definition
 from equitrial.clinical.ctcae import CatalogueTerm, catalogue, immune_category
 from equitrial.errors import ConflictError, InvalidInputError, NotFoundError
-from equitrial.randomization import service as allocation_service
 from equitrial.services import _derivation as derivation
 from equitrial.services._base import get, today
 from equitrial.services._dose_regimen import dose_context
@@ -46,7 +45,20 @@ VISIT_WINDOW_DAYS = 3
 state windows, so this is the common +/-3 days of a Q3W dosing visit."""
 
 
-def visit_window(visit: m.Visit) -> tuple[dt.date, dt.date] | None:
+class _Windowed(Protocol):
+    """A visit's dates, as an ORM visit or a row of :data:`_DOSE_FACTS` has them."""
+
+    @property
+    def planned_date(self) -> dt.date | None: ...
+
+    @property
+    def window_start(self) -> dt.date | None: ...
+
+    @property
+    def window_end(self) -> dt.date | None: ...
+
+
+def visit_window(visit: _Windowed) -> tuple[dt.date, dt.date] | None:
     """The visit's stored window (planned visits), else +/- :data:`VISIT_WINDOW_DAYS`."""
     if visit.window_start is not None and visit.window_end is not None:
         return visit.window_start, visit.window_end
@@ -76,32 +88,45 @@ def _derive_visit(session: Session, obj: m.Visit, subject: m.Subject) -> list[Fi
 # -- dose: kit accountability, visit window and regimens ----------------------------------------
 
 
-_DISPENSED_KIT: Final = select(m.Kit.id).where(
-    m.Kit.kit_number == bindparam("kit"),
-    m.Kit.subject_id == bindparam("subject"),
-    m.Kit.kit_status == "dispensed",
+_KIT: Final = m.Kit.__table__.c
+_SLOT: Final = m.RandomizationSchedule.__table__.c
+_VISIT: Final = m.Visit.__table__.c
+_DOSE_FACTS: Final = select(
+    select(_SLOT.kit_number)
+    .where(_SLOT.subject_id == bindparam("subject"))
+    .scalar_subquery()
+    .label("slot_kit"),
+    select(_KIT.id)
+    .where(
+        _KIT.kit_number == bindparam("kit"),
+        _KIT.subject_id == bindparam("subject"),
+        _KIT.kit_status == "dispensed",
+    )
+    .exists()
+    .label("dispensed"),
+    *(
+        select(column).where(_VISIT.id == bindparam("visit")).scalar_subquery().label(name)
+        for name, column in (
+            ("visit_subject", _VISIT.subject_id),
+            ("planned_date", _VISIT.planned_date),
+            ("window_start", _VISIT.window_start),
+            ("window_end", _VISIT.window_end),
+        )
+    ),
 )
+"""What a dose's checks read, in one query: the kit of the subject's allocation slot (null:
+not randomized), whether kit ``kit`` was dispensed to it by the drug supply
+(:func:`equitrial.services.dispensing.dispense`), and the subject and dates of visit ``visit``
+(nulls: no such visit)."""
 
 
-def _kit_dispensed_to(
-    session: Session, subject: m.Subject, slot: m.RandomizationSchedule, kit: str
-) -> bool:
-    """Whether kit ``kit`` was dispensed to ``subject``: the kit of its allocation ``slot``
-    (shown at randomization), or a kit the drug supply dispensed to it
-    (:func:`equitrial.services.dispensing.dispense`)."""
-    if slot.kit_number == kit:
-        return True
-    dispensed = session.scalar(_DISPENSED_KIT, {"kit": kit, "subject": subject.id})
-    return dispensed is not None
-
-
-def _check_kit(session: Session, obj: m.Dose, subject: m.Subject) -> None:
-    """Kit accountability: a dose is given to a randomized subject from a kit dispensed to it.
+def _check_kit(facts: Row[Any], obj: m.Dose, subject: m.Subject) -> None:
+    """Kit accountability: a dose is given to a randomized subject from a kit dispensed to it:
+    the kit of its allocation slot (shown at randomization) or one the drug supply dispensed.
 
     The messages never name the subject's own kit or arm.
     """
-    slot = allocation_service.allocation_of(session, subject.id)
-    if slot is None:
+    if facts.slot_kit is None:
         raise ConflictError(
             f"subject {subject.subject_code} is not randomized; study drug is given, and a dose "
             "recorded, only after randomization",
@@ -114,7 +139,7 @@ def _check_kit(session: Session, obj: m.Dose, subject: m.Subject) -> None:
             "kit_number is required: every dose names the kit it was given from",
             field="kit_number",
         )
-    if not _kit_dispensed_to(session, subject, slot, kit):
+    if facts.slot_kit != kit and not facts.dispensed:
         raise InvalidInputError(
             f"kit {kit!r} was not dispensed to subject {subject.subject_code}; "
             "give the number of a kit dispensed to this subject",
@@ -124,20 +149,52 @@ def _check_kit(session: Session, obj: m.Dose, subject: m.Subject) -> None:
 
 
 def _dose_context(session: Session, obj: m.Dose, subject: m.Subject) -> CheckContext:
-    _check_kit(session, obj, subject)
-    if obj.visit_id is None:
+    visit_id = obj.visit_id
+    by_id = isinstance(visit_id, int) and not isinstance(visit_id, bool)
+    parameters = {
+        "subject": subject.id,
+        "kit": obj.kit_number if isinstance(obj.kit_number, str) else None,
+        "visit": visit_id if by_id else None,
+    }
+    facts = session.connection().execute(_DOSE_FACTS, parameters).one()
+    _check_kit(facts, obj, subject)
+    if visit_id is None:
         return dose_context(session, subject, obj, today(), None)
-    visit = get(session, m.Visit, obj.visit_id, "visit")
-    if visit.subject_id != obj.subject_id:
+    visit: _Windowed = facts
+    if not by_id or facts.visit_subject is None:  # not found, or an id of another type
+        visit = found = get(session, m.Visit, visit_id, "visit")
+        owner = found.subject_id
+    else:
+        owner = facts.visit_subject
+    if owner != obj.subject_id:
         raise InvalidInputError(
-            f"visit {visit.id} belongs to another subject", field="visit_id", value=obj.visit_id
+            f"visit {visit_id} belongs to another subject", field="visit_id", value=visit_id
         )
     return dose_context(session, subject, obj, today(), visit_window(visit))
+
+
+_AE: Final = m.AdverseEvent.__table__.c
+_DOSE: Final = m.Dose.__table__.c
+_AES_EMERGENT: Final = select(
+    _AE.start_date,
+    _AE.treatment_emergent,
+    select(func.min(_DOSE.date)).where(_DOSE.subject_id == bindparam("subject")).scalar_subquery(),
+).where(_AE.subject_id == bindparam("subject"))
+"""The subject's AEs' start dates and stored ``treatment_emergent`` flags, each with the
+subject's first dose date."""
 
 
 def _dose_changed(
     session: Session, actor: Actor, obj: m.Dose, subject: m.Subject, before: Any
 ) -> None:
+    # the AEs are derived again only when one's stored flag is not what the first dose date
+    # gives now: otherwise the derivation would find nothing to change (most doses change
+    # no first dose date, and many subjects have no AE)
+    flags = session.connection().execute(_AES_EMERGENT, {"subject": subject.id})
+    if all(
+        stored == derivation.is_treatment_emergent(start, first) for start, stored, first in flags
+    ):
+        return
     cause = f"dose {obj.id} {'recorded' if before is None else 'changed'}"
     derivation.rederive_adverse_events(session, actor, subject.id, cause=cause)
 

@@ -26,12 +26,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from equitrial.protocol import Minimization
+from equitrial.protocol import Minimization, Protocol
 from equitrial.randomization import service as allocation_service
 from equitrial.services._allocation_list import write_list
-from equitrial.services._base import audited_update, today
+from equitrial.services._base import audited_update, lock_row, today
 from equitrial.services._kits import (
     AT_RANDOMIZATION,
+    StockKit,
     kits_for_regimen,
     lock_site_stock,
     rtsm_in_use,
@@ -40,7 +41,7 @@ from equitrial.services._kits import (
 )
 from equitrial.services.auth import UNBLINDED_ROLES, Actor, is_unblinded, require
 from equitrial.services.schedule import plan_at_randomization, regimen_on
-from equitrial.services.study import current_study, study_protocol
+from equitrial.services.study import current_study, protocol_of
 from equitrial.services.subjects import SITE_STAFF, subject_for_write
 from equitrial.store import audit
 from equitrial.store import models as m
@@ -129,21 +130,22 @@ def randomize(
         row = subject_for_write(session, actor, subject, SITE_STAFF)
         # lock the subject row first (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes):
         # a retried request waiting here then sees the allocation the first one made
-        session.refresh(row, with_for_update=True)
-        already = allocation_service.allocation_of(session, row.id) is not None
+        lock_row(session, row)
+        already = allocation_service.is_allocated(session, row.id)
         slot = allocation_service.allocate(session, row)
         if already:
             kits = _kits_at_randomization(session, row.id) or (slot.kit_number,)
         else:
             # kit rows are locked before any audit row is appended (dispense's lock order)
             stock = lock_site_stock(session, row.site_id) if rtsm_in_use(session) else None
-            _audit_claim(session, actor, slot, row)
+            protocol = protocol_of(session, row.study_id)
+            _audit_claim(session, actor, slot, row, protocol)
             audited_update(session, actor, row, {"status": "randomized"}, reason="randomized")
             first = day1 or today()
             code = plan_at_randomization(session, actor, row, regimen, first)
             kits = (slot.kit_number,)
             if stock is not None:
-                kits = _first_dose(session, actor, row, slot, stock, code, first)
+                kits = _first_dose(session, actor, row, slot, stock, protocol, code, first)
         return Allocation(
             subject_id=row.id,
             subject=row.subject_code,
@@ -162,12 +164,12 @@ def _first_dose(
     actor: Actor,
     subject: m.Subject,
     slot: m.RandomizationSchedule,
-    stock: dict[str, m.Kit],
+    stock: dict[str, StockKit],
+    protocol: Protocol,
     regimen: str,
     on: dt.date,
 ) -> tuple[str, ...]:
     """Dispense the first dose's kits of the slot's arm from the site's locked stock."""
-    protocol = study_protocol(subject.study)
     n = kits_for_regimen(protocol, regimen)
     if short_arms(stock, [a.code for a in protocol.arms], on, n):
         raise allocation_service.RandomizationRefusedError(
@@ -190,7 +192,11 @@ def _kits_at_randomization(session: Session, subject_id: int) -> tuple[str, ...]
 
 
 def _audit_claim(
-    session: Session, actor: Actor, slot: m.RandomizationSchedule, subject: m.Subject
+    session: Session,
+    actor: Actor,
+    slot: m.RandomizationSchedule,
+    subject: m.Subject,
+    protocol: Protocol,
 ) -> None:
     """Audit the claim of a slot (a Core update, :func:`allocation_service.allocate`).
 
@@ -209,7 +215,7 @@ def _audit_claim(
         action="randomize",
     )
     changes: dict[str, tuple[Any, Any]] = {"allocated_at": (None, slot.allocated_at)}
-    if isinstance(study_protocol(subject.study).randomization, Minimization):
+    if isinstance(protocol.randomization, Minimization):
         changes["stratum"] = (allocation_service.MINIMIZATION_POOL, slot.stratum)
         changes["arm_code"] = ("", slot.arm_code)
     audit.record_update(session, actor, table, slot.id, changes, reason=why)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, cast
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -69,6 +69,29 @@ _REGIMEN_HISTORY: Final = (
     .where(m.RegimenPeriod.subject_id == bindparam("subject_id"))
     .order_by(m.RegimenPeriod.start_date, m.RegimenPeriod.id)
 )
+_PERIOD: Final = m.RegimenPeriod.__table__.c
+_LATEST_REGIMEN: Final = (
+    select(_PERIOD.regimen)
+    .where(_PERIOD.subject_id == bindparam("subject_id"))
+    .order_by(_PERIOD.start_date.desc(), _PERIOD.id.desc())
+    .limit(1)
+)
+_REGIMEN_ON: Final = select(
+    func.coalesce(
+        _LATEST_REGIMEN.where(_PERIOD.start_date <= bindparam("on")).scalar_subquery(),
+        select(_PERIOD.regimen)
+        .where(_PERIOD.subject_id == bindparam("subject_id"))
+        .order_by(_PERIOD.start_date, _PERIOD.id)
+        .limit(1)
+        .scalar_subquery(),
+    )
+)
+"""The regimen of the latest period started on or before ``on`` (ties: the latest row), else
+of the first period: :func:`regimen_on` in one query, without loading the history."""
+_VISITS: Final = cast(Table, m.Visit.__table__)
+_INSERT_VISITS: Final = insert(_VISITS).returning(_VISITS.c.id, sort_by_parameter_order=True)
+"""Planned visits in one Core statement (no ORM bulk insert: nothing of the session's state
+needs them), their ids in the order of the rows."""
 _PLANNED_VISIT: Final = select(m.Visit).where(
     m.Visit.subject_id == bindparam("subject_id"),
     m.Visit.name == bindparam("name"),
@@ -98,13 +121,10 @@ def regimen_on(session: Session, subject_id: int, on: dt.date | None = None) -> 
 
     A date before the first period gives the first regimen (a dose dated before day 1).
     """
-    history = regimen_history(session, subject_id)
-    if not history:
-        return None
+    connection = session.connection()
     if on is None:
-        return history[-1].regimen
-    current = [p for p in history if p.start_date <= on]
-    return (current[-1] if current else history[0]).regimen
+        return connection.execute(_LATEST_REGIMEN, {"subject_id": subject_id}).scalar()
+    return connection.execute(_REGIMEN_ON, {"subject_id": subject_id, "on": on}).scalar()
 
 
 def planned_visit(session: Session, subject_id: int, name: str) -> m.Visit | None:
@@ -137,8 +157,7 @@ def _insert_visits(
         }
         for row in plan
     ]
-    statement = insert(m.Visit).returning(m.Visit.id, sort_by_parameter_order=True)
-    ids = session.scalars(statement, rows).all()
+    ids = session.connection().execute(_INSERT_VISITS, rows).scalars().all()
     return audit.append_rows(
         session, actor, "visit", list(zip(ids, rows, strict=True)), reason=reason
     )

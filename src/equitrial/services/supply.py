@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -25,10 +25,11 @@ from equitrial.errors import ConflictError, InvalidInputError, NotFoundError
 from equitrial.services._base import (
     RecordView,
     audited_insert,
-    audited_update_all,
+    audited_update,
     ensure_study_open,
     view_of,
 )
+from equitrial.services._kits import update_kits
 from equitrial.services.auth import SUPPLY_ROLES, Actor, require
 from equitrial.services.sites import SITE_CODE, site_by_code
 from equitrial.services.study import current_study, study_protocol
@@ -241,7 +242,7 @@ def reserve_shipment(
     if sum(quantities.values()) == 0:
         raise InvalidInputError("a shipment needs at least one kit", field="quantities")
     depot, site = depot_by_code(session, depot_code), site_by_code(session, site_code)
-    chosen: list[m.Kit] = []
+    chosen: list[Row[Any]] = []
     for arm, n in sorted(quantities.items()):
         if n == 0:
             continue
@@ -252,26 +253,31 @@ def reserve_shipment(
     return ship_kits(session, actor, depot.id, site.id, chosen, on, reason)
 
 
+_KIT: Final = m.Kit.__table__.c
+_DEPOT_KITS: Final = (
+    select(_KIT.id, _KIT.version, _KIT.kit_number, _KIT.shipment_id)
+    .where(_KIT.depot_id == bindparam("depot_id"), _KIT.kit_status == "available")
+    .where(_KIT.shipment_id.is_(None), _KIT.arm_code == bindparam("arm"))
+    .where(_KIT.expiry >= bindparam("last_usable"))
+    .order_by(_KIT.expiry, _KIT.kit_number)
+    .limit(bindparam("n"))
+    .with_for_update()
+)
+
+
 def depot_kits(
     session: Session, depot_id: int, arm: str, on: dt.date, do_not_dispense_days: int, n: int
-) -> list[m.Kit]:
+) -> list[Row[Any]]:
     """The first (at most) ``n`` kits of ``arm`` at the depot that a shipment requested on ``on``
     reserves, their rows locked: not reserved yet, first expiry first among the kits usable
     ``do_not_dispense_days`` after ``on`` (:func:`~equitrial.supply.rules.usable`), ties by kit
     number. Taking them ``k`` at a time, in order, for one shipment after another gives the
-    kits that one query per shipment would give (a resupply reads them once per arm)."""
+    kits that one query per shipment would give (a resupply reads them once per arm). Read as
+    columns (``id``, ``version``, ``kit_number``, ``shipment_id``: what :func:`ship_kits`
+    changes)."""
     last_usable = on + dt.timedelta(days=do_not_dispense_days)
-    return list(
-        session.scalars(
-            select(m.Kit)
-            .where(m.Kit.depot_id == depot_id, m.Kit.kit_status == "available")
-            .where(m.Kit.shipment_id.is_(None), m.Kit.arm_code == arm)
-            .where(m.Kit.expiry >= last_usable)
-            .order_by(m.Kit.expiry, m.Kit.kit_number)
-            .limit(n)
-            .with_for_update()
-        )
-    )
+    parameters = {"depot_id": depot_id, "arm": arm, "last_usable": last_usable, "n": n}
+    return list(session.connection().execute(_DEPOT_KITS, parameters))
 
 
 def too_few_kits(depot_code: str) -> ConflictError:
@@ -286,7 +292,7 @@ def ship_kits(
     actor: Actor,
     depot_id: int,
     site_id: int,
-    kits: Sequence[m.Kit],
+    kits: Sequence[Row[Any]],
     on: dt.date,
     reason: str,
 ) -> m.Shipment:
@@ -304,8 +310,7 @@ def ship_kits(
             requested_on=on,
         ),
     )
-    reserved = [(kit, {"shipment_id": shipment.id}) for kit in kits]
-    audited_update_all(session, actor, reserved, reason="reserved")
+    update_kits(session, actor, kits, {"shipment_id": shipment.id}, reason="reserved")
     return shipment
 
 
@@ -319,12 +324,16 @@ def _shipment(session: Session, number: str) -> m.Shipment:
     return found
 
 
-def _kits_of(session: Session, shipment: m.Shipment) -> list[m.Kit]:
-    return list(
-        session.scalars(
-            select(m.Kit).where(m.Kit.shipment_id == shipment.id).order_by(m.Kit.kit_number)
-        )
-    )
+_SHIPPED_KITS: Final = (
+    select(_KIT.id, _KIT.version, _KIT.kit_number, _KIT.kit_status, _KIT.depot_id, _KIT.site_id)
+    .where(_KIT.shipment_id == bindparam("shipment_id"))
+    .order_by(_KIT.kit_number)
+)
+"""A shipment's kits, as columns (what shipping and receipt read and change)."""
+
+
+def _kits_of(session: Session, shipment: m.Shipment) -> list[Row[Any]]:
+    return list(session.connection().execute(_SHIPPED_KITS, {"shipment_id": shipment.id}))
 
 
 def ship_shipment(engine: Engine, actor: Actor, number: str, on: dt.date) -> RecordView:
@@ -338,14 +347,13 @@ def ship_shipment(engine: Engine, actor: Actor, number: str, on: dt.date) -> Rec
             )
         if on < shipment.requested_on:
             raise InvalidInputError("shipped before it was requested", field="on", value=on)
-        # the shipment and its kits in one audited statement (one reason): the shipment's
-        # rows first, then each kit's
+        # the shipment's audit rows first, then each kit's (read and changed as columns)
+        shipped = {"shipment_status": "shipped", "shipped_on": on}
+        audited_update(session, actor, shipment, shipped, reason="shipped")
         leaving = {"kit_status": "in-transit", "depot_id": None}
-        changes: list[tuple[Any, Mapping[str, Any]]] = [
-            (shipment, {"shipment_status": "shipped", "shipped_on": on})
-        ]
-        changes += [(kit, leaving) for kit in _kits_of(session, shipment)]
-        audited_update_all(session, actor, changes, reason="shipped")
+        kits = _kits_of(session, shipment)
+        along = [f"shipment {shipment.id}"]
+        update_kits(session, actor, kits, leaving, reason="shipped", along=along)
         return view_of(shipment)
 
 
@@ -379,16 +387,14 @@ def receive_shipment(
             raise InvalidInputError(
                 f"kit {unknown[0]!r} is not in shipment {number}", field="damaged", value=unknown[0]
             )
-        # one audited statement for each reason: the shipment with the kits received, then
-        # the kits found damaged
+        # the shipment and the kits received (reason "received"), then the kits found damaged
+        received = {"shipment_status": "received", "received_on": on}
+        audited_update(session, actor, shipment, received, reason="received")
         arrived = {"kit_status": "available", "site_id": shipment.site_id}
-        received: list[tuple[Any, Mapping[str, Any]]] = [
-            (shipment, {"shipment_status": "received", "received_on": on})
-        ]
-        received += [(kit, arrived) for kit in kits if kit.kit_number not in damaged]
-        audited_update_all(session, actor, received, reason="received")
+        good = [kit for kit in kits if kit.kit_number not in damaged]
+        along = [f"shipment {shipment.id}"]
+        update_kits(session, actor, good, arrived, reason="received", along=along)
         broken = {"kit_status": "damaged", "site_id": shipment.site_id}
-        group = [(kit, broken) for kit in kits if kit.kit_number in damaged]
-        if group:
-            audited_update_all(session, actor, group, reason="damaged on receipt")
+        bad = [kit for kit in kits if kit.kit_number in damaged]
+        update_kits(session, actor, bad, broken, reason="damaged on receipt")
         return view_of(shipment)
