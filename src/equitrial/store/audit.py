@@ -105,9 +105,6 @@ _HEAD_AND_FIRST: Final = select(_AUDIT_TABLE.c.id, _AUDIT_TABLE.c.row_hash).wher
     | (_AUDIT_TABLE.c.id == select(func.max(_AUDIT_TABLE.c.id)).scalar_subquery())
 )
 """The chain's first row (its name, signed by the anchors) and its head, in one query."""
-_CHECKED_TEXTS: Final = ("username", "reason")
-"""What a caller types into an audit row (the values come from records already checked, or
-are the trail's own texts)."""
 APPENDED_KEY: Final = "equitrial_audit_appended"
 """``session.info`` key set when a transaction appended audit rows (its head is then signed)."""
 
@@ -210,18 +207,10 @@ def _forget_head(session: Session) -> None:
     session.info.pop(_CHAIN_KEY, None)
 
 
-def _entry(
-    actor_username: str,
-    user_id: int | None,
-    action: str,
-    table_name: str | None,
-    record_id: int | str | None,
-    field: str | None,
-    old: Any,
-    new: Any,
-    reason: str | None,
+def _who(
+    actor_username: str, user_id: int | None, action: str, reason: str | None
 ) -> dict[str, Any]:
-    """An audit row's values, checked, without its place in the chain (``id``, hashes).
+    """What the audit rows of one change share (who, the action, why), checked once.
 
     Raises
     ------
@@ -233,24 +222,38 @@ def _entry(
             "an audit row needs an actor username and an action",
             field="actor_username" if not actor_username else "action",
         )
-    entry = {
-        "at": utcnow(),
+    # the texts checked like every row written (lengths, no NUL): a Core insert skips the
+    # ORM's before-flush check; the other values are the trail's own
+    texts = {"username": actor_username, "reason": reason}
+    checked = check_values(_AUDIT_TABLE, texts)
+    return {
         "user_id": user_id,
-        "username": actor_username,
+        "username": checked["username"],
         "action": action,
+        "reason": checked["reason"],
+        "software_version": __version__,
+    }
+
+
+def _entry(
+    who: Mapping[str, Any],
+    table_name: str | None,
+    record_id: int | str | None,
+    field: str | None,
+    old: Any,
+    new: Any,
+) -> dict[str, Any]:
+    """An audit row's values (``who`` from :func:`_who`), without its place in the chain
+    (``id``, hashes)."""
+    return {
+        **who,
+        "at": utcnow(),
         "table_name": table_name,
         "record_id": to_text(record_id),
         "field": field,
         "old_value": to_text(old),
         "new_value": to_text(new),
-        "reason": reason,
-        "software_version": __version__,
     }
-    # the texts checked like every row written (lengths, no NUL): a Core insert skips the
-    # ORM's before-flush check; the other values are the trail's own
-    texts = {k: entry[k] for k in _CHECKED_TEXTS if entry[k] is not None}
-    entry.update(check_values(_AUDIT_TABLE, texts))
-    return entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,8 +330,8 @@ def append(
     InvalidInputError
         An empty ``actor_username`` or ``action``.
     """
-    entry = _entry(actor_username, user_id, action, table_name, record_id, field, old, new, reason)
-    return _chain_in(session, [entry])[0]
+    who = _who(actor_username, user_id, action, reason)
+    return _chain_in(session, [_entry(who, table_name, record_id, field, old, new)])[0]
 
 
 def append_rows(
@@ -547,17 +550,15 @@ def _entries(
     reason: str | None,
     action: str,
 ) -> list[dict[str, Any]]:
+    who = _who(actor.username, actor.user_id, action, reason)
     return [
         _entry(
-            actor.username,
-            actor.user_id,
-            action,
+            who,
             table,
             record_id,
             name,
             audit_text(table, record_id, name, old),
             audit_text(table, record_id, name, new),
-            reason,
         )
         for name, (old, new) in changes.items()
     ]
