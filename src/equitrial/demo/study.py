@@ -101,9 +101,11 @@ def open_study(
     ] + [(name, role, None) for role, name in STUDY_ROLES]
     new = [users.NewUser(name, _password(password), (role,), site) for name, role, site in accounts]
     users.add_users(engine, admin, new)  # the passwords hashed side by side
-    for user in new:
-        demo.passwords[user.username] = user.password
-        demo.users.append({"username": user.username, "role": user.roles[0], "site": user.site})
+    for account in new:
+        demo.passwords[account.username] = account.password
+        demo.users.append(
+            {"username": account.username, "role": account.roles[0], "site": account.site}
+        )
     with transaction(engine, read_only=True) as session:
         for user in session.scalars(select(m.User)):
             demo.actors[user.username] = actor_for(session, user)

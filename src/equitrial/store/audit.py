@@ -47,7 +47,7 @@ from equitrial.errors import InvalidInputError
 from equitrial.store import keys
 from equitrial.store.chain import GENESIS_HASH, AuditVerification, compute_row_hash, verify
 from equitrial.store.models import AuditTrail, utcnow
-from equitrial.store.validation import check_row, check_values
+from equitrial.store.validation import check_row, check_values, checked_rows
 
 __all__ = [
     "CONCEALED",
@@ -68,6 +68,7 @@ __all__ = [
     "record_all_changes",
     "record_changes",
     "record_update",
+    "record_updates",
     "to_text",
     "verify",
 ]
@@ -497,7 +498,10 @@ def record_all_changes(
     for obj in objs:
         state: InstanceState[Any] = inspect(obj)
         table = obj.__tablename__
-        if not (state.deleted or obj in session.deleted):
+        if not (state.deleted or obj in session.deleted) and (
+            not state.persistent or state.modified
+        ):
+            # a persistent record not changed since its flush was checked by that flush
             check_row(obj)
         action, changes = _diff(session, state, obj)
         if action != "insert":
@@ -510,7 +514,8 @@ def record_all_changes(
         pending.append((obj, state, table, record_id, action, changes))
     if not pending:
         return []
-    session.flush()
+    with checked_rows(session, [obj for obj, *_ in pending]):
+        session.flush()
     inserted = session.info.get(_INSERTED_KEY, set())
     entries = []
     for obj, state, table, record_id, action, changes in pending:
@@ -539,6 +544,24 @@ def record_update(
     are written as :func:`audit_text` gives them.
     """
     entries = _entries(actor, table, record_id, changes, reason, action)
+    return _chain_in(session, entries) if entries else []
+
+
+def record_updates(
+    session: Session,
+    actor: AuditActor,
+    table: str,
+    updates: list[tuple[int, Mapping[str, tuple[Any, Any]]]],
+    *,
+    reason: str | None,
+) -> list[AuditRow]:
+    """:func:`record_update` of several records of ``table`` (``(record id, changes)`` each):
+    the same rows, record after record, inserted in one statement."""
+    entries = [
+        entry
+        for record_id, changes in updates
+        for entry in _entries(actor, table, record_id, changes, reason, "update")
+    ]
     return _chain_in(session, entries) if entries else []
 
 

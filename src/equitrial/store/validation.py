@@ -20,7 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Final
 
 from sqlalchemy import Boolean, Date, DateTime, Enum, Float, Integer, String, Table, event, inspect
@@ -29,7 +30,15 @@ from sqlalchemy.orm.state import InstanceState
 
 from equitrial.errors import InvalidInputError
 
-__all__ = ["INT_MAX", "INT_MIN", "TEXT_MAX_LENGTH", "check_row", "check_value", "check_values"]
+__all__ = [
+    "INT_MAX",
+    "INT_MIN",
+    "TEXT_MAX_LENGTH",
+    "check_row",
+    "check_value",
+    "check_values",
+    "checked_rows",
+]
 
 TEXT_MAX_LENGTH: Final = 10_000
 """Default limit of a ``Text`` column (a reason, a message, a free-text answer), in characters."""
@@ -193,8 +202,24 @@ def check_row(obj: Any) -> None:
             setattr(obj, key, checked)
 
 
+_CHECKED: Final = "equitrial_rows_checked"
+"""``session.info`` key: ids of the records the coming flush need not check again."""
+
+
+@contextmanager
+def checked_rows(session: Session, objs: list[Any]) -> Iterator[None]:
+    """A flush in this block does not check ``objs`` again: the caller has just checked them
+    with :func:`check_row` and changes nothing before the flush."""
+    session.info[_CHECKED] = {id(obj) for obj in objs}
+    try:
+        yield
+    finally:
+        session.info.pop(_CHECKED, None)
+
+
 @event.listens_for(Session, "before_flush")
 def _check_before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    checked = session.info.pop(_CHECKED, ())
     for obj in (*session.new, *session.dirty):
-        if hasattr(obj, "__table__"):
+        if hasattr(obj, "__table__") and id(obj) not in checked:
             check_row(obj)
