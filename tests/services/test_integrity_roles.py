@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from equitrial.errors import ConflictError, NotFoundError, PermissionDeniedError
-from equitrial.services import sites, users
+from equitrial.services import _accounts, sites, users
 from equitrial.services.auth import ROLES, UNBLINDED_ROLES, actor_for, system_actor
 from equitrial.store import models as m
 from equitrial.store.db import transaction
@@ -251,7 +251,7 @@ def test_concurrent_grants_cannot_together_build_a_forbidden_combination(trial, 
     # Both grants wait for each other just before the check: if account writes were not
     # serialized, both would check against the same (empty) set of roles and both commit.
     barrier = threading.Barrier(2)
-    real_check = users.check_role_combination
+    real_check = _accounts.check_role_combination  # what a grant checks with
 
     def meet_then_check(roles):
         try:
@@ -260,7 +260,7 @@ def test_concurrent_grants_cannot_together_build_a_forbidden_combination(trial, 
             pass  # the other grant is waiting for the account lock: it checks after us
         real_check(roles)
 
-    monkeypatch.setattr(users, "check_role_combination", meet_then_check)
+    monkeypatch.setattr(_accounts, "check_role_combination", meet_then_check)
     outcomes = {}
 
     def grant(role, site):

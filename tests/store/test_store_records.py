@@ -201,3 +201,39 @@ def test_settings_read_the_database_url(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.raises(InvalidInputError, match="unsupported database 'mysql'") as caught:
         get_settings()
     assert caught.value.field == "database_url"
+
+
+def test_updates_of_several_records_are_the_rows_of_each_update_in_one_statement(
+    engine: Engine,
+) -> None:
+    changes = [
+        (7, {"lot": ("L1", "L2"), "expiry": (dt.date(2027, 1, 1), None)}),
+        (9, {"status": ("available", "shipped")}),
+        (11, {}),
+    ]
+    with transaction(engine) as session:
+        together = audit.record_updates(session, _Actor(), "kit", changes, reason="shipment 3")
+    with transaction(engine) as session:
+        one_by_one = [
+            row
+            for record_id, fields in changes
+            for row in audit.record_update(
+                session, _Actor(), "kit", record_id, fields, reason="shipment 3"
+            )
+        ]
+    content = [(r.record_id, r.field, r.old_value, r.new_value, r.reason) for r in together]
+    assert content == [
+        ("7", "lot", "L1", "L2", "shipment 3"),
+        ("7", "expiry", "2027-01-01", None, "shipment 3"),
+        ("9", "status", "available", "shipped", "shipment 3"),
+    ]
+    assert content == [
+        (r.record_id, r.field, r.old_value, r.new_value, r.reason) for r in one_by_one
+    ]
+    first = together[0].id
+    assert [r.id for r in together] == [first, first + 1, first + 2]  # one chain, no gaps
+    with transaction(engine) as session:
+        assert audit.record_updates(session, _Actor(), "kit", [(5, {})], reason="x") == []
+    with pytest.raises(InvalidInputError, match="reason"):
+        with transaction(engine) as session:
+            audit.record_updates(session, _Actor(), "kit", changes, reason="\x00")

@@ -94,10 +94,18 @@ def open_study(
     for spec in sites:
         site_service.add_site(engine, admin, spec.code, spec.name, site_type=spec.site_type,
                               country=spec.country, region=spec.region)  # fmt: skip
-        for role, prefix in SITE_ROLES:
-            _add(demo, admin, f"{prefix}-{spec.code.lower()}", role, spec.code, password)
-    for role, name in STUDY_ROLES:
-        _add(demo, admin, name, role, None, password)
+    accounts = [
+        (f"{prefix}-{spec.code.lower()}", role, spec.code)
+        for spec in sites
+        for role, prefix in SITE_ROLES
+    ] + [(name, role, None) for role, name in STUDY_ROLES]
+    new = [users.NewUser(name, _password(password), (role,), site) for name, role, site in accounts]
+    users.add_users(engine, admin, new)  # the passwords hashed side by side
+    for account in new:
+        demo.passwords[account.username] = account.password
+        demo.users.append(
+            {"username": account.username, "role": account.roles[0], "site": account.site}
+        )
     with transaction(engine, read_only=True) as session:
         for user in session.scalars(select(m.User)):
             demo.actors[user.username] = actor_for(session, user)
@@ -121,15 +129,6 @@ def _clear_previous_demo(out: Path, path: Path) -> None:
         )
     for name in DEMO_FILES:
         (out / name).unlink(missing_ok=True)
-
-
-def _add(
-    demo: DemoStudy, admin: Actor, name: str, role: str, site: str | None, pw: str | None
-) -> None:
-    password = _password(pw)
-    users.add_user(demo.engine, admin, name, password, [role], site=site)
-    demo.passwords[name] = password
-    demo.users.append({"username": name, "role": role, "site": site})
 
 
 def _actor(engine: Engine, username: str) -> Actor:

@@ -24,176 +24,65 @@ forbidden combination and two operators cannot both add a "first" administrator.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from equitrial.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from equitrial.services._accounts import (
+    UserView,
+    acting_user,
+    administers,
+    audit_role,
+    check_roles,
+    grant,
+    memberships,
+    require_admin_at,
+    require_first_admin,
+    role_label,
+    serialize_account_writes,
+    site_id_of,
+    user_named,
+    view_of_user,
+)
 from equitrial.services._base import audited_insert, audited_update
 from equitrial.services.auth import (
     ROLES,
     Actor,
-    actor_for,
-    check_role_combination,
+    check_password,
     hash_password,
     is_system,
     normalize_username,
 )
-from equitrial.services.sites import site_by_code
 from equitrial.stats._validation import check_option
 from equitrial.store import audit
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
-__all__ = ["UserView", "add_user", "grant_role", "revoke_role", "set_password"]
-
-ACCOUNT_LOCK_KEY: Final = 5_823_170_412_962  # pg_advisory_xact_lock key of account writes
+__all__ = [
+    "NewUser",
+    "UserView",
+    "add_user",
+    "add_users",
+    "grant_role",
+    "revoke_role",
+    "set_password",
+]
 
 
 @dataclass(frozen=True)
-class UserView:
-    """A user and its roles as ``(role, site code or None)`` pairs (no password hash)."""
+class NewUser:
+    """An account to add with :func:`add_users` (the arguments of :func:`add_user`)."""
 
-    id: int
     username: str
-    active: bool
-    roles: tuple[tuple[str, str | None], ...]
-
-
-def _view(session: Session, user: m.User) -> UserView:
-    rows = session.execute(
-        select(m.RoleMembership.role, m.Site.code)
-        .outerjoin(m.Site, m.Site.id == m.RoleMembership.site_id)
-        .where(m.RoleMembership.user_id == user.id)
-        .order_by(m.RoleMembership.id)
-    ).all()
-    return UserView(user.id, user.username, user.active, tuple((r, s) for r, s in rows))
-
-
-def _serialize_account_writes(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(ACCOUNT_LOCK_KEY)))
-
-
-def _user(session: Session, username: str) -> m.User:
-    user = session.scalar(select(m.User).where(m.User.username == username))
-    if user is None:
-        raise NotFoundError(f"no user {username!r}", field="username", value=username)
-    return user
-
-
-def _site_id(session: Session, site: str | None) -> int | None:
-    return None if site is None else site_by_code(session, site).id
-
-
-def _acting_user(session: Session, actor: Actor) -> Actor:
-    """The acting user as stored now; refuses the operator and a deactivated or deleted user."""
-    if is_system(actor):
-        raise PermissionDeniedError(
-            f"{actor.username} (the operator) may only add the first administrator, on a "
-            "database with no user; account changes need a logged-in administrator (--as ADMIN)",
-            field="actor",
-            value=actor.username,
-        )
-    user = session.get(m.User, actor.user_id)
-    if user is None or not user.active:
-        raise PermissionDeniedError(
-            f"user {actor.username!r} is not an active user", field="actor", value=actor.username
-        )
-    return actor_for(session, user)
-
-
-def _administers(acting: Actor, site_id: int | None) -> bool:
-    """Study-wide (``site_id`` None): a study-wide admin; a site: an admin there or everywhere."""
-    if site_id is None:
-        return acting.has_study_wide("admin")
-    return acting.has_role({"admin"}, site_id)
-
-
-def _require_admin_at(acting: Actor, site_id: int | None, site: str | None) -> None:
-    """A study-wide role needs a study-wide admin; a role at a site, an admin of that site."""
-    if not acting.has_role({"admin"}):
-        raise PermissionDeniedError(
-            f"user {acting.username!r} needs the role admin", field="actor", value=acting.username
-        )
-    if site_id is None and not _administers(acting, None):
-        raise PermissionDeniedError(
-            f"user {acting.username!r} is a site administrator: it may create users and grant "
-            "roles only at its own sites, never study-wide (give --site)",
-            field="site",
-            value=acting.username,
-        )
-    if site_id is not None and not _administers(acting, site_id):
-        raise PermissionDeniedError(
-            f"user {acting.username!r} needs the role admin at site {site}",
-            field="site",
-            value=site,
-        )
-
-
-def _memberships(session: Session, user: m.User) -> list[m.RoleMembership]:
-    return list(
-        session.scalars(select(m.RoleMembership).where(m.RoleMembership.user_id == user.id))
-    )
-
-
-def _label(role: str, site: str | None) -> str:
-    return f"{role}@{site or 'all sites'}"
-
-
-def _audit_role(
-    session: Session, actor: Actor, membership_id: int, user_id: int, label: str, *, granted: bool
-) -> None:
-    audit.append(
-        session,
-        actor_username=actor.username,
-        user_id=actor.user_id,
-        action="role-change",
-        table_name="role_membership",
-        record_id=membership_id,
-        field="role",
-        old=None if granted else label,
-        new=label if granted else None,
-        reason=f"{'granted to' if granted else 'revoked from'} user {user_id}",
-    )
-
-
-def _grant(
-    session: Session, actor: Actor, user: m.User, role: str, site_id: int | None, site: str | None
-) -> None:
-    held = _memberships(session, user)
-    if any(h.role == role and h.site_id == site_id for h in held):
-        raise ConflictError(f"user {user.username!r} already has role {role!r} there", field="role")
-    check_role_combination({h.role for h in held} | {role})
-    membership = audited_insert(
-        session, actor, m.RoleMembership(user_id=user.id, role=role, site_id=site_id)
-    )
-    _audit_role(session, actor, membership.id, user.id, _label(role, site), granted=True)
-
-
-def _check_roles(roles: list[str] | tuple[str, ...]) -> list[str]:
-    if isinstance(roles, str) or not roles:
-        raise InvalidInputError("a user needs at least one role (a list of roles)", field="role")
-    for role in roles:
-        check_option(role, ROLES, "role")
-    unique = list(dict.fromkeys(roles))
-    check_role_combination(unique)
-    return unique
-
-
-def _require_first_admin(session: Session, roles: list[str], site_id: int | None) -> None:
-    if roles == ["admin"] and site_id is None:
-        if session.scalar(select(m.User.id).limit(1)) is None:
-            return
-    raise PermissionDeniedError(
-        "the operator (no --as) may add only the first administrator: role admin at every "
-        "site, on a database with no user yet; log in as an administrator to add users "
-        "(equitrial user add NAME --role ROLE --as ADMIN --password-stdin)",
-        field="actor",
-    )
+    password: str
+    roles: tuple[str, ...]
+    site: str | None = None
 
 
 def add_user(
@@ -247,32 +136,77 @@ def add_user(
     commitment, never in clear) and each membership, plus one ``role-change`` row per role.
     """
     name = normalize_username(username)
-    wanted = _check_roles(roles)
+    wanted = check_roles(roles)
     password_hash = hash_password(password, name)  # argon2 before the write lock is taken
     with transaction(engine) as session:
-        _serialize_account_writes(session)
-        site_id = _site_id(session, site)
-        if is_system(actor):
-            _require_first_admin(session, wanted, site_id)
-        else:
-            _require_admin_at(_acting_user(session, actor), site_id, site)
-        if session.scalar(select(m.User.id).where(m.User.username == name)) is not None:
-            raise ConflictError(f"user {name!r} exists", field="username", value=name)
-        user = audited_insert(
-            session, actor, m.User(username=name, password_hash=password_hash, active=True)
-        )
-        for role in wanted:
-            _grant(session, actor, user, role, site_id, site)
-        return _view(session, user)
+        return _insert_user(session, actor, name, wanted, password_hash, site)
+
+
+def add_users(engine: Engine, actor: Actor, accounts: Sequence[NewUser]) -> list[UserView]:
+    """Add several users at once, all or nothing: :func:`add_user` of each, in one transaction.
+
+    The passwords are hashed (argon2, slow by design) side by side on the machine's cores
+    before the transaction opens; the accounts are then written in the order given, each
+    checked and audited as :func:`add_user` does.
+
+    Raises
+    ------
+    InvalidInputError, UnknownOptionError, SeparationOfDutiesError, NotFoundError,
+    PermissionDeniedError, ConflictError
+        As :func:`add_user`, for the first account refused (named in the message of a refused
+        name or password); nothing is written.
+    """
+    names = [normalize_username(a.username) for a in accounts]
+    wanted = [check_roles(a.roles) for a in accounts]
+    for name, account in zip(names, accounts, strict=True):
+        try:
+            check_password(account.password, name)
+        except InvalidInputError as error:
+            raise InvalidInputError(f"user {name!r}: {error}", field="password") from None
+    workers = max(1, min(len(accounts), os.cpu_count() or 1))
+    with ThreadPoolExecutor(workers) as pool:  # argon2 releases the GIL while it hashes
+        hashes = list(pool.map(hash_password, [a.password for a in accounts], names))
+    with transaction(engine) as session:
+        return [
+            _insert_user(session, actor, name, roles, password_hash, account.site)
+            for name, roles, password_hash, account in zip(
+                names, wanted, hashes, accounts, strict=True
+            )
+        ]
+
+
+def _insert_user(
+    session: Session,
+    actor: Actor,
+    name: str,
+    wanted: list[str],
+    password_hash: str,
+    site: str | None,
+) -> UserView:
+    """Write one checked account (normalized name, roles, hash) with its roles, audited."""
+    serialize_account_writes(session)
+    site_id = site_id_of(session, site)
+    if is_system(actor):
+        require_first_admin(session, wanted, site_id)
+    else:
+        require_admin_at(acting_user(session, actor), site_id, site)
+    if session.scalar(select(m.User.id).where(m.User.username == name)) is not None:
+        raise ConflictError(f"user {name!r} exists", field="username", value=name)
+    user = audited_insert(
+        session, actor, m.User(username=name, password_hash=password_hash, active=True)
+    )
+    for role in wanted:
+        grant(session, actor, user, role, site_id, site)
+    return view_of_user(session, user)
 
 
 def _target(
     session: Session, actor: Actor, username: str, site_id: int | None, site: str | None
 ) -> m.User:
     """The user whose roles change, once the actor is known to administer ``site``."""
-    acting = _acting_user(session, actor)
-    _require_admin_at(acting, site_id, site)  # before the lookup: no probing for names
-    user = _user(session, normalize_username(username))
+    acting = acting_user(session, actor)
+    require_admin_at(acting, site_id, site)  # before the lookup: no probing for names
+    user = user_named(session, normalize_username(username))
     if user.id == acting.user_id:
         raise PermissionDeniedError(
             f"user {acting.username!r} cannot change its own roles; another administrator must",
@@ -301,11 +235,11 @@ def grant_role(
     """
     check_option(role, ROLES, "role")
     with transaction(engine) as session:
-        _serialize_account_writes(session)
-        site_id = _site_id(session, site)
+        serialize_account_writes(session)
+        site_id = site_id_of(session, site)
         user = _target(session, actor, username, site_id, site)
-        _grant(session, actor, user, role, site_id, site)
-        return _view(session, user)
+        grant(session, actor, user, role, site_id, site)
+        return view_of_user(session, user)
 
 
 def revoke_role(
@@ -332,13 +266,13 @@ def revoke_role(
         As for :func:`grant_role`.
     """
     check_option(role, ROLES, "role")
-    label = _label(role, site)
+    label = role_label(role, site)
     with transaction(engine) as session:
-        _serialize_account_writes(session)
-        site_id = _site_id(session, site)
+        serialize_account_writes(session)
+        site_id = site_id_of(session, site)
         user = _target(session, actor, username, site_id, site)
         membership = next(
-            (h for h in _memberships(session, user) if h.role == role and h.site_id == site_id),
+            (h for h in memberships(session, user) if h.role == role and h.site_id == site_id),
             None,
         )
         if membership is None:
@@ -346,14 +280,14 @@ def revoke_role(
         membership_id = membership.id
         session.delete(membership)
         audit.record_changes(session, actor, membership, reason=reason or f"role {label} revoked")
-        _audit_role(session, actor, membership_id, user.id, label, granted=False)
-        return _view(session, user)
+        audit_role(session, actor, membership_id, user.id, label, granted=False)
+        return view_of_user(session, user)
 
 
 def _require_authority_over(session: Session, acting: Actor, user: m.User) -> None:
     """An admin may reset the password only of users all of whose roles it administers."""
-    sites = {h.site_id for h in _memberships(session, user)} or {None}
-    if not all(_administers(acting, site_id) for site_id in sites):
+    sites = {h.site_id for h in memberships(session, user)} or {None}
+    if not all(administers(acting, site_id) for site_id in sites):
         raise PermissionDeniedError(
             f"user {acting.username!r} may not set the password of {user.username!r}, who "
             "holds roles outside the sites it administers",
@@ -382,18 +316,18 @@ def set_password(engine: Engine, actor: Actor, username: str, password: str) -> 
     name = normalize_username(username)
     password_hash = hash_password(password, name)  # argon2 before the write lock is taken
     with transaction(engine) as session:
-        _serialize_account_writes(session)
-        acting = _acting_user(session, actor)
+        serialize_account_writes(session)
+        acting = acting_user(session, actor)
         if name != acting.username and not acting.has_role({"admin"}):
             raise PermissionDeniedError(
                 f"user {acting.username!r} may set only its own password",
                 field="username",
                 value=name,
             )
-        user = _user(session, name)
+        user = user_named(session, name)
         own = user.id == acting.user_id
         if not own:
             _require_authority_over(session, acting, user)
         reason = "password changed by the user" if own else "password reset by an administrator"
         audited_update(session, actor, user, {"password_hash": password_hash}, reason=reason)
-        return _view(session, user)
+        return view_of_user(session, user)

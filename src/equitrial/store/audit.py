@@ -47,7 +47,7 @@ from equitrial.errors import InvalidInputError
 from equitrial.store import keys
 from equitrial.store.chain import GENESIS_HASH, AuditVerification, compute_row_hash, verify
 from equitrial.store.models import AuditTrail, utcnow
-from equitrial.store.validation import check_row, check_values
+from equitrial.store.validation import check_row, check_values, checked_rows
 
 __all__ = [
     "CONCEALED",
@@ -68,6 +68,7 @@ __all__ = [
     "record_all_changes",
     "record_changes",
     "record_update",
+    "record_updates",
     "to_text",
     "verify",
 ]
@@ -105,9 +106,6 @@ _HEAD_AND_FIRST: Final = select(_AUDIT_TABLE.c.id, _AUDIT_TABLE.c.row_hash).wher
     | (_AUDIT_TABLE.c.id == select(func.max(_AUDIT_TABLE.c.id)).scalar_subquery())
 )
 """The chain's first row (its name, signed by the anchors) and its head, in one query."""
-_CHECKED_TEXTS: Final = ("username", "reason")
-"""What a caller types into an audit row (the values come from records already checked, or
-are the trail's own texts)."""
 APPENDED_KEY: Final = "equitrial_audit_appended"
 """``session.info`` key set when a transaction appended audit rows (its head is then signed)."""
 
@@ -210,18 +208,10 @@ def _forget_head(session: Session) -> None:
     session.info.pop(_CHAIN_KEY, None)
 
 
-def _entry(
-    actor_username: str,
-    user_id: int | None,
-    action: str,
-    table_name: str | None,
-    record_id: int | str | None,
-    field: str | None,
-    old: Any,
-    new: Any,
-    reason: str | None,
+def _who(
+    actor_username: str, user_id: int | None, action: str, reason: str | None
 ) -> dict[str, Any]:
-    """An audit row's values, checked, without its place in the chain (``id``, hashes).
+    """What the audit rows of one change share (who, the action, why), checked once.
 
     Raises
     ------
@@ -233,24 +223,38 @@ def _entry(
             "an audit row needs an actor username and an action",
             field="actor_username" if not actor_username else "action",
         )
-    entry = {
-        "at": utcnow(),
+    # the texts checked like every row written (lengths, no NUL): a Core insert skips the
+    # ORM's before-flush check; the other values are the trail's own
+    texts = {"username": actor_username, "reason": reason}
+    checked = check_values(_AUDIT_TABLE, texts)
+    return {
         "user_id": user_id,
-        "username": actor_username,
+        "username": checked["username"],
         "action": action,
+        "reason": checked["reason"],
+        "software_version": __version__,
+    }
+
+
+def _entry(
+    who: Mapping[str, Any],
+    table_name: str | None,
+    record_id: int | str | None,
+    field: str | None,
+    old: Any,
+    new: Any,
+) -> dict[str, Any]:
+    """An audit row's values (``who`` from :func:`_who`), without its place in the chain
+    (``id``, hashes)."""
+    return {
+        **who,
+        "at": utcnow(),
         "table_name": table_name,
         "record_id": to_text(record_id),
         "field": field,
         "old_value": to_text(old),
         "new_value": to_text(new),
-        "reason": reason,
-        "software_version": __version__,
     }
-    # the texts checked like every row written (lengths, no NUL): a Core insert skips the
-    # ORM's before-flush check; the other values are the trail's own
-    texts = {k: entry[k] for k in _CHECKED_TEXTS if entry[k] is not None}
-    entry.update(check_values(_AUDIT_TABLE, texts))
-    return entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,8 +331,8 @@ def append(
     InvalidInputError
         An empty ``actor_username`` or ``action``.
     """
-    entry = _entry(actor_username, user_id, action, table_name, record_id, field, old, new, reason)
-    return _chain_in(session, [entry])[0]
+    who = _who(actor_username, user_id, action, reason)
+    return _chain_in(session, [_entry(who, table_name, record_id, field, old, new)])[0]
 
 
 def append_rows(
@@ -494,7 +498,10 @@ def record_all_changes(
     for obj in objs:
         state: InstanceState[Any] = inspect(obj)
         table = obj.__tablename__
-        if not (state.deleted or obj in session.deleted):
+        if not (state.deleted or obj in session.deleted) and (
+            not state.persistent or state.modified
+        ):
+            # a persistent record not changed since its flush was checked by that flush
             check_row(obj)
         action, changes = _diff(session, state, obj)
         if action != "insert":
@@ -507,7 +514,8 @@ def record_all_changes(
         pending.append((obj, state, table, record_id, action, changes))
     if not pending:
         return []
-    session.flush()
+    with checked_rows(session, [obj for obj, *_ in pending]):
+        session.flush()
     inserted = session.info.get(_INSERTED_KEY, set())
     entries = []
     for obj, state, table, record_id, action, changes in pending:
@@ -539,6 +547,24 @@ def record_update(
     return _chain_in(session, entries) if entries else []
 
 
+def record_updates(
+    session: Session,
+    actor: AuditActor,
+    table: str,
+    updates: list[tuple[int, Mapping[str, tuple[Any, Any]]]],
+    *,
+    reason: str | None,
+) -> list[AuditRow]:
+    """:func:`record_update` of several records of ``table`` (``(record id, changes)`` each):
+    the same rows, record after record, inserted in one statement."""
+    entries = [
+        entry
+        for record_id, changes in updates
+        for entry in _entries(actor, table, record_id, changes, reason, "update")
+    ]
+    return _chain_in(session, entries) if entries else []
+
+
 def _entries(
     actor: AuditActor,
     table: str,
@@ -547,17 +573,15 @@ def _entries(
     reason: str | None,
     action: str,
 ) -> list[dict[str, Any]]:
+    who = _who(actor.username, actor.user_id, action, reason)
     return [
         _entry(
-            actor.username,
-            actor.user_id,
-            action,
+            who,
             table,
             record_id,
             name,
             audit_text(table, record_id, name, old),
             audit_text(table, record_id, name, new),
-            reason,
         )
         for name, (old, new) in changes.items()
     ]

@@ -18,17 +18,27 @@ net for any other write, by a ``before_flush`` hook on every session.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Final
 
 from sqlalchemy import Boolean, Date, DateTime, Enum, Float, Integer, String, Table, event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.state import InstanceState
 
 from equitrial.errors import InvalidInputError
 
-__all__ = ["INT_MAX", "INT_MIN", "TEXT_MAX_LENGTH", "check_row", "check_value", "check_values"]
+__all__ = [
+    "INT_MAX",
+    "INT_MIN",
+    "TEXT_MAX_LENGTH",
+    "check_row",
+    "check_value",
+    "check_values",
+    "checked_rows",
+]
 
 TEXT_MAX_LENGTH: Final = 10_000
 """Default limit of a ``Text`` column (a reason, a message, a free-text answer), in characters."""
@@ -47,7 +57,7 @@ def _fail(where: str, value: Any, expected: str) -> InvalidInputError:
     )
 
 
-def _text(where: str, value: Any, limit: int) -> str:
+def _text(where: str, value: Any, *, limit: int) -> str:
     if not isinstance(value, str):
         raise _fail(where, value, "text")
     if len(value) > limit:
@@ -97,7 +107,7 @@ def _datetime(where: str, value: Any) -> dt.datetime:
     return value
 
 
-def _enum(where: str, value: Any, kind: Enum) -> str:
+def _enum(where: str, value: Any, *, kind: Enum) -> str:
     allowed = list(kind.enums)
     if value not in allowed:
         raise _fail(where, value, f"one of {', '.join(allowed)}")
@@ -119,6 +129,25 @@ _CHECKS: Final = (
 )
 
 
+Checker = Callable[[Any], Any]
+"""A column's check: the value checked and coerced, or :class:`InvalidInputError`."""
+
+
+def _checker(column: Any, where: str) -> Checker | None:
+    """The check of ``column`` with its message prefix ``where`` bound (``None``: no check)."""
+    kind = column.type
+    if isinstance(kind, Enum):
+        return functools.partial(_enum, where, kind=kind)
+    if isinstance(kind, String):  # Text is a String without a length
+        limit = kind.length or column.info.get("max_length", TEXT_MAX_LENGTH)
+        return functools.partial(_text, where, limit=limit)
+    base = getattr(kind, "impl", kind)  # a TypeDecorator (UTCDateTime) checks as its impl
+    for sql_type, check in _CHECKS:
+        if isinstance(base, sql_type):
+            return functools.partial(check, where)
+    return None
+
+
 def check_value(column: Any, value: Any, where: str) -> Any:
     """``value`` checked (and losslessly coerced) for ``column``; ``None`` passes.
 
@@ -129,16 +158,14 @@ def check_value(column: Any, value: Any, where: str) -> Any:
     """
     if value is None:
         return None
-    kind = column.type
-    if isinstance(kind, Enum):
-        return _enum(where, value, kind)
-    if isinstance(kind, String):  # Text is a String without a length
-        return _text(where, value, kind.length or column.info.get("max_length", TEXT_MAX_LENGTH))
-    base = getattr(kind, "impl", kind)  # a TypeDecorator (UTCDateTime) checks as its impl
-    for sql_type, check in _CHECKS:
-        if isinstance(base, sql_type):
-            return check(where, value)
-    return value
+    check = _checker(column, where)
+    return value if check is None else check(value)
+
+
+@functools.cache
+def _table_checks(table: Table) -> dict[str, Checker | None]:
+    """Every column's check, made once per table (the column types do not change)."""
+    return {column.key: _checker(column, f"{table.name}.{column.key}") for column in table.c}
 
 
 def check_values(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -146,32 +173,53 @@ def check_values(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
 
     Keys that are not columns of the table pass unchanged (derived or helper values).
     """
-    columns = table.c
-    return {
-        name: check_value(columns[name], value, f"{table.name}.{name}")
-        if name in columns
-        else value
-        for name, value in values.items()
-    }
+    checks = _table_checks(table)
+    checked = {}
+    for name, value in values.items():
+        check = checks.get(name)
+        checked[name] = value if check is None or value is None else check(value)
+    return checked
+
+
+@functools.cache
+def _row_checks(mapper: Mapper[Any]) -> tuple[tuple[str, Checker], ...]:
+    """``(attribute, check)`` of every checked column attribute of a mapped class, made once."""
+    table = str(getattr(mapper.class_, "__tablename__", mapper.class_.__name__))
+    plan = [(a.key, _checker(a.columns[0], f"{table}.{a.key}")) for a in mapper.column_attrs]
+    return tuple((key, check) for key, check in plan if check is not None)
 
 
 def check_row(obj: Any) -> None:
     """Check and coerce, in place, every column value of a model instance about to be written."""
     state: InstanceState[Any] = inspect(obj)
-    table = str(getattr(obj, "__tablename__", state.mapper.class_.__name__))
-    for attr in state.mapper.column_attrs:
-        if attr.key not in state.dict:
-            continue
-        value = state.dict[attr.key]
+    values = state.dict
+    for key, check in _row_checks(state.mapper):
+        value = values.get(key)
         if value is None:
             continue
-        checked = check_value(attr.columns[0], value, f"{table}.{attr.key}")
+        checked = check(value)
         if checked is not value and (type(checked) is not type(value) or checked != value):
-            setattr(obj, attr.key, checked)
+            setattr(obj, key, checked)
+
+
+_CHECKED: Final = "equitrial_rows_checked"
+"""``session.info`` key: ids of the records the coming flush need not check again."""
+
+
+@contextmanager
+def checked_rows(session: Session, objs: list[Any]) -> Iterator[None]:
+    """A flush in this block does not check ``objs`` again: the caller has just checked them
+    with :func:`check_row` and changes nothing before the flush."""
+    session.info[_CHECKED] = {id(obj) for obj in objs}
+    try:
+        yield
+    finally:
+        session.info.pop(_CHECKED, None)
 
 
 @event.listens_for(Session, "before_flush")
 def _check_before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    checked = session.info.pop(_CHECKED, ())
     for obj in (*session.new, *session.dirty):
-        if hasattr(obj, "__table__"):
+        if hasattr(obj, "__table__") and id(obj) not in checked:
             check_row(obj)
