@@ -169,8 +169,7 @@ def update_kits(
         raise ConflictError(
             f"{what} was changed by someone else meanwhile; reload it", field="version"
         )
-    for kit, fields in changed:
-        audit.record_update(session, actor, "kit", kit.id, fields, reason=reason)
+    audit.record_updates(session, actor, "kit", [(kit.id, f) for kit, f in changed], reason=reason)
 
 
 def lock_site_stock(session: Session, site_id: int) -> dict[str, StockKit]:

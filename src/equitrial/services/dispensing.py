@@ -45,7 +45,7 @@ from equitrial.services._kits import (
 from equitrial.services._supply_need import needs_by_site, ship_orders, stock_by_site
 from equitrial.services.auth import SUPPLY_ROLES, Actor, require
 from equitrial.services.schedule import regimen_on
-from equitrial.services.study import current_study, study_protocol
+from equitrial.services.study import current_study, current_study_id, study_protocol
 from equitrial.services.subjects import subject_for_write
 from equitrial.services.supply import RECEIVING_ROLES
 from equitrial.store import models as m
@@ -132,7 +132,7 @@ def _set_status(
     if not numbers:
         raise InvalidInputError("no kit given", field="kits")
     with transaction(engine) as session:
-        ensure_study_open(session, current_study(session).id)
+        ensure_study_open(session, current_study_id(session))
         kits = _kits(session, numbers)
         for kit in kits:
             if not actor.has_role(SUPPLY_ROLES):
@@ -162,7 +162,7 @@ def expire_kits(engine: Engine, actor: Actor, as_of: dt.date) -> int:
     """Mark every kit past its expiry on ``as_of`` expired (supply manager); returns how many."""
     require(actor, roles=SUPPLY_ROLES)
     with transaction(engine) as session:
-        ensure_study_open(session, current_study(session).id)
+        ensure_study_open(session, current_study_id(session))
         stale = session.scalars(
             select(m.Kit)
             .where(m.Kit.expiry < as_of)

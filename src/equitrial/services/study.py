@@ -25,6 +25,7 @@ __all__ = [
     "Amendment",
     "StudyView",
     "current_study",
+    "current_study_id",
     "load_study",
     "protocol_of",
     "show_study",
@@ -78,6 +79,25 @@ def _view(
         created=created,
         amendment=amendment,
     )
+
+
+_FIRST_STUDY_ID: Final = select(m.Study.id).order_by(m.Study.id).limit(1)
+
+
+def current_study_id(session: Session) -> int:
+    """The id of :func:`current_study` (one column read, not the study with its protocol).
+
+    Raises
+    ------
+    NotFoundError
+        No study has been loaded.
+    """
+    study_id = session.execute(_FIRST_STUDY_ID).scalar()
+    if study_id is None:
+        raise NotFoundError(
+            "no study loaded; run `equitrial study load PROTOCOL` first", field="study"
+        )
+    return int(study_id)
 
 
 def current_study(session: Session) -> m.Study:

@@ -32,7 +32,7 @@ from equitrial.services._base import (
 from equitrial.services._kits import update_kits
 from equitrial.services.auth import SUPPLY_ROLES, Actor, require
 from equitrial.services.sites import SITE_CODE, site_by_code
-from equitrial.services.study import current_study, study_protocol
+from equitrial.services.study import current_study, current_study_id, study_protocol
 from equitrial.store import audit
 from equitrial.store import models as m
 from equitrial.store.db import transaction
@@ -84,7 +84,7 @@ def add_depot(engine: Engine, actor: Actor, code: str, name: str) -> RecordView:
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         raise InvalidInputError("depot name: 1 to 200 characters", field="name")
     with transaction(engine) as session:
-        ensure_study_open(session, current_study(session).id)
+        ensure_study_open(session, current_study_id(session))
         return view_of(audited_insert(session, actor, m.Depot(code=code, name=name)))
 
 
@@ -315,7 +315,7 @@ def ship_kits(
 
 
 def _shipment(session: Session, number: str) -> m.Shipment:
-    ensure_study_open(session, current_study(session).id)
+    ensure_study_open(session, current_study_id(session))
     found = session.scalar(
         select(m.Shipment).where(m.Shipment.shipment_number == number).with_for_update()
     )
