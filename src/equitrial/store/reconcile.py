@@ -16,17 +16,18 @@ optimistic-locking version, row timestamps) and the trail's own tables.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Table, select
+from sqlalchemy import Row, Table, select
 from sqlalchemy.orm import Session
 
 from equitrial.store.audit import CONCEALED, DATA_ACTIONS, NOT_AUDITED, WHOLE_ROW, audit_text
-from equitrial.store.models import AuditTrail, Base
+from equitrial.store.chain import TRAIL_COLUMNS, read_trail
+from equitrial.store.models import Base
 
-__all__ = ["Discrepancy", "Reconciliation", "audited_tables", "reconcile"]
+__all__ = ["Discrepancy", "Reconciliation", "Replay", "audited_tables", "reconcile"]
 
 UNAUDITED_TABLES: Final = frozenset({"audit_trail", "audit_anchor"})
 _GONE: Final = "<deleted>"
@@ -83,36 +84,45 @@ def audited_tables() -> list[Table]:
     return [t for t in Base.metadata.sorted_tables if t.name not in UNAUDITED_TABLES]
 
 
-def _replay(session: Session) -> dict[tuple[str, str], dict[str, str | None]]:
-    """Each record's audited column texts; a deleted record maps to ``{_GONE: ...}``."""
-    state: dict[tuple[str, str], dict[str, str | None]] = {}
-    query = (
-        select(
-            AuditTrail.action,
-            AuditTrail.table_name,
-            AuditTrail.record_id,
-            AuditTrail.field,
-            AuditTrail.new_value,
-        )
-        .where(AuditTrail.action.in_(list(DATA_ACTIONS)))
-        .order_by(AuditTrail.id)
-    )
-    for action, table, record_id, field, new in session.execute(query).yield_per(5000):
-        if table is None or record_id is None or field is None:
-            continue
-        key = (str(table), str(record_id))
-        change = DATA_ACTIONS[str(action)]
-        if change == "delete":
-            state[key] = {_GONE: None}
-            continue
-        if change == "insert" and _GONE in state.get(key, {}):
-            state[key] = {}
-        values = state.setdefault(key, {})
-        if field == WHOLE_ROW:
-            values.update(json.loads(new or "{}"))
-        else:
-            values[str(field)] = new
-    return state
+_ACTION, _TABLE_NAME, _RECORD, _FIELD, _NEW = (
+    TRAIL_COLUMNS.index(name)
+    for name in ("action", "table_name", "record_id", "field", "new_value")
+)
+
+
+class Replay:
+    """The state the audit trail implies, built from the chunks of
+    :func:`~equitrial.store.chain.read_trail` fed in order.
+
+    Attributes
+    ----------
+    state
+        Each record's audited column texts by ``(table, record id)``; a deleted record maps to
+        ``{_GONE: None}``.
+    """
+
+    def __init__(self) -> None:
+        self.state: dict[tuple[str, str], dict[str, str | None]] = {}
+
+    def feed(self, rows: Sequence[Row[Any]]) -> None:
+        """Replay the next rows of the trail (its data actions; the others are skipped)."""
+        state = self.state
+        for row in rows:
+            change = DATA_ACTIONS.get(row[_ACTION])
+            table, record_id, field = row[_TABLE_NAME], row[_RECORD], row[_FIELD]
+            if change is None or table is None or record_id is None or field is None:
+                continue
+            key = (str(table), str(record_id))
+            if change == "delete":
+                state[key] = {_GONE: None}
+                continue
+            values = state.get(key)
+            if values is None or (change == "insert" and _GONE in values):
+                values = state[key] = {}
+            if field == WHOLE_ROW:
+                values.update(json.loads(row[_NEW] or "{}"))
+            else:
+                values[str(field)] = row[_NEW]
 
 
 def _compare(
@@ -135,20 +145,28 @@ def _compare(
             )
 
 
-def reconcile(session: Session) -> Reconciliation:
+def reconcile(session: Session, replay: Replay | None = None) -> Reconciliation:
     """Compare every audited table with the state its audit trail implies.
 
     Parameters
     ----------
     session
         Any session (reads only); concealed columns need the signing key.
+    replay
+        The trail already replayed in this session's transaction (by
+        :func:`~equitrial.store.integrity.check_integrity`, in the same pass as the chain
+        check); ``None`` reads the trail here.
 
     Returns
     -------
     Reconciliation
         Tables, rows and values compared, and every :class:`Discrepancy`.
     """
-    state = _replay(session)
+    if replay is None:
+        replay = Replay()
+        for chunk in read_trail(session):
+            replay.feed(chunk)
+    state = replay.state
     found: list[Discrepancy] = []
     tables, rows, values = 0, 0, 0
     for table in audited_tables():
