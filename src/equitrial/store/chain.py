@@ -16,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring  # what JSONEncoder(ensure_ascii=False) uses
 from operator import attrgetter, itemgetter
 from typing import Any, Final
 
@@ -81,7 +82,12 @@ _HASHED: Final = (
 _KEYS: Final = tuple(sorted((*_HASHED, "at")))
 """The hashed keys in canonical (sorted) order."""
 _CANONICAL: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-"""Canonical JSON of a dict built in :data:`_KEYS` order (one encoder, reused)."""
+"""Canonical JSON of a value that is not text, an integer or null (none in a stored row)."""
+_TEMPLATE: Final = "{" + ",".join(f'"{key}":%s' for key in _KEYS) + "}"
+"""The canonical JSON object of a row with every value already in JSON: the keys are fixed and
+sorted, so only the values are encoded (the same text as ``_CANONICAL.encode`` of the dict,
+at half its cost)."""
+_AT: Final = _KEYS.index("at")
 TRAIL_COLUMNS: Final = (*_KEYS, "row_hash")
 """The columns of the rows :func:`read_trail` yields, in this order: the hashed content in
 canonical order, then ``row_hash``."""
@@ -96,14 +102,26 @@ CHUNK: Final = 5000
 """Rows fetched at a time by :func:`read_trail`."""
 
 
+def _json(value: Any) -> str:
+    """One value as canonical JSON: texts with the encoder's own string escaping."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if value is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(value)
+    return _CANONICAL.encode(value)
+
+
 def _hash_content(values: Sequence[Any]) -> str:
     """``row_hash`` of a row's hashed values in :data:`_KEYS` order (extra values ignored)."""
-    content = dict(zip(_KEYS, values, strict=False))
-    at: dt.datetime = content["at"]
+    content = list(values[: len(_KEYS)])
+    at: dt.datetime = content[_AT]
     if at.tzinfo is not dt.UTC:
         at = at.astimezone(dt.UTC)
-    content["at"] = at.isoformat(timespec="microseconds")
-    return hashlib.sha256(_CANONICAL.encode(content).encode("utf-8")).hexdigest()
+    content[_AT] = at.isoformat(timespec="microseconds")
+    return hashlib.sha256((_TEMPLATE % tuple(map(_json, content))).encode("utf-8")).hexdigest()
 
 
 def compute_row_hash(row: Any) -> str:

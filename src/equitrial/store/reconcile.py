@@ -16,7 +16,7 @@ optimistic-locking version, row timestamps) and the trail's own tables.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -125,24 +125,45 @@ class Replay:
                 values[str(field)] = row[_NEW]
 
 
-def _compare(
-    table: Table, key: str, row: dict[str, Any], audited: dict[str, str | None]
-) -> Iterator[Discrepancy]:
-    for column, value in row.items():
-        if column in NOT_AUDITED:
+def _changed(
+    table: str, key: str, column: str, stored: str | None, expected: str | None
+) -> Discrepancy:
+    concealed = (table, column) in CONCEALED
+    return Discrepancy(
+        table,
+        key,
+        column,
+        _CONCEALED_TEXT if concealed and stored is not None else stored,
+        _CONCEALED_TEXT if concealed and expected is not None else expected,
+        "changed",
+    )
+
+
+def _compare_table(
+    session: Session,
+    table: Table,
+    state: dict[tuple[str, str], dict[str, str | None]],
+    found: list[Discrepancy],
+) -> tuple[int, int]:
+    """Compare every row of ``table`` with ``state`` (its records are taken out of it); append
+    the discrepancies to ``found``; return the rows and values compared."""
+    columns = [column for column in table.columns if column.name not in NOT_AUDITED]
+    names, name = [column.name for column in columns], table.name
+    statement = select(table.c.id, *columns).order_by(*table.primary_key.columns)
+    rows, values = 0, 0
+    for record_id, *stored in session.connection().execute(statement):
+        key = str(record_id)
+        rows += 1
+        audited = state.pop((name, key), None)
+        if audited is None or _GONE in audited:
+            found.append(Discrepancy(name, key, None, "row", None, "added"))
             continue
-        stored = audit_text(table.name, key, column, value)
-        expected = audited.get(column)
-        if stored != expected:
-            concealed = (table.name, column) in CONCEALED
-            yield Discrepancy(
-                table.name,
-                key,
-                column,
-                _CONCEALED_TEXT if concealed and stored is not None else stored,
-                _CONCEALED_TEXT if concealed and expected is not None else expected,
-                "changed",
-            )
+        values += len(names)
+        for column, value in zip(names, stored, strict=True):
+            text = audit_text(name, key, column, value)
+            if text != audited.get(column):
+                found.append(_changed(name, key, column, text, audited.get(column)))
+    return rows, values
 
 
 def reconcile(session: Session, replay: Replay | None = None) -> Reconciliation:
@@ -171,16 +192,8 @@ def reconcile(session: Session, replay: Replay | None = None) -> Reconciliation:
     tables, rows, values = 0, 0, 0
     for table in audited_tables():
         tables += 1
-        for record in session.execute(select(table).order_by(*table.primary_key.columns)):
-            mapping = dict(record._mapping)
-            key = str(mapping["id"])
-            rows += 1
-            audited = state.pop((table.name, key), None)
-            if audited is None or _GONE in audited:
-                found.append(Discrepancy(table.name, key, None, "row", None, "added"))
-                continue
-            values += sum(1 for c in mapping if c not in NOT_AUDITED)
-            found.extend(_compare(table, key, mapping, audited))
+        table_rows, table_values = _compare_table(session, table, state, found)
+        rows, values = rows + table_rows, values + table_values
     known = {t.name for t in audited_tables()}
     for (name, key), audited in sorted(state.items()):
         if name in known and _GONE not in audited:
