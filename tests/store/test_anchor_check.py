@@ -18,7 +18,7 @@ from test_integrity_anchors import _rows, _use_cases, _without_protection
 from equitrial.services import sites
 from equitrial.services.audit import verification_lines, verify_audit_trail
 from equitrial.services.auth import system_actor
-from equitrial.store import signatures
+from equitrial.store import chain, workers
 from equitrial.store.anchor_check import Anchor, parse_anchor
 from equitrial.store.db import make_engine
 
@@ -123,13 +123,32 @@ def test_a_write_during_the_verification_is_not_taken_for_removed_rows(
     assert verify_audit_trail(engine).anchors.external == 3
 
 
-def test_signatures_checked_by_worker_processes_find_the_same(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, _own_anchor_file: Path
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "UPDATE audit_trail SET reason = 'forged' WHERE id = 7",
+        "UPDATE audit_trail SET reason = 'forged' WHERE id IN (4, 9)",
+        "DELETE FROM audit_trail WHERE id = 6",
+        "UPDATE audit_trail SET prev_hash = row_hash WHERE id = 5",
+    ],
+)
+def test_worker_processes_find_what_one_process_finds(
+    engine: Engine,
+    backend: str,
+    monkeypatch: pytest.MonkeyPatch,
+    _own_anchor_file: Path,
+    tamper: str,
 ) -> None:
-    _use_cases(engine, 3)
+    """The rows hashed and the signatures checked by two worker processes, three rows at a
+    time, at most one chunk in flight: the same findings, the first bad row first."""
+    _use_cases(engine, 4)
     _copy_first_line(_own_anchor_file, signature="A" * 88)
+    _without_protection(engine, backend, tamper)
     alone = verify_audit_trail(engine, workers=1)
-    monkeypatch.setattr(signatures, "POOL_MIN", 0)
+    monkeypatch.setattr(workers, "POOL_MIN", 0)
+    monkeypatch.setattr(chain, "CHUNK", 3)
+    monkeypatch.setattr(chain, "_IN_FLIGHT", 1)
     pooled = verify_audit_trail(engine, workers=2)
-    assert pooled.findings == alone.findings
-    assert len(alone.findings) == 1 and "does not verify" in alone.findings[0]
+    assert pooled == alone
+    assert not alone.chain.ok and alone.findings[0] == alone.chain.message
+    assert any("does not verify" in f for f in alone.findings)

@@ -27,8 +27,9 @@ def verify_audit_trail(engine: Engine, *, workers: int | None = None) -> Integri
     engine
         The database.
     workers
-        Processes that check the anchors' signatures (``None``: the machine's cores, at most
-        :data:`equitrial.store.signatures.MAX_WORKERS`; 1: this process alone).
+        Processes that hash the rows and check the anchors' signatures (``None``: the
+        machine's cores, at most :data:`equitrial.store.workers.MAX_WORKERS`; 1: this process
+        alone).
 
     Returns
     -------

@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections import deque
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from json.encoder import encode_basestring  # what JSONEncoder(ensure_ascii=False) uses
 from operator import attrgetter, itemgetter
@@ -134,15 +136,29 @@ def compute_row_hash(row: Any) -> str:
     return _hash_content(getter(row))
 
 
-def read_trail(session: Session, chunk: int = CHUNK) -> Iterator[Sequence[Row[Any]]]:
-    """The whole audit trail in ``id`` order, ``chunk`` rows at a time, as plain rows of
+def read_trail(session: Session) -> Iterator[Sequence[Row[Any]]]:
+    """The whole audit trail in ``id`` order, :data:`CHUNK` rows at a time, as plain rows of
     :data:`TRAIL_COLUMNS` (no ORM object), read in the session's transaction."""
-    result = session.connection().execute(_READ.execution_options(yield_per=chunk))
+    result = session.connection().execute(_READ.execution_options(yield_per=CHUNK))
     yield from result.partitions()
+
+
+_ALTERED: Final = "content does not match its row_hash (the row was altered)"
+_IN_FLIGHT: Final = 8
+"""Chunks of rows at most handed to the pool and not yet hashed (bounds the memory)."""
+
+
+def _first_altered(rows: Sequence[Sequence[Any]]) -> int | None:
+    """Index of the first row whose content does not match its ``row_hash`` (``None``)."""
+    return next((i for i, row in enumerate(rows) if _hash_content(row) != row[_ROW_HASH]), None)
 
 
 class ChainCheck:
     """The check of the chain, fed the chunks of :func:`read_trail` in order.
+
+    Each row must have the next id and link to the previous row's hash (checked here), and its
+    content must match its ``row_hash`` (hashed here, or by the worker processes of ``pool``
+    while the caller reads on).
 
     Parameters
     ----------
@@ -150,6 +166,8 @@ class ChainCheck:
         Ids of rows whose stored ``row_hash`` to keep in :attr:`heads` (the rows the signed
         anchors name). Kept for every row read, also after a break of the chain, so that an
         anchor is compared with the row as stored and a break is reported once, by the chain.
+    pool
+        Worker processes that hash the rows (``None``: this process).
 
     Attributes
     ----------
@@ -159,46 +177,81 @@ class ChainCheck:
         ``id`` of the last row read (0 for an empty trail).
     """
 
-    def __init__(self, wanted: Collection[int] = ()) -> None:
+    def __init__(self, wanted: Collection[int] = (), pool: Executor | None = None) -> None:
         self.heads: dict[int, str] = {}
         self.last_id = 0
-        self._wanted = wanted
-        self._previous, self._expected, self._rows = GENESIS_HASH, 1, 0
-        self._bad: tuple[int, str] | None = None
+        self._wanted, self._pool = wanted, pool
+        self._previous, self._expected, self._seen = GENESIS_HASH, 1, 0
+        self._broken: tuple[int, int, str] | None = None  # position, id, problem of the link
+        self._altered: tuple[int, int] | None = None  # position, id of the first altered row
+        self._hashing: deque[tuple[int, Future[int | None], list[int]]] = deque()
 
     def feed(self, rows: Sequence[Row[Any]]) -> None:
-        """Check the next rows (in ``id`` order); after the first bad row only keep heads."""
-        wanted, heads = self._wanted, self.heads
+        """Check the next rows (in ``id`` order)."""
+        if not rows:
+            return
+        start, wanted, heads = self._seen, self._wanted, self.heads
         for row in rows:
             row_id = row[_ID]
             if row_id in wanted:
                 heads[row_id] = row[_ROW_HASH]
-            if self._bad is not None:
-                continue
-            problem = _row_problem(row, self._expected, self._previous)
-            if problem is None:
-                self._previous, self._expected, self._rows = (
-                    row[_ROW_HASH],
-                    row_id + 1,
-                    self._rows + 1,
-                )
-            else:
-                self._bad = (row_id, problem)
-        if rows:
-            self.last_id = rows[-1][_ID]
+            if self._broken is None:
+                self._link(row, row_id)
+            self._seen += 1
+        self.last_id = rows[-1][_ID]
+        if self._first_bad() < start:  # a row before these is bad already: no need to hash
+            return
+        if self._pool is None:
+            self._note(start, _first_altered(rows), [row[_ID] for row in rows])
+            return
+        ids = [row[_ID] for row in rows]
+        self._hashing.append((start, self._pool.submit(_first_altered, [*map(tuple, rows)]), ids))
+        while len(self._hashing) > _IN_FLIGHT:
+            self._collect()
+
+    def _link(self, row: Row[Any], row_id: int) -> None:
+        expected = self._expected
+        if row_id != expected:
+            problem = f"expected id {expected} next: rows {expected}..{row_id - 1} are missing"
+        elif row[_PREV] != self._previous:
+            problem = (
+                "prev_hash does not match the previous row's hash (a row before it was altered)"
+            )
+        else:
+            self._previous, self._expected = row[_ROW_HASH], row_id + 1
+            return
+        self._broken = (self._seen, row_id, problem)
+
+    def _note(self, start: int, index: int | None, ids: list[int]) -> None:
+        if index is not None and (self._altered is None or start + index < self._altered[0]):
+            self._altered = (start + index, ids[index])
+
+    def _collect(self) -> None:
+        start, future, ids = self._hashing.popleft()
+        self._note(start, future.result(), ids)
+
+    def _first_bad(self) -> int:
+        """Position of the first bad row known so far (past the end when none)."""
+        positions = [bad[0] for bad in (self._broken, self._altered) if bad is not None]
+        return min(positions, default=self._seen + 1)
 
     def result(self) -> AuditVerification:
-        """What was found: the first bad row, or the row count and final hash."""
-        rows = self._rows
-        if self._bad is not None:
-            bad_id, problem = self._bad
-            return AuditVerification(False, rows, None, bad_id, f"audit row {bad_id}: {problem}")
-        if rows == 0:
+        """What was found: the first bad row, or the row count and final hash. A row whose id
+        or link is wrong is named for that, before its content."""
+        while self._hashing:
+            self._collect()
+        broken, altered = self._broken, self._altered
+        if broken is not None and (altered is None or broken[0] <= altered[0]):
+            rows, bad_id, problem = broken
+        elif altered is not None:
+            (rows, bad_id), problem = altered, _ALTERED
+        elif self._seen == 0:
             return AuditVerification(True, 0, None, None, "the audit trail is empty")
-        final = self._previous
-        return AuditVerification(
-            True, rows, final, None, f"{rows} rows, chain intact, final hash {final}"
-        )
+        else:
+            rows, final = self._seen, self._previous
+            message = f"{rows} rows, chain intact, final hash {final}"
+            return AuditVerification(True, rows, final, None, message)
+        return AuditVerification(False, rows, None, bad_id, f"audit row {bad_id}: {problem}")
 
 
 def verify(session: Session) -> AuditVerification:
@@ -221,14 +274,3 @@ def verify(session: Session) -> AuditVerification:
     for rows in read_trail(session):
         check.feed(rows)
     return check.result()
-
-
-def _row_problem(row: Row[Any], expected_id: int, previous_hash: str) -> str | None:
-    row_id = row[_ID]
-    if row_id != expected_id:
-        return f"expected id {expected_id} next: rows {expected_id}..{row_id - 1} are missing"
-    if row[_PREV] != previous_hash:
-        return "prev_hash does not match the previous row's hash (a row before it was altered)"
-    if _hash_content(row) != row[_ROW_HASH]:
-        return "content does not match its row_hash (the row was altered)"
-    return None

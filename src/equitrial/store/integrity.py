@@ -11,7 +11,8 @@
    services' back.
 
 The trail is read once, in chunks of plain rows, for the chain and the replay; the anchors'
-signatures are checked in worker processes meanwhile (:mod:`equitrial.store.signatures`).
+rows are hashed and the anchors'
+signatures checked in worker processes meanwhile (:mod:`equitrial.store.workers`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from equitrial.store.audit import chain_id
 from equitrial.store.chain import AuditVerification, ChainCheck, read_trail
 from equitrial.store.models import AuditAnchor
 from equitrial.store.reconcile import Reconciliation, Replay, reconcile
-from equitrial.store.signatures import SignatureBatch, default_workers
+from equitrial.store.signatures import SignatureBatch
+from equitrial.store.workers import default_workers, worker_pool
 
 __all__ = ["IntegrityReport", "check_integrity"]
 
@@ -73,9 +75,9 @@ def check_integrity(session: Session, *, workers: int | None = None) -> Integrit
         query, which takes the snapshot every check reads (on PostgreSQL when the caller opened
         it REPEATABLE READ, on SQLite a read transaction under WAL).
     workers
-        Processes that check the anchors' signatures (:mod:`equitrial.store.signatures`):
-        ``None`` for :func:`~equitrial.store.signatures.default_workers`, 1 for this process
-        alone.
+        Processes that hash the rows and check the anchors' signatures
+        (:mod:`equitrial.store.workers`): ``None`` for
+        :func:`~equitrial.store.workers.default_workers`, 1 for this process alone.
 
     Raises
     ------
@@ -93,12 +95,14 @@ def check_integrity(session: Session, *, workers: int | None = None) -> Integrit
         )
     anchors = read_anchors(session, chain, log)
     signed = anchors.signed()
-    with SignatureBatch(key.public_key(), signed, workers or default_workers()) as signatures:
-        check, replay = ChainCheck(anchors.rows()), Replay()
+    processes = default_workers() if workers is None else workers
+    with worker_pool(processes, len(signed)) as pool:
+        signatures = SignatureBatch(key.public_key(), signed, pool, processes)
+        check, replay = ChainCheck(anchors.rows(), pool), Replay()
         for rows in read_trail(session):
             check.feed(rows)
             replay.feed(rows)
         reconciliation = reconcile(session, replay)
-        invalid = signatures.invalid()
+        verified, invalid = check.result(), signatures.invalid()
     checked = compare(anchors, key.key_id, invalid, check.heads, check.last_id)
-    return IntegrityReport(check.result(), checked, reconciliation)
+    return IntegrityReport(verified, checked, reconciliation)
