@@ -170,14 +170,15 @@ class Anchors:
     chain
         The chain's name (its first row's hash).
     stored, logged
-        ``(database id, anchor)`` and ``(log line, anchor)`` of the well-formed anchors.
+        ``(name, anchor)`` of the well-formed anchors: ``anchor <database id>`` and
+        ``external anchor of row <row>``.
     problems
         The malformed ones, in words.
     """
 
     chain: str
-    stored: list[tuple[int, Anchor]] = field(default_factory=list)
-    logged: list[tuple[int, Anchor]] = field(default_factory=list)
+    stored: list[tuple[str, Anchor]] = field(default_factory=list)
+    logged: list[tuple[str, Anchor]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     def rows(self) -> set[int]:
@@ -208,12 +209,12 @@ def read_anchors(session: Session, chain: str, log: AnchorLog) -> Anchors:
         entry["signed_at"] = row.signed_at.isoformat(timespec="microseconds")
         anchor = parse_anchor(entry)
         if isinstance(anchor, Anchor):
-            anchors.stored.append((row.id, anchor))
+            anchors.stored.append((f"anchor {row.id}", anchor))
         else:
             anchors.problems.append(f"anchor {row.id} {anchor}")
     for number, logged in log.lines(chain):
         if isinstance(logged, Anchor):
-            anchors.logged.append((number, logged))
+            anchors.logged.append((f"external anchor of row {logged.rows}", logged))
         else:
             anchors.problems.append(f"external anchor log {log.path} line {number} {logged}")
     return anchors
@@ -265,16 +266,12 @@ def compare(
     """
     position = {signed: i for i, signed in enumerate(anchors.signed())}
     problems, counts, covered, gap = list(anchors.problems), [0, 0], 0, []
-    sources = (
-        (0, anchors.stored, "anchor {}"),
-        (1, anchors.logged, "external anchor of row {}"),
-    )
-    for source, found, name in sources:
-        for label, anchor in found:
+    for source, found in enumerate((anchors.stored, anchors.logged)):
+        for name, anchor in found:
             valid = position[anchor.signed(anchors.chain)] not in invalid
             problem = _problem(anchor, key_id, valid, heads, last)
             if problem is not None:
-                problems.append(f"{name.format(label if source == 0 else anchor.rows)} {problem}")
+                problems.append(f"{name} {problem}")
             elif anchor.rows in heads:
                 counts[source] += 1
                 covered = max(covered, anchor.rows)
