@@ -15,11 +15,21 @@ SHOWN = 50
 """Findings listed by :func:`verification_lines` (the count of the rest is given)."""
 
 
-def verify_audit_trail(engine: Engine) -> IntegrityReport:
+def verify_audit_trail(engine: Engine, *, workers: int | None = None) -> IntegrityReport:
     """Check the audit trail's hash chain, its signed anchors, and every audited table against it.
 
     Read in ONE snapshot: on PostgreSQL a REPEATABLE READ transaction (writers meanwhile are not
-    seen half-way); on SQLite a read transaction under WAL.
+    seen half-way); on SQLite a read transaction under WAL. The external anchor log is read as
+    far as it was written before that snapshot was taken.
+
+    Parameters
+    ----------
+    engine
+        The database.
+    workers
+        Processes that hash the rows and check the anchors' signatures (``None``: the
+        machine's cores, at most :data:`equitrial.store.workers.MAX_WORKERS`; 1: this process
+        alone).
 
     Returns
     -------
@@ -29,7 +39,7 @@ def verify_audit_trail(engine: Engine) -> IntegrityReport:
     with transaction(engine, read_only=True) as session:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
-        return check_integrity(session)
+        return check_integrity(session, workers=workers)
 
 
 def verification_lines(report: IntegrityReport) -> list[str]:

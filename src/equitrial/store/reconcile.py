@@ -16,17 +16,18 @@ optimistic-locking version, row timestamps) and the trail's own tables.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Table, select
+from sqlalchemy import Row, Table, select
 from sqlalchemy.orm import Session
 
 from equitrial.store.audit import CONCEALED, DATA_ACTIONS, NOT_AUDITED, WHOLE_ROW, audit_text
-from equitrial.store.models import AuditTrail, Base
+from equitrial.store.chain import TRAIL_COLUMNS, read_trail
+from equitrial.store.models import Base
 
-__all__ = ["Discrepancy", "Reconciliation", "audited_tables", "reconcile"]
+__all__ = ["Discrepancy", "Reconciliation", "Replay", "audited_tables", "reconcile"]
 
 UNAUDITED_TABLES: Final = frozenset({"audit_trail", "audit_anchor"})
 _GONE: Final = "<deleted>"
@@ -83,86 +84,116 @@ def audited_tables() -> list[Table]:
     return [t for t in Base.metadata.sorted_tables if t.name not in UNAUDITED_TABLES]
 
 
-def _replay(session: Session) -> dict[tuple[str, str], dict[str, str | None]]:
-    """Each record's audited column texts; a deleted record maps to ``{_GONE: ...}``."""
-    state: dict[tuple[str, str], dict[str, str | None]] = {}
-    query = (
-        select(
-            AuditTrail.action,
-            AuditTrail.table_name,
-            AuditTrail.record_id,
-            AuditTrail.field,
-            AuditTrail.new_value,
-        )
-        .where(AuditTrail.action.in_(list(DATA_ACTIONS)))
-        .order_by(AuditTrail.id)
+_ACTION, _TABLE_NAME, _RECORD, _FIELD, _NEW = (
+    TRAIL_COLUMNS.index(name)
+    for name in ("action", "table_name", "record_id", "field", "new_value")
+)
+
+
+class Replay:
+    """The state the audit trail implies, built from the chunks of
+    :func:`~equitrial.store.chain.read_trail` fed in order.
+
+    Attributes
+    ----------
+    state
+        Each record's audited column texts by ``(table, record id)``; a deleted record maps to
+        ``{_GONE: None}``.
+    """
+
+    def __init__(self) -> None:
+        self.state: dict[tuple[str, str], dict[str, str | None]] = {}
+
+    def feed(self, rows: Sequence[Row[Any]]) -> None:
+        """Replay the next rows of the trail (its data actions; the others are skipped)."""
+        state = self.state
+        for row in rows:
+            change = DATA_ACTIONS.get(row[_ACTION])
+            table, record_id, field = row[_TABLE_NAME], row[_RECORD], row[_FIELD]
+            if change is None or table is None or record_id is None or field is None:
+                continue
+            key = (str(table), str(record_id))
+            if change == "delete":
+                state[key] = {_GONE: None}
+                continue
+            values = state.get(key)
+            if values is None or (change == "insert" and _GONE in values):
+                values = state[key] = {}
+            if field == WHOLE_ROW:
+                values.update(json.loads(row[_NEW] or "{}"))
+            else:
+                values[str(field)] = row[_NEW]
+
+
+def _changed(
+    table: str, key: str, column: str, stored: str | None, expected: str | None
+) -> Discrepancy:
+    concealed = (table, column) in CONCEALED
+    return Discrepancy(
+        table,
+        key,
+        column,
+        _CONCEALED_TEXT if concealed and stored is not None else stored,
+        _CONCEALED_TEXT if concealed and expected is not None else expected,
+        "changed",
     )
-    for action, table, record_id, field, new in session.execute(query).yield_per(5000):
-        if table is None or record_id is None or field is None:
+
+
+def _compare_table(
+    session: Session,
+    table: Table,
+    state: dict[tuple[str, str], dict[str, str | None]],
+    found: list[Discrepancy],
+) -> tuple[int, int]:
+    """Compare every row of ``table`` with ``state`` (its records are taken out of it); append
+    the discrepancies to ``found``; return the rows and values compared."""
+    columns = [column for column in table.columns if column.name not in NOT_AUDITED]
+    names, name = [column.name for column in columns], table.name
+    statement = select(table.c.id, *columns).order_by(*table.primary_key.columns)
+    rows, values = 0, 0
+    for record_id, *stored in session.connection().execute(statement):
+        key = str(record_id)
+        rows += 1
+        audited = state.pop((name, key), None)
+        if audited is None or _GONE in audited:
+            found.append(Discrepancy(name, key, None, "row", None, "added"))
             continue
-        key = (str(table), str(record_id))
-        change = DATA_ACTIONS[str(action)]
-        if change == "delete":
-            state[key] = {_GONE: None}
-            continue
-        if change == "insert" and _GONE in state.get(key, {}):
-            state[key] = {}
-        values = state.setdefault(key, {})
-        if field == WHOLE_ROW:
-            values.update(json.loads(new or "{}"))
-        else:
-            values[str(field)] = new
-    return state
+        values += len(names)
+        for column, value in zip(names, stored, strict=True):
+            text = audit_text(name, key, column, value)
+            if text != audited.get(column):
+                found.append(_changed(name, key, column, text, audited.get(column)))
+    return rows, values
 
 
-def _compare(
-    table: Table, key: str, row: dict[str, Any], audited: dict[str, str | None]
-) -> Iterator[Discrepancy]:
-    for column, value in row.items():
-        if column in NOT_AUDITED:
-            continue
-        stored = audit_text(table.name, key, column, value)
-        expected = audited.get(column)
-        if stored != expected:
-            concealed = (table.name, column) in CONCEALED
-            yield Discrepancy(
-                table.name,
-                key,
-                column,
-                _CONCEALED_TEXT if concealed and stored is not None else stored,
-                _CONCEALED_TEXT if concealed and expected is not None else expected,
-                "changed",
-            )
-
-
-def reconcile(session: Session) -> Reconciliation:
+def reconcile(session: Session, replay: Replay | None = None) -> Reconciliation:
     """Compare every audited table with the state its audit trail implies.
 
     Parameters
     ----------
     session
         Any session (reads only); concealed columns need the signing key.
+    replay
+        The trail already replayed in this session's transaction (by
+        :func:`~equitrial.store.integrity.check_integrity`, in the same pass as the chain
+        check); ``None`` reads the trail here.
 
     Returns
     -------
     Reconciliation
         Tables, rows and values compared, and every :class:`Discrepancy`.
     """
-    state = _replay(session)
+    if replay is None:
+        replay = Replay()
+        for chunk in read_trail(session):
+            replay.feed(chunk)
+    state = replay.state
     found: list[Discrepancy] = []
     tables, rows, values = 0, 0, 0
     for table in audited_tables():
         tables += 1
-        for record in session.execute(select(table).order_by(*table.primary_key.columns)):
-            mapping = dict(record._mapping)
-            key = str(mapping["id"])
-            rows += 1
-            audited = state.pop((table.name, key), None)
-            if audited is None or _GONE in audited:
-                found.append(Discrepancy(table.name, key, None, "row", None, "added"))
-                continue
-            values += sum(1 for c in mapping if c not in NOT_AUDITED)
-            found.extend(_compare(table, key, mapping, audited))
+        table_rows, table_values = _compare_table(session, table, state, found)
+        rows, values = rows + table_rows, values + table_values
     known = {t.name for t in audited_tables()}
     for (name, key), audited in sorted(state.items()):
         if name in known and _GONE not in audited:
