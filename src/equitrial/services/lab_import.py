@@ -28,11 +28,12 @@ the SHA-256 of the file's bytes, so the same file imported again is refused with
 :class:`~equitrial.errors.ConflictError`) and every result, each graded on save as a
 hand-entered result is (:func:`equitrial.services._derivation.lab_grade`: the CTCAE grade of
 :func:`equitrial.clinical.ctcae.grade_lab` against the subject's earliest earlier result of the
-test, the baselines of the whole file read in one query); stored results whose baseline
-an imported, earlier result changes are graded again (:func:`~equitrial.services._derivation.
-regrade_labs`, audited as the system). Implausible values open queries as on a hand-entered
-result. The results are written with one statement and audited one whole-row audit row each
-(:func:`equitrial.store.audit.append_rows`, reason ``lab transfer <id>``).
+test, the first stored result of each subject and test in the file read in one query, ranked by
+the database); stored results whose baseline an imported, earlier result changes are graded
+again (:func:`~equitrial.services._derivation.regrade_labs`, audited as the system).
+Implausible values open queries as on a hand-entered result. The results are written with one
+statement and audited one whole-row audit row each (:func:`equitrial.store.audit.append_rows`,
+reason ``lab transfer <id>``).
 
 Who may import: site staff (investigator, coordinator) of EVERY subject's site in the file, or a
 data manager (of those sites, or study-wide). A subject out of the actor's scope refuses the
@@ -43,10 +44,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import Any, Final, NamedTuple, TextIO
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Engine
@@ -85,6 +86,59 @@ __all__ = [
 
 IMPORTERS: Final = SITE_STAFF | {"data-manager"}
 """Roles that import a transfer: site staff of every subject's site, or a data manager."""
+
+# statements built once (building one costs more than running it), run with parameters
+_SUBJECTS_BY_CODE: Final = select(m.Subject).where(
+    m.Subject.subject_code.in_(bindparam("refs", expanding=True))
+)
+_SUBJECTS_BY_ID: Final = select(m.Subject).where(
+    m.Subject.id.in_(bindparam("refs", expanding=True))
+)
+_SAME_FILE: Final = select(m.LabTransfer).where(
+    m.LabTransfer.study_id == bindparam("study"), m.LabTransfer.sha256 == bindparam("digest")
+)
+_SAME_ID: Final = select(m.LabTransfer.id).where(
+    m.LabTransfer.study_id == bindparam("study"),
+    m.LabTransfer.transfer_id == bindparam("transfer_id"),
+)
+_LAB: Final = m.LabResult
+_SERIES: Final = (_LAB.subject_id, _LAB.test)
+_RANKED: Final = (
+    select(
+        _LAB.id,
+        _LAB.subject_id,
+        _LAB.test,
+        _LAB.collected_at,
+        _LAB.value,
+        _LAB.unit,
+        func.row_number()
+        .over(partition_by=_SERIES, order_by=(_LAB.collected_at, _LAB.id))
+        .label("rank"),
+        func.max(_LAB.collected_at).over(partition_by=_SERIES).label("last"),
+    )
+    .where(
+        _LAB.subject_id.in_(bindparam("subjects", expanding=True)),
+        _LAB.test.in_(bindparam("tests", expanding=True)),
+    )
+    .subquery()
+)
+_FIRST_AND_LAST: Final = select(
+    _RANKED.c.id,
+    _RANKED.c.subject_id,
+    _RANKED.c.test,
+    _RANKED.c.collected_at,
+    _RANKED.c.value,
+    _RANKED.c.unit,
+    _RANKED.c.last,
+).where(_RANKED.c.rank == 1)
+_TRANSFER_IDS: Final = (
+    select(_LAB.id).where(_LAB.lab_transfer_id == bindparam("transfer")).order_by(_LAB.id)
+)
+_SET_GRADE: Final = (
+    update(LAB_TABLE)
+    .where(LAB_TABLE.c.id == bindparam("b_id"))
+    .values(ctcae_grade=bindparam("b_grade"))
+)
 
 
 @dataclass(frozen=True)
@@ -128,10 +182,10 @@ def _subjects(
     ids = [int(ref) for ref in refs if ref.isdigit() and len(ref) < 19]
     found: dict[str, m.Subject] = {}
     for chunk in _chunks(codes):
-        for s in session.scalars(select(m.Subject).where(m.Subject.subject_code.in_(chunk))):
+        for s in session.scalars(_SUBJECTS_BY_CODE, {"refs": chunk}):
             found[s.subject_code] = s
     for chunk in _chunks(ids):
-        for s in session.scalars(select(m.Subject).where(m.Subject.id.in_(chunk))):
+        for s in session.scalars(_SUBJECTS_BY_ID, {"refs": chunk}):
             found[str(s.id)] = s
     for row in rows:
         if row.subject not in found:
@@ -159,11 +213,7 @@ def _chunks(items: list[Any], size: int = 500) -> Iterable[list[Any]]:
 
 
 def _refuse_repeat(session: Session, study_id: int, digest: str, transfer_id: str | None) -> None:
-    same = session.scalar(
-        select(m.LabTransfer).where(
-            m.LabTransfer.study_id == study_id, m.LabTransfer.sha256 == digest
-        )
-    )
+    same = session.scalar(_SAME_FILE, {"study": study_id, "digest": digest})
     if same is not None:
         raise ConflictError(
             f"this file was imported already (transfer {same.id}, "
@@ -172,10 +222,8 @@ def _refuse_repeat(session: Session, study_id: int, digest: str, transfer_id: st
             value=digest,
         )
     if transfer_id is not None:
-        taken = select(m.LabTransfer.id).where(
-            m.LabTransfer.study_id == study_id, m.LabTransfer.transfer_id == transfer_id
-        )
-        if session.scalar(taken) is not None:
+        taken = session.scalar(_SAME_ID, {"study": study_id, "transfer_id": transfer_id})
+        if taken is not None:
             raise ConflictError(
                 f"transfer id {transfer_id!r} was imported already (with other content)",
                 field="transfer_id",
@@ -183,37 +231,56 @@ def _refuse_repeat(session: Session, study_id: int, digest: str, transfer_id: st
             )
 
 
-def _baselines(session: Session, records: list[dict[str, Any]]) -> dict[int, float]:
-    """The baseline of each result just inserted, by its id, by the rule of
-    :func:`equitrial.services._derivation.lab_grade`: the subject's earliest earlier result of
-    the same test (the stored ones and the file's), if in the same unit.
+class _Stored(NamedTuple):
+    """A subject's stored results of one test: the first (by collection time, then id; the
+    baseline of the later ones if in its unit) and the latest collection time."""
 
-    One query for the whole file instead of one per result (``lab_grade`` reads one result's
-    baseline); ``tests/services/test_lab_import.py`` checks every imported grade against
-    ``lab_grade``.
-    """
+    id: int
+    collected_at: dt.datetime
+    value: float
+    unit: str
+    last: dt.datetime
+
+
+def _stored(session: Session, records: list[dict[str, Any]]) -> dict[tuple[int, str], _Stored]:
+    """The stored results of the subjects and tests of ``records`` (read before they are
+    inserted), by subject and test: one row each, the database ranks the series."""
     subject_ids = sorted({r["subject_id"] for r in records})
     tests = sorted({r["test"] for r in records})
-    series: dict[tuple[int, str], list[Any]] = {}
+    stored: dict[tuple[int, str], _Stored] = {}
     for chunk in _chunks(subject_ids):
-        result = session.execute(
-            select(
-                m.LabResult.id,
-                m.LabResult.subject_id,
-                m.LabResult.test,
-                m.LabResult.collected_at,
-                m.LabResult.value,
-                m.LabResult.unit,
-            ).where(m.LabResult.subject_id.in_(chunk), m.LabResult.test.in_(tests))
-        )
-        for lab in result:
-            series.setdefault((lab.subject_id, lab.test), []).append(lab)
-    baselines: dict[int, float] = {}
-    for labs in series.values():
-        first = min(labs, key=lambda x: (x.collected_at, x.id))
-        for lab in labs:
-            if lab.collected_at > first.collected_at and lab.unit == first.unit:
-                baselines[lab.id] = first.value
+        result = session.execute(_FIRST_AND_LAST, {"subjects": chunk, "tests": tests})
+        for lab_id, subject_id, test, collected_at, value, unit, last in result:
+            stored[subject_id, test] = _Stored(lab_id, collected_at, value, unit, last)
+    return stored
+
+
+def _baselines(
+    stored: Mapping[tuple[int, str], _Stored], ids: Sequence[int], records: list[dict[str, Any]]
+) -> list[float | None]:
+    """The baseline of each record inserted with id ``ids[i]``, by the rule of
+    :func:`equitrial.services._derivation.lab_grade`: the subject's earliest earlier result of
+    the same test (the stored ones and the file's; the lower id first at the same time), if in
+    the same unit.
+
+    The stored results come ranked from the database (:func:`_stored`) instead of one query per
+    result (``lab_grade`` reads one result's baseline); ``tests/services/test_lab_import.py``
+    checks every imported grade against ``lab_grade``.
+    """
+    first: dict[tuple[int, str], tuple[dt.datetime, int, float, str]] = {
+        key: (lab.collected_at, lab.id, lab.value, lab.unit) for key, lab in stored.items()
+    }
+    for record_id, record in zip(ids, records, strict=True):
+        key = (record["subject_id"], record["test"])
+        known = first.get(key)
+        at = record["collected_at"]
+        if known is None or (at, record_id) < known[:2]:
+            first[key] = (at, record_id, record["value"], record["unit"])
+    baselines: list[float | None] = []
+    for record in records:
+        at, _, value, unit = first[record["subject_id"], record["test"]]
+        later = record["collected_at"] > at and record["unit"] == unit
+        baselines.append(value if later else None)
     return baselines
 
 
@@ -239,23 +306,18 @@ def _write(
         }
         for row in rows
     ]
+    stored = _stored(session, records)
     # a plain executemany (no RETURNING: psycopg parses every multi-row VALUES statement
     # anew, several times slower); the ids are then read back in insertion order
-    table = LAB_TABLE
-    session.execute(insert(table), records)
-    ids = session.scalars(
-        select(m.LabResult.id)
-        .where(m.LabResult.lab_transfer_id == transfer.id)
-        .order_by(m.LabResult.id)
-    ).all()
+    session.execute(insert(LAB_TABLE), records)
+    ids = session.scalars(_TRANSFER_IDS, {"transfer": transfer.id}).all()
     if len(ids) != len(records):  # pragma: no cover - the transfer's own rows only
         raise ConflictError("the results of the transfer could not be read back", field="file")
-    baselines = _baselines(session, records)
     grades: dict[int | None, int] = {}
     graded: list[dict[str, int]] = []
     queries: list[int] = []
-    for record_id, record, row in zip(ids, records, rows, strict=True):
-        baseline = baselines.get(record_id)
+    baselines = _baselines(stored, ids, records)
+    for record_id, record, row, baseline in zip(ids, records, rows, baselines, strict=True):
         record["ctcae_grade"] = grade = grade_lab(
             record["test"],
             record["value"],
@@ -272,24 +334,19 @@ def _write(
             lab = m.LabResult(id=record_id, **fields)
             queries += open_queries_for(session, actor, lab, row.implausible)
     if graded:
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(ctcae_grade=bindparam("b_grade")),
-            graded,
-        )
+        session.execute(_SET_GRADE, graded)
     reason = f"lab transfer {transfer.transfer_id or transfer.id}"
     audit.append_rows(
         session, actor, "lab_result", list(zip(ids, records, strict=True)), reason=reason
     )
-    _regrade_stored(session, actor, transfer, records, reason)
+    _regrade_stored(session, actor, stored, records, reason)
     return grades, tuple(queries)
 
 
 def _regrade_stored(
     session: Session,
     actor: Actor,
-    transfer: m.LabTransfer,
+    stored: Mapping[tuple[int, str], _Stored],
     records: list[dict[str, Any]],
     reason: str,
 ) -> None:
@@ -300,19 +357,9 @@ def _regrade_stored(
         key = (record["subject_id"], record["test"])
         if key not in earliest or record["collected_at"] < earliest[key]:
             earliest[key] = record["collected_at"]
-    tests = sorted({test for _, test in earliest})
-    stored = (m.LabResult.lab_transfer_id != transfer.id) | m.LabResult.lab_transfer_id.is_(None)
-    latest: dict[tuple[int, str], dt.datetime] = {}
-    for chunk in _chunks(sorted({subject for subject, _ in earliest})):
-        result = session.execute(
-            select(m.LabResult.subject_id, m.LabResult.test, func.max(m.LabResult.collected_at))
-            .where(m.LabResult.subject_id.in_(chunk), m.LabResult.test.in_(tests), stored)
-            .group_by(m.LabResult.subject_id, m.LabResult.test)
-        )
-        latest |= {(subject, test): last for subject, test, last in result}
     for (subject_id, test), first in earliest.items():
-        last = latest.get((subject_id, test))
-        if last is not None and last > first:
+        lab = stored.get((subject_id, test))
+        if lab is not None and lab.last > first:
             derivation.regrade_labs(session, actor, subject_id, {test}, cause=reason, skip=-1)
 
 
