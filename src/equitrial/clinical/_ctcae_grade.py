@@ -205,10 +205,5 @@ def convert_with(
     source = _unit(criteria, criterion, from_unit, "from_unit")
     target = _unit(criteria, criterion, to_unit, "to_unit")
     x = _number(value, "value")
-    to_canonical = {criterion.canonical_unit: 1.0}
-    for c in criterion.conversions:
-        if c.to_unit == criterion.canonical_unit:
-            to_canonical[c.from_unit] = c.multiply_by
-        elif c.from_unit == criterion.canonical_unit:
-            to_canonical[c.to_unit] = 1.0 / c.multiply_by
+    to_canonical = criterion.to_canonical
     return x * to_canonical[source] / to_canonical[target]

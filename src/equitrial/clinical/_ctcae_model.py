@@ -81,6 +81,18 @@ class LabCriterion:
     notes: str | None
 
     @cached_property
+    def to_canonical(self) -> Mapping[str, float]:
+        """The factor converting a value in each of the criterion's units to its canonical unit
+        (from the conversions to or from the canonical unit)."""
+        factors = {self.canonical_unit: 1.0}
+        for c in self.conversions:
+            if c.to_unit == self.canonical_unit:
+                factors[c.from_unit] = c.multiply_by
+            elif c.from_unit == self.canonical_unit:
+                factors[c.to_unit] = 1.0 / c.multiply_by
+        return factors
+
+    @cached_property
     def bands(self) -> Mapping[tuple[bool, Assumption], tuple[tuple[int, tuple[Rule, ...]], ...]]:
         """The rules by grade, highest grade first, under each (baseline abnormal, assumption):
         the rules that apply (``assume`` ``None`` or the assumption's) grouped by their grade.
