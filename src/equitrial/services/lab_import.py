@@ -102,35 +102,26 @@ _SAME_ID: Final = select(m.LabTransfer.id).where(
     m.LabTransfer.transfer_id == bindparam("transfer_id"),
 )
 _LAB: Final = m.LabResult
-_SERIES: Final = (_LAB.subject_id, _LAB.test)
-_RANKED: Final = (
-    select(
-        _LAB.id,
-        _LAB.subject_id,
-        _LAB.test,
-        _LAB.collected_at,
-        _LAB.value,
-        _LAB.unit,
-        func.row_number()
-        .over(partition_by=_SERIES, order_by=(_LAB.collected_at, _LAB.id))
-        .label("rank"),
-        func.max(_LAB.collected_at).over(partition_by=_SERIES).label("last"),
-    )
-    .where(
-        _LAB.subject_id.in_(bindparam("subjects", expanding=True)),
-        _LAB.test.in_(bindparam("tests", expanding=True)),
-    )
-    .subquery()
+_IN_SERIES: Final = (  # the results of some subjects' tests
+    _LAB.subject_id.in_(bindparam("subjects", expanding=True)),
+    _LAB.test.in_(bindparam("tests", expanding=True)),
 )
-_FIRST_AND_LAST: Final = select(
-    _RANKED.c.id,
-    _RANKED.c.subject_id,
-    _RANKED.c.test,
-    _RANKED.c.collected_at,
-    _RANKED.c.value,
-    _RANKED.c.unit,
-    _RANKED.c.last,
-).where(_RANKED.c.rank == 1)
+_LAST: Final = (
+    select(_LAB.subject_id, _LAB.test, func.max(_LAB.collected_at))
+    .where(*_IN_SERIES)
+    .group_by(_LAB.subject_id, _LAB.test)
+)
+# the results collected at the first time of a series (of theirs or another's: sorted out after)
+_AT_FIRST: Final = select(
+    _LAB.id, _LAB.subject_id, _LAB.test, _LAB.collected_at, _LAB.value, _LAB.unit
+).where(
+    *_IN_SERIES,
+    _LAB.collected_at.in_(
+        select(func.min(_LAB.collected_at))
+        .where(*_IN_SERIES)
+        .group_by(_LAB.subject_id, _LAB.test)
+    ),
+)
 _TRANSFER_IDS: Final = (
     select(_LAB.id).where(_LAB.lab_transfer_id == bindparam("transfer")).order_by(_LAB.id)
 )
@@ -244,14 +235,21 @@ class _Stored(NamedTuple):
 
 def _stored(session: Session, records: list[dict[str, Any]]) -> dict[tuple[int, str], _Stored]:
     """The stored results of the subjects and tests of ``records`` (read before they are
-    inserted), by subject and test: one row each, the database ranks the series."""
+    inserted), by subject and test: the database finds each series' first time and latest time
+    (two grouped queries), not every result."""
     subject_ids = sorted({r["subject_id"] for r in records})
     tests = sorted({r["test"] for r in records})
     stored: dict[tuple[int, str], _Stored] = {}
     for chunk in _chunks(subject_ids):
-        result = session.execute(_FIRST_AND_LAST, {"subjects": chunk, "tests": tests})
-        for lab_id, subject_id, test, collected_at, value, unit, last in result:
-            stored[subject_id, test] = _Stored(lab_id, collected_at, value, unit, last)
+        params = {"subjects": chunk, "tests": tests}
+        last = {(subject, test): at for subject, test, at in session.execute(_LAST, params)}
+        for lab_id, subject_id, test, collected_at, value, unit in session.execute(
+            _AT_FIRST, params
+        ):
+            key = (subject_id, test)
+            known = stored.get(key)
+            if known is None or (collected_at, lab_id) < (known.collected_at, known.id):
+                stored[key] = _Stored(lab_id, collected_at, value, unit, last[key])
     return stored
 
 
