@@ -117,9 +117,7 @@ _AT_FIRST: Final = select(
 ).where(
     *_IN_SERIES,
     _LAB.collected_at.in_(
-        select(func.min(_LAB.collected_at))
-        .where(*_IN_SERIES)
-        .group_by(_LAB.subject_id, _LAB.test)
+        select(func.min(_LAB.collected_at)).where(*_IN_SERIES).group_by(_LAB.subject_id, _LAB.test)
     ),
 )
 _TRANSFER_IDS: Final = (
@@ -282,6 +280,40 @@ def _baselines(
     return baselines
 
 
+def _grades(
+    stored: Mapping[tuple[int, str], _Stored], ids: Sequence[int], records: list[dict[str, Any]]
+) -> list[int | None]:
+    """The CTCAE grade of each record (inserted with id ``ids[i]``) against its baseline."""
+    return [
+        grade_lab(
+            record["test"],
+            record["value"],
+            record["unit"],
+            lln=record["lln"],
+            uln=record["uln"],
+            baseline=baseline,
+        )
+        for record, baseline in zip(records, _baselines(stored, ids, records), strict=True)
+    ]
+
+
+def _grade_again(
+    session: Session,
+    stored: Mapping[tuple[int, str], _Stored],
+    ids: Sequence[int],
+    records: list[dict[str, Any]],
+) -> None:
+    """Grade the inserted records again with the ids they got, and store the grades that
+    change (only when a stored result has a higher id than an inserted one)."""
+    changed: list[dict[str, Any]] = []
+    for record_id, record, grade in zip(ids, records, _grades(stored, ids, records), strict=True):
+        if grade != record["ctcae_grade"]:
+            record["ctcae_grade"] = grade
+            changed.append({"b_id": record_id, "b_grade": grade})
+    if changed:
+        session.execute(_SET_GRADE, changed)
+
+
 def _write(
     session: Session,
     actor: Actor,
@@ -305,34 +337,29 @@ def _write(
         for row in rows
     ]
     stored = _stored(session, records)
+    # graded before the insert (no UPDATE after it), each result ranked after every stored one
+    # and in the file's order, as the ids it gets will rank it (checked below)
+    top = max((lab.id for lab in stored.values()), default=0)
+    assumed = range(top + 1, top + 1 + len(records))
+    for record, grade in zip(records, _grades(stored, assumed, records), strict=True):
+        record["ctcae_grade"] = grade
     # a plain executemany (no RETURNING: psycopg parses every multi-row VALUES statement
     # anew, several times slower); the ids are then read back in insertion order
     session.execute(insert(LAB_TABLE), records)
     ids = session.scalars(_TRANSFER_IDS, {"transfer": transfer.id}).all()
     if len(ids) != len(records):  # pragma: no cover - the transfer's own rows only
         raise ConflictError("the results of the transfer could not be read back", field="file")
+    if ids and ids[0] <= top:  # a stored result has a higher id: ties may rank otherwise
+        _grade_again(session, stored, ids, records)
     grades: dict[int | None, int] = {}
-    graded: list[dict[str, int]] = []
     queries: list[int] = []
-    baselines = _baselines(stored, ids, records)
-    for record_id, record, row, baseline in zip(ids, records, rows, baselines, strict=True):
-        record["ctcae_grade"] = grade = grade_lab(
-            record["test"],
-            record["value"],
-            record["unit"],
-            lln=record["lln"],
-            uln=record["uln"],
-            baseline=baseline,
-        )
+    for record_id, record, row in zip(ids, records, rows, strict=True):
+        grade = record["ctcae_grade"]
         grades[grade] = grades.get(grade, 0) + 1
-        if grade is not None:
-            graded.append({"b_id": record_id, "b_grade": grade})
         if row.implausible:
             fields = {k: v for k, v in record.items() if k not in {"created_at", "updated_at"}}
             lab = m.LabResult(id=record_id, **fields)
             queries += open_queries_for(session, actor, lab, row.implausible)
-    if graded:
-        session.execute(_SET_GRADE, graded)
     reason = f"lab transfer {transfer.transfer_id or transfer.id}"
     audit.append_rows(
         session, actor, "lab_result", list(zip(ids, records, strict=True)), reason=reason
