@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 
 from equitrial.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from equitrial.services import _derivation as derivation
-from equitrial.services import checks, clinical, lab_import, subjects
+from equitrial.services import _lab_transfer_grades as grading
+from equitrial.services import checks, clinical, subjects
 from equitrial.services.lab_import import import_lab_transfer
 from equitrial.store import models as m
 from equitrial.store.db import transaction
@@ -300,12 +301,12 @@ def test_grades_follow_the_ids_the_results_get_when_a_stored_one_ranks_higher(
         uln=1.2,
         collected_at=dt.datetime.fromisoformat(_at(1)),
     )
-    real = lab_import._stored
+    real = grading.stored_series
 
     def ranked_last(session, records):
         return {k: v._replace(id=v.id + 10**6) for k, v in real(session, records).items()}
 
-    monkeypatch.setattr(lab_import, "_stored", ranked_last)
+    monkeypatch.setattr(grading, "stored_series", ranked_last)
     rows = [
         f"{subject_a},Creatinine increased,1.0,mg/dL,{_at(1)},,1.2,",
         f"{subject_a},Creatinine increased,1.6,mg/dL,{_at(5)},,1.2,",

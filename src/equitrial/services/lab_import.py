@@ -28,9 +28,9 @@ the SHA-256 of the file's bytes, so the same file imported again is refused with
 :class:`~equitrial.errors.ConflictError`) and every result, each graded on save as a
 hand-entered result is (:func:`equitrial.services._derivation.lab_grade`: the CTCAE grade of
 :func:`equitrial.clinical.ctcae.grade_lab` against the subject's earliest earlier result of the
-test, the first stored result of each subject and test in the file read in one query, ranked by
-the database); stored results whose baseline an imported, earlier result changes are graded
-again (:func:`~equitrial.services._derivation.regrade_labs`, audited as the system).
+test; the file's results graded together by :mod:`equitrial.services._lab_transfer_grades`,
+the stored series read once); stored results whose baseline an imported, earlier result changes
+are graded again (:func:`~equitrial.services._derivation.regrade_labs`, audited as the system).
 Implausible values open queries as on a hand-entered result. The results are written with one
 statement and audited one whole-row audit row each (:func:`equitrial.store.audit.append_rows`,
 reason ``lab transfer <id>``).
@@ -42,20 +42,18 @@ whole file (:class:`~equitrial.errors.PermissionDeniedError`).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, NamedTuple, TextIO
+from typing import Final, TextIO
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from equitrial.clinical.ctcae import grade_lab
 from equitrial.errors import ConflictError, InvalidInputError, PermissionDeniedError
-from equitrial.services import _derivation as derivation
+from equitrial.services import _lab_transfer_grades as grading
 from equitrial.services._base import audited_insert, ensure_study_open, lock_subject
 from equitrial.services._lab_transfer_file import (
     COLUMNS,
@@ -101,32 +99,10 @@ _SAME_ID: Final = select(m.LabTransfer.id).where(
     m.LabTransfer.study_id == bindparam("study"),
     m.LabTransfer.transfer_id == bindparam("transfer_id"),
 )
-_LAB: Final = m.LabResult
-_IN_SERIES: Final = (  # the results of some subjects' tests
-    _LAB.subject_id.in_(bindparam("subjects", expanding=True)),
-    _LAB.test.in_(bindparam("tests", expanding=True)),
-)
-_LAST: Final = (
-    select(_LAB.subject_id, _LAB.test, func.max(_LAB.collected_at))
-    .where(*_IN_SERIES)
-    .group_by(_LAB.subject_id, _LAB.test)
-)
-# the results collected at the first time of a series (of theirs or another's: sorted out after)
-_AT_FIRST: Final = select(
-    _LAB.id, _LAB.subject_id, _LAB.test, _LAB.collected_at, _LAB.value, _LAB.unit
-).where(
-    *_IN_SERIES,
-    _LAB.collected_at.in_(
-        select(func.min(_LAB.collected_at)).where(*_IN_SERIES).group_by(_LAB.subject_id, _LAB.test)
-    ),
-)
 _TRANSFER_IDS: Final = (
-    select(_LAB.id).where(_LAB.lab_transfer_id == bindparam("transfer")).order_by(_LAB.id)
-)
-_SET_GRADE: Final = (
-    update(LAB_TABLE)
-    .where(LAB_TABLE.c.id == bindparam("b_id"))
-    .values(ctcae_grade=bindparam("b_grade"))
+    select(m.LabResult.id)
+    .where(m.LabResult.lab_transfer_id == bindparam("transfer"))
+    .order_by(m.LabResult.id)
 )
 
 
@@ -170,10 +146,10 @@ def _subjects(
     codes = [ref for ref in refs if not ref.isdigit()]
     ids = [int(ref) for ref in refs if ref.isdigit() and len(ref) < 19]
     found: dict[str, m.Subject] = {}
-    for chunk in _chunks(codes):
+    for chunk in grading.chunks(codes):
         for s in session.scalars(_SUBJECTS_BY_CODE, {"refs": chunk}):
             found[s.subject_code] = s
-    for chunk in _chunks(ids):
+    for chunk in grading.chunks(ids):
         for s in session.scalars(_SUBJECTS_BY_ID, {"refs": chunk}):
             found[str(s.id)] = s
     for row in rows:
@@ -196,11 +172,6 @@ def _subjects(
     return found
 
 
-def _chunks(items: list[Any], size: int = 500) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _refuse_repeat(session: Session, study_id: int, digest: str, transfer_id: str | None) -> None:
     same = session.scalar(_SAME_FILE, {"study": study_id, "digest": digest})
     if same is not None:
@@ -218,100 +189,6 @@ def _refuse_repeat(session: Session, study_id: int, digest: str, transfer_id: st
                 field="transfer_id",
                 value=transfer_id,
             )
-
-
-class _Stored(NamedTuple):
-    """A subject's stored results of one test: the first (by collection time, then id; the
-    baseline of the later ones if in its unit) and the latest collection time."""
-
-    id: int
-    collected_at: dt.datetime
-    value: float
-    unit: str
-    last: dt.datetime
-
-
-def _stored(session: Session, records: list[dict[str, Any]]) -> dict[tuple[int, str], _Stored]:
-    """The stored results of the subjects and tests of ``records`` (read before they are
-    inserted), by subject and test: the database finds each series' first time and latest time
-    (two grouped queries), not every result."""
-    subject_ids = sorted({r["subject_id"] for r in records})
-    tests = sorted({r["test"] for r in records})
-    stored: dict[tuple[int, str], _Stored] = {}
-    for chunk in _chunks(subject_ids):
-        params = {"subjects": chunk, "tests": tests}
-        last = {(subject, test): at for subject, test, at in session.execute(_LAST, params)}
-        for lab_id, subject_id, test, collected_at, value, unit in session.execute(
-            _AT_FIRST, params
-        ):
-            key = (subject_id, test)
-            known = stored.get(key)
-            if known is None or (collected_at, lab_id) < (known.collected_at, known.id):
-                stored[key] = _Stored(lab_id, collected_at, value, unit, last[key])
-    return stored
-
-
-def _baselines(
-    stored: Mapping[tuple[int, str], _Stored], ids: Sequence[int], records: list[dict[str, Any]]
-) -> list[float | None]:
-    """The baseline of each record inserted with id ``ids[i]``, by the rule of
-    :func:`equitrial.services._derivation.lab_grade`: the subject's earliest earlier result of
-    the same test (the stored ones and the file's; the lower id first at the same time), if in
-    the same unit.
-
-    The stored results come ranked from the database (:func:`_stored`) instead of one query per
-    result (``lab_grade`` reads one result's baseline); ``tests/services/test_lab_import.py``
-    checks every imported grade against ``lab_grade``.
-    """
-    first: dict[tuple[int, str], tuple[dt.datetime, int, float, str]] = {
-        key: (lab.collected_at, lab.id, lab.value, lab.unit) for key, lab in stored.items()
-    }
-    for record_id, record in zip(ids, records, strict=True):
-        key = (record["subject_id"], record["test"])
-        known = first.get(key)
-        at = record["collected_at"]
-        if known is None or (at, record_id) < known[:2]:
-            first[key] = (at, record_id, record["value"], record["unit"])
-    baselines: list[float | None] = []
-    for record in records:
-        at, _, value, unit = first[record["subject_id"], record["test"]]
-        later = record["collected_at"] > at and record["unit"] == unit
-        baselines.append(value if later else None)
-    return baselines
-
-
-def _grades(
-    stored: Mapping[tuple[int, str], _Stored], ids: Sequence[int], records: list[dict[str, Any]]
-) -> list[int | None]:
-    """The CTCAE grade of each record (inserted with id ``ids[i]``) against its baseline."""
-    return [
-        grade_lab(
-            record["test"],
-            record["value"],
-            record["unit"],
-            lln=record["lln"],
-            uln=record["uln"],
-            baseline=baseline,
-        )
-        for record, baseline in zip(records, _baselines(stored, ids, records), strict=True)
-    ]
-
-
-def _grade_again(
-    session: Session,
-    stored: Mapping[tuple[int, str], _Stored],
-    ids: Sequence[int],
-    records: list[dict[str, Any]],
-) -> None:
-    """Grade the inserted records again with the ids they got, and store the grades that
-    change (only when a stored result has a higher id than an inserted one)."""
-    changed: list[dict[str, Any]] = []
-    for record_id, record, grade in zip(ids, records, _grades(stored, ids, records), strict=True):
-        if grade != record["ctcae_grade"]:
-            record["ctcae_grade"] = grade
-            changed.append({"b_id": record_id, "b_grade": grade})
-    if changed:
-        session.execute(_SET_GRADE, changed)
 
 
 def _write(
@@ -336,12 +213,12 @@ def _write(
         }
         for row in rows
     ]
-    stored = _stored(session, records)
+    stored = grading.stored_series(session, records)
     # graded before the insert (no UPDATE after it), each result ranked after every stored one
     # and in the file's order, as the ids it gets will rank it (checked below)
     top = max((lab.id for lab in stored.values()), default=0)
     assumed = range(top + 1, top + 1 + len(records))
-    for record, grade in zip(records, _grades(stored, assumed, records), strict=True):
+    for record, grade in zip(records, grading.grades(stored, assumed, records), strict=True):
         record["ctcae_grade"] = grade
     # a plain executemany (no RETURNING: psycopg parses every multi-row VALUES statement
     # anew, several times slower); the ids are then read back in insertion order
@@ -350,7 +227,7 @@ def _write(
     if len(ids) != len(records):  # pragma: no cover - the transfer's own rows only
         raise ConflictError("the results of the transfer could not be read back", field="file")
     if ids and ids[0] <= top:  # a stored result has a higher id: ties may rank otherwise
-        _grade_again(session, stored, ids, records)
+        grading.grade_again(session, stored, ids, records)
     grades: dict[int | None, int] = {}
     queries: list[int] = []
     for record_id, record, row in zip(ids, records, rows, strict=True):
@@ -364,28 +241,8 @@ def _write(
     audit.append_rows(
         session, actor, "lab_result", list(zip(ids, records, strict=True)), reason=reason
     )
-    _regrade_stored(session, actor, stored, records, reason)
+    grading.regrade_stored(session, actor, stored, records, reason)
     return grades, tuple(queries)
-
-
-def _regrade_stored(
-    session: Session,
-    actor: Actor,
-    stored: Mapping[tuple[int, str], _Stored],
-    records: list[dict[str, Any]],
-    reason: str,
-) -> None:
-    """Grade again the stored results whose baseline an imported, earlier result may change:
-    those of a subject and test collected after the transfer's earliest result of that test."""
-    earliest: dict[tuple[int, str], dt.datetime] = {}
-    for record in records:
-        key = (record["subject_id"], record["test"])
-        if key not in earliest or record["collected_at"] < earliest[key]:
-            earliest[key] = record["collected_at"]
-    for (subject_id, test), first in earliest.items():
-        lab = stored.get((subject_id, test))
-        if lab is not None and lab.last > first:
-            derivation.regrade_labs(session, actor, subject_id, {test}, cause=reason, skip=-1)
 
 
 def import_lab_transfer(
