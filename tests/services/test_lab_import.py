@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from equitrial.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from equitrial.services import _derivation as derivation
+from equitrial.services import _lab_transfer_grades as grading
 from equitrial.services import checks, clinical, subjects
 from equitrial.services.lab_import import import_lab_transfer
 from equitrial.store import models as m
@@ -280,3 +281,46 @@ def test_ten_thousand_rows_import_in_a_few_seconds(trial, backend):
     assert summary.rows == 10_000
     assert sum(summary.grades.values()) == 10_000
     assert elapsed < 30, elapsed
+
+
+def test_grades_follow_the_ids_the_results_get_when_a_stored_one_ranks_higher(
+    trial, subject_a, monkeypatch
+):
+    """The results are graded before the insert, ranked after every stored result at the same
+    time (their ids will be higher). Should a stored result have a higher id, the results are
+    graded again with the ids they got and the grades that change are stored: here a stored
+    0.5 mg/dL at the file's first time whose id is made to rank after the file's 1.0 mg/dL, so
+    the baseline of 1.6 mg/dL is 1.0 (grade 2 ">1.5 - 3.0 x baseline"), not 0.5 (grade 3)."""
+    clinical.record_lab(
+        trial.engine,
+        trial["coordinator"],
+        subject_a,
+        test="Creatinine increased",
+        value=0.5,
+        unit="mg/dL",
+        uln=1.2,
+        collected_at=dt.datetime.fromisoformat(_at(1)),
+    )
+    real = grading.stored_series
+
+    def ranked_last(session, records):
+        return {k: v._replace(id=v.id + 10**6) for k, v in real(session, records).items()}
+
+    monkeypatch.setattr(grading, "stored_series", ranked_last)
+    rows = [
+        f"{subject_a},Creatinine increased,1.0,mg/dL,{_at(1)},,1.2,",
+        f"{subject_a},Creatinine increased,1.6,mg/dL,{_at(5)},,1.2,",
+    ]
+    summary = import_lab_transfer(trial.engine, trial["coordinator"], io.StringIO(_csv(rows)))
+    with transaction(trial.engine, read_only=True) as session:
+        labs = session.scalars(
+            select(m.LabResult).where(m.LabResult.lab_transfer_id == summary.transfer)
+        ).all()
+        audited = session.scalars(
+            select(m.AuditTrail).where(m.AuditTrail.reason == f"lab transfer {summary.transfer}")
+        ).all()
+    assert sorted((x.value, x.ctcae_grade) for x in labs) == [(1.0, 0), (1.6, 2)]
+    assert {int(r.record_id): json.loads(r.new_value)["ctcae_grade"] for r in audited} == {
+        x.id: str(x.ctcae_grade) for x in labs
+    }
+    assert dict(summary.grades) == {0: 1, 2: 1}

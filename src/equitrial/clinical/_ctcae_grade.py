@@ -58,16 +58,6 @@ def find_lab_criterion(criteria: CriteriaSet, term: str) -> LabCriterion:
     )
 
 
-def _unit_table(criteria: CriteriaSet, criterion: LabCriterion) -> dict[str, str]:
-    """Accepted spellings (folded) -> the criterion's own unit."""
-    table = {u.casefold(): u for u in criterion.units}
-    for aliases in (criteria.unit_aliases, criterion.unit_aliases):
-        for alias, target in aliases.items():
-            if target in criterion.units:
-                table.setdefault(alias.casefold(), target)
-    return table
-
-
 def _accepted(criteria: CriteriaSet, criterion: LabCriterion) -> list[str]:
     names = list(criterion.units)
     for aliases in (criteria.unit_aliases, criterion.unit_aliases):
@@ -77,7 +67,7 @@ def _accepted(criteria: CriteriaSet, criterion: LabCriterion) -> list[str]:
 
 def _unit(criteria: CriteriaSet, criterion: LabCriterion, unit: Any, name: str = "unit") -> str:
     key = unit.replace(" ", "").casefold() if isinstance(unit, str) else None
-    table = _unit_table(criteria, criterion)
+    table = criteria.unit_tables[criterion.term]
     if key is None or key not in table:
         accepted = ", ".join(_accepted(criteria, criterion))
         raise InvalidInputError(
@@ -91,6 +81,8 @@ def _unit(criteria: CriteriaSet, criterion: LabCriterion, unit: Any, name: str =
 
 
 def _number(x: Any, name: str, *, positive: bool = False) -> float:
+    if type(x) is float and 0.0 <= x < math.inf and (x > 0.0 or not positive):
+        return x  # the common case, checked in full below
     if isinstance(x, bool | str | bytes):
         raise InvalidInputError(f"{name} must be a number, got {x!r}", field=name, value=x)
     try:
@@ -132,7 +124,8 @@ def _abnormal(
 
 
 def _rule_met(rule: Rule, value: float, unit: str, refs: dict[str, float | None]) -> bool | None:
-    """``True``/``False``, or ``None`` when the rule's reference (LLN/ULN/baseline) is missing."""
+    """``True``/``False``, or ``None`` when the rule's reference (LLN/ULN/baseline) is missing;
+    ``value`` is already rounded by :func:`signif`."""
     if rule.ref == "absolute":
         assert rule.values is not None
         bound = rule.values[unit]
@@ -142,19 +135,21 @@ def _rule_met(rule: Rule, value: float, unit: str, refs: dict[str, float | None]
             return None
         assert rule.factor is not None
         bound = rule.factor * ref
-    return _COMPARE[rule.op](signif(value), signif(bound))
+    return _COMPARE[rule.op](value, signif(bound))
 
 
 def _grade_met(
-    rules: list[Rule], value: float, unit: str, refs: dict[str, float | None]
+    rules: tuple[Rule, ...], value: float, unit: str, refs: dict[str, float | None]
 ) -> bool | None:
     """A grade is met if any of its rules is; undecidable if none is and none could be checked."""
-    results = [_rule_met(r, value, unit, refs) for r in rules]
-    if any(r is True for r in results):
-        return True
-    if all(r is None for r in results):
-        return None
-    return False
+    undecidable = True
+    for rule in rules:
+        met = _rule_met(rule, value, unit, refs)
+        if met:
+            return True
+        if met is not None:
+            undecidable = False
+    return None if undecidable else False
 
 
 def grade_with(
@@ -192,11 +187,9 @@ def grade_with(
     abnormal = _abnormal(criterion, refs["baseline"], refs["uln"], baseline_abnormal)
     if abnormal is None:
         return None
-    rules = criterion.rules_baseline_abnormal if abnormal else criterion.rules
-    assert rules is not None
-    applicable = [r for r in rules if r.assume in (None, assume)]
-    for grade in sorted({r.grade for r in applicable}, reverse=True):
-        met = _grade_met([r for r in applicable if r.grade == grade], x, printed_unit, refs)
+    x = signif(x)
+    for grade, rules in criterion.bands[abnormal, assume]:
+        met = _grade_met(rules, x, printed_unit, refs)
         if met is None:
             return None
         if met:
@@ -212,10 +205,5 @@ def convert_with(
     source = _unit(criteria, criterion, from_unit, "from_unit")
     target = _unit(criteria, criterion, to_unit, "to_unit")
     x = _number(value, "value")
-    to_canonical = {criterion.canonical_unit: 1.0}
-    for c in criterion.conversions:
-        if c.to_unit == criterion.canonical_unit:
-            to_canonical[c.from_unit] = c.multiply_by
-        elif c.from_unit == criterion.canonical_unit:
-            to_canonical[c.to_unit] = 1.0 / c.multiply_by
+    to_canonical = criterion.to_canonical
     return x * to_canonical[source] / to_canonical[target]

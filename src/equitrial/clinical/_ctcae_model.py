@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal, cast
 
 from equitrial.errors import InvalidInputError
@@ -79,6 +80,36 @@ class LabCriterion:
     assumption: Mapping[str, str] | None
     notes: str | None
 
+    @cached_property
+    def to_canonical(self) -> Mapping[str, float]:
+        """The factor converting a value in each of the criterion's units to its canonical unit
+        (from the conversions to or from the canonical unit)."""
+        factors = {self.canonical_unit: 1.0}
+        for c in self.conversions:
+            if c.to_unit == self.canonical_unit:
+                factors[c.from_unit] = c.multiply_by
+            elif c.from_unit == self.canonical_unit:
+                factors[c.to_unit] = 1.0 / c.multiply_by
+        return factors
+
+    @cached_property
+    def bands(self) -> Mapping[tuple[bool, Assumption], tuple[tuple[int, tuple[Rule, ...]], ...]]:
+        """The rules by grade, highest grade first, under each (baseline abnormal, assumption):
+        the rules that apply (``assume`` ``None`` or the assumption's) grouped by their grade.
+        Built once per criterion (grading a value walks them)."""
+        sets = {False: self.rules, True: self.rules_baseline_abnormal}
+        bands: dict[tuple[bool, Assumption], tuple[tuple[int, tuple[Rule, ...]], ...]] = {}
+        for abnormal, rules in sets.items():
+            if rules is None:
+                continue
+            for assume in cast(tuple[Assumption, ...], _ASSUMPTIONS):
+                applicable = [r for r in rules if r.assume in (None, assume)]
+                bands[abnormal, assume] = tuple(
+                    (grade, tuple(r for r in applicable if r.grade == grade))
+                    for grade in sorted({r.grade for r in applicable}, reverse=True)
+                )
+        return bands
+
 
 @dataclass(frozen=True)
 class CatalogueTerm:
@@ -113,6 +144,21 @@ class CriteriaSet:
     lab: Mapping[str, LabCriterion]
     catalogue: tuple[CatalogueTerm, ...]
     immune_categories: Mapping[str, str]
+
+    @cached_property
+    def unit_tables(self) -> Mapping[str, Mapping[str, str]]:
+        """For each lab term, its accepted unit spellings (case-folded) -> the criterion's own
+        unit: its units, then the set's and the term's aliases of them. Built once per set
+        (every graded value's unit is looked up here)."""
+        tables: dict[str, Mapping[str, str]] = {}
+        for term, criterion in self.lab.items():
+            table = {u.casefold(): u for u in criterion.units}
+            for aliases in (self.unit_aliases, criterion.unit_aliases):
+                for alias, target in aliases.items():
+                    if target in criterion.units:
+                        table.setdefault(alias.casefold(), target)
+            tables[term] = table
+        return tables
 
 
 def _fail(where: str, what: str) -> InvalidInputError:

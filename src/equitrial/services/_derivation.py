@@ -178,31 +178,52 @@ def rederive_con_meds(session: Session, actor: Actor, event: m.AdverseEvent, *, 
 # -- lab results: CTCAE grade against the baseline --------------------------------------------
 
 
+# statements built once (building one costs more than running it), run with parameters
+_LAB_BEFORE: Final = (  # the subject's results of the test collected before a time
+    m.LabResult.subject_id == bindparam("subject"),
+    m.LabResult.test == bindparam("test"),
+    m.LabResult.collected_at < bindparam("at"),
+)
+_LAB_EARLIER: Final = select(m.LabResult.value, m.LabResult.unit).where(*_LAB_BEFORE)
+_LAB_FIRST: Final = _LAB_EARLIER.order_by(m.LabResult.collected_at).limit(1)
+_LAB_FIRST_OTHER: Final = (
+    _LAB_EARLIER.where(m.LabResult.id != bindparam("lab"))
+    .order_by(m.LabResult.collected_at)
+    .limit(1)
+)
+_LAB_EARLIER_IDS: Final = select(m.LabResult.id).where(*_LAB_BEFORE)
+_LAB_ANY_EARLIER_UNSAVED: Final = _LAB_EARLIER_IDS.limit(1)
+_LAB_ANY_EARLIER: Final = _LAB_EARLIER_IDS.where(m.LabResult.id != bindparam("lab")).limit(1)
+_LAB_SERIES: Final = (
+    select(m.LabResult)
+    .where(
+        m.LabResult.subject_id == bindparam("subject"),
+        m.LabResult.test.in_(bindparam("tests", expanding=True)),
+        m.LabResult.id != bindparam("skip"),
+    )
+    .order_by(m.LabResult.collected_at, m.LabResult.id)
+)
+
+
 def lab_grade(session: Session, lab: m.LabResult) -> int | None:
     """The CTCAE grade of a lab result against its baseline: the subject's earliest earlier
     result of the same test (the stored rows, the result itself left out), if in the same unit.
     """
-    earlier = select(m.LabResult.value, m.LabResult.unit).where(
-        m.LabResult.subject_id == lab.subject_id,
-        m.LabResult.test == lab.test,
-        m.LabResult.collected_at < lab.collected_at,
-    )
-    if lab.id is not None:
-        earlier = earlier.where(m.LabResult.id != lab.id)
-    first = session.execute(earlier.order_by(m.LabResult.collected_at).limit(1)).first()
+    params = {"subject": lab.subject_id, "test": lab.test, "at": lab.collected_at}
+    if lab.id is None:
+        first = session.execute(_LAB_FIRST, params).first()
+    else:
+        first = session.execute(_LAB_FIRST_OTHER, {**params, "lab": lab.id}).first()
     baseline = first[0] if first is not None and first[1] == lab.unit else None
     return grade_lab(lab.test, lab.value, lab.unit, lln=lab.lln, uln=lab.uln, baseline=baseline)
 
 
 def has_earlier_lab(session: Session, lab: m.LabResult) -> bool:
     """Whether the subject has a result of the same test collected before ``lab``."""
-    earlier = select(m.LabResult.id).where(
-        m.LabResult.subject_id == lab.subject_id,
-        m.LabResult.test == lab.test,
-        m.LabResult.collected_at < lab.collected_at,
-        m.LabResult.id != lab.id,
-    )
-    return session.scalar(earlier.limit(1)) is not None
+    params = {"subject": lab.subject_id, "test": lab.test, "at": lab.collected_at}
+    if lab.id is None:
+        return session.scalar(_LAB_ANY_EARLIER_UNSAVED, params) is not None
+    return session.scalar(_LAB_ANY_EARLIER, {**params, "lab": lab.id}) is not None
 
 
 def regrade_labs(
@@ -215,15 +236,8 @@ def regrade_labs(
     skip: int,
 ) -> None:
     """Grade the subject's other results of ``tests`` again (after result ``skip`` was saved)."""
-    labs = session.scalars(
-        select(m.LabResult)
-        .where(
-            m.LabResult.subject_id == subject_id,
-            m.LabResult.test.in_(tests),
-            m.LabResult.id != skip,
-        )
-        .order_by(m.LabResult.collected_at, m.LabResult.id)
-    ).all()
+    params = {"subject": subject_id, "tests": list(tests), "skip": skip}
+    labs = session.scalars(_LAB_SERIES, params).all()
     for lab in labs:
         derived = {"ctcae_grade": lab_grade(session, lab)}
         _apply(session, actor, lab, derived, f"baseline of {lab.test!r} re-read: {cause}")

@@ -149,20 +149,23 @@ def _header(fields: list[str] | None, problems: Problems) -> list[str]:
     return names
 
 
-def _parse_row(row: Row, cells: Mapping[str, str], problems: Problems) -> None:
+def _parse_row(
+    row: Row, cells: Mapping[str, str], problems: Problems, context: CheckContext
+) -> None:
+    """Check one row's cells (stripped, by column name; a column the file lacks is absent)."""
     before = len(problems.items)
     for name in REQUIRED:
-        if not cells.get(name, "").strip():
+        if not cells.get(name):
             problems.add(row, name, "is empty; a value is required")
     if len(problems.items) > before:
         return
-    values: dict[str, Any] = {"test": cells["test"].strip(), "unit": cells["unit"].strip()}
-    values["value"] = _number(cells["value"].strip(), row, "value", problems)
-    values["collected_at"] = _timestamp(cells["collected_at"].strip(), row, problems)
+    values: dict[str, Any] = {"test": cells["test"], "unit": cells["unit"]}
+    values["value"] = _number(cells["value"], row, "value", problems)
+    values["collected_at"] = _timestamp(cells["collected_at"], row, problems)
     for name in ("lln", "uln"):
-        text = cells.get(name, "").strip()
+        text = cells.get(name)
         values[name] = _number(text, row, name, problems) if text else None
-    values["accession"] = cells.get("accession", "").strip() or None
+    values["accession"] = cells.get("accession") or None
     if len(problems.items) > before:
         return
     try:
@@ -170,7 +173,7 @@ def _parse_row(row: Row, cells: Mapping[str, str], problems: Problems) -> None:
     except InvalidInputError as error:
         problems.add(row, error.field or "value", error.message, error.value)
         return
-    findings = run_checks("lab_result", values, CheckContext(today()))
+    findings = run_checks("lab_result", values, context)
     for finding in findings:
         if finding.severity == "impossible":
             problems.add(row, finding.field, finding.message, values.get(finding.field))
@@ -187,19 +190,21 @@ def parse(data: bytes) -> list[Row]:
             f"the file is not UTF-8 text (byte {error.start})", field="file"
         ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
+    context = CheckContext(today())
     try:
         names = _header(next(reader, None), problems)
         rows: list[Row] = []
         for number, cells in enumerate(reader, start=1):
-            if not any(c.strip() for c in cells):
+            stripped = [c.strip() for c in cells]
+            if not any(stripped):
                 continue  # a blank line
             row = Row(number, reader.line_num, "", {}, [])
             if len(cells) != len(names):
                 problems.add(row, "*", f"{len(cells)} cells; the header has {len(names)}")
             else:
-                by_name = dict(zip(names, cells, strict=True))
-                row.subject = by_name["subject"].strip()
-                _parse_row(row, by_name, problems)
+                by_name = dict(zip(names, stripped, strict=True))
+                row.subject = by_name["subject"]
+                _parse_row(row, by_name, problems, context)
             rows.append(row)
             if len(rows) > MAX_ROWS:
                 problems.add(row, "*", f"more than {MAX_ROWS} rows; split the transfer")

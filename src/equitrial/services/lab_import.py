@@ -28,11 +28,12 @@ the SHA-256 of the file's bytes, so the same file imported again is refused with
 :class:`~equitrial.errors.ConflictError`) and every result, each graded on save as a
 hand-entered result is (:func:`equitrial.services._derivation.lab_grade`: the CTCAE grade of
 :func:`equitrial.clinical.ctcae.grade_lab` against the subject's earliest earlier result of the
-test, the baselines of the whole file read in one query); stored results whose baseline
-an imported, earlier result changes are graded again (:func:`~equitrial.services._derivation.
-regrade_labs`, audited as the system). Implausible values open queries as on a hand-entered
-result. The results are written with one statement and audited one whole-row audit row each
-(:func:`equitrial.store.audit.append_rows`, reason ``lab transfer <id>``).
+test; the file's results graded together by :mod:`equitrial.services._lab_transfer_grades`,
+the stored series read once); stored results whose baseline an imported, earlier result changes
+are graded again (:func:`~equitrial.services._derivation.regrade_labs`, audited as the system).
+Implausible values open queries as on a hand-entered result. The results are written with one
+statement and audited one whole-row audit row each (:func:`equitrial.store.audit.append_rows`,
+reason ``lab transfer <id>``).
 
 Who may import: site staff (investigator, coordinator) of EVERY subject's site in the file, or a
 data manager (of those sites, or study-wide). A subject out of the actor's scope refuses the
@@ -41,20 +42,18 @@ whole file (:class:`~equitrial.errors.PermissionDeniedError`).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import Final, TextIO
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from equitrial.clinical.ctcae import grade_lab
 from equitrial.errors import ConflictError, InvalidInputError, PermissionDeniedError
-from equitrial.services import _derivation as derivation
+from equitrial.services import _lab_transfer_grades as grading
 from equitrial.services._base import audited_insert, ensure_study_open, lock_subject
 from equitrial.services._lab_transfer_file import (
     COLUMNS,
@@ -85,6 +84,26 @@ __all__ = [
 
 IMPORTERS: Final = SITE_STAFF | {"data-manager"}
 """Roles that import a transfer: site staff of every subject's site, or a data manager."""
+
+# statements built once (building one costs more than running it), run with parameters
+_SUBJECTS_BY_CODE: Final = select(m.Subject).where(
+    m.Subject.subject_code.in_(bindparam("refs", expanding=True))
+)
+_SUBJECTS_BY_ID: Final = select(m.Subject).where(
+    m.Subject.id.in_(bindparam("refs", expanding=True))
+)
+_SAME_FILE: Final = select(m.LabTransfer).where(
+    m.LabTransfer.study_id == bindparam("study"), m.LabTransfer.sha256 == bindparam("digest")
+)
+_SAME_ID: Final = select(m.LabTransfer.id).where(
+    m.LabTransfer.study_id == bindparam("study"),
+    m.LabTransfer.transfer_id == bindparam("transfer_id"),
+)
+_TRANSFER_IDS: Final = (
+    select(m.LabResult.id)
+    .where(m.LabResult.lab_transfer_id == bindparam("transfer"))
+    .order_by(m.LabResult.id)
+)
 
 
 @dataclass(frozen=True)
@@ -127,11 +146,11 @@ def _subjects(
     codes = [ref for ref in refs if not ref.isdigit()]
     ids = [int(ref) for ref in refs if ref.isdigit() and len(ref) < 19]
     found: dict[str, m.Subject] = {}
-    for chunk in _chunks(codes):
-        for s in session.scalars(select(m.Subject).where(m.Subject.subject_code.in_(chunk))):
+    for chunk in grading.chunks(codes):
+        for s in session.scalars(_SUBJECTS_BY_CODE, {"refs": chunk}):
             found[s.subject_code] = s
-    for chunk in _chunks(ids):
-        for s in session.scalars(select(m.Subject).where(m.Subject.id.in_(chunk))):
+    for chunk in grading.chunks(ids):
+        for s in session.scalars(_SUBJECTS_BY_ID, {"refs": chunk}):
             found[str(s.id)] = s
     for row in rows:
         if row.subject not in found:
@@ -153,17 +172,8 @@ def _subjects(
     return found
 
 
-def _chunks(items: list[Any], size: int = 500) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _refuse_repeat(session: Session, study_id: int, digest: str, transfer_id: str | None) -> None:
-    same = session.scalar(
-        select(m.LabTransfer).where(
-            m.LabTransfer.study_id == study_id, m.LabTransfer.sha256 == digest
-        )
-    )
+    same = session.scalar(_SAME_FILE, {"study": study_id, "digest": digest})
     if same is not None:
         raise ConflictError(
             f"this file was imported already (transfer {same.id}, "
@@ -172,49 +182,13 @@ def _refuse_repeat(session: Session, study_id: int, digest: str, transfer_id: st
             value=digest,
         )
     if transfer_id is not None:
-        taken = select(m.LabTransfer.id).where(
-            m.LabTransfer.study_id == study_id, m.LabTransfer.transfer_id == transfer_id
-        )
-        if session.scalar(taken) is not None:
+        taken = session.scalar(_SAME_ID, {"study": study_id, "transfer_id": transfer_id})
+        if taken is not None:
             raise ConflictError(
                 f"transfer id {transfer_id!r} was imported already (with other content)",
                 field="transfer_id",
                 value=transfer_id,
             )
-
-
-def _baselines(session: Session, records: list[dict[str, Any]]) -> dict[int, float]:
-    """The baseline of each result just inserted, by its id, by the rule of
-    :func:`equitrial.services._derivation.lab_grade`: the subject's earliest earlier result of
-    the same test (the stored ones and the file's), if in the same unit.
-
-    One query for the whole file instead of one per result (``lab_grade`` reads one result's
-    baseline); ``tests/services/test_lab_import.py`` checks every imported grade against
-    ``lab_grade``.
-    """
-    subject_ids = sorted({r["subject_id"] for r in records})
-    tests = sorted({r["test"] for r in records})
-    series: dict[tuple[int, str], list[Any]] = {}
-    for chunk in _chunks(subject_ids):
-        result = session.execute(
-            select(
-                m.LabResult.id,
-                m.LabResult.subject_id,
-                m.LabResult.test,
-                m.LabResult.collected_at,
-                m.LabResult.value,
-                m.LabResult.unit,
-            ).where(m.LabResult.subject_id.in_(chunk), m.LabResult.test.in_(tests))
-        )
-        for lab in result:
-            series.setdefault((lab.subject_id, lab.test), []).append(lab)
-    baselines: dict[int, float] = {}
-    for labs in series.values():
-        first = min(labs, key=lambda x: (x.collected_at, x.id))
-        for lab in labs:
-            if lab.collected_at > first.collected_at and lab.unit == first.unit:
-                baselines[lab.id] = first.value
-    return baselines
 
 
 def _write(
@@ -239,81 +213,36 @@ def _write(
         }
         for row in rows
     ]
+    stored = grading.stored_series(session, records)
+    # graded before the insert (no UPDATE after it), each result ranked after every stored one
+    # and in the file's order, as the ids it gets will rank it (checked below)
+    top = max((lab.id for lab in stored.values()), default=0)
+    assumed = range(top + 1, top + 1 + len(records))
+    for record, grade in zip(records, grading.grades(stored, assumed, records), strict=True):
+        record["ctcae_grade"] = grade
     # a plain executemany (no RETURNING: psycopg parses every multi-row VALUES statement
     # anew, several times slower); the ids are then read back in insertion order
-    table = LAB_TABLE
-    session.execute(insert(table), records)
-    ids = session.scalars(
-        select(m.LabResult.id)
-        .where(m.LabResult.lab_transfer_id == transfer.id)
-        .order_by(m.LabResult.id)
-    ).all()
+    session.execute(insert(LAB_TABLE), records)
+    ids = session.scalars(_TRANSFER_IDS, {"transfer": transfer.id}).all()
     if len(ids) != len(records):  # pragma: no cover - the transfer's own rows only
         raise ConflictError("the results of the transfer could not be read back", field="file")
-    baselines = _baselines(session, records)
+    if ids and ids[0] <= top:  # a stored result has a higher id: ties may rank otherwise
+        grading.grade_again(session, stored, ids, records)
     grades: dict[int | None, int] = {}
-    graded: list[dict[str, int]] = []
     queries: list[int] = []
     for record_id, record, row in zip(ids, records, rows, strict=True):
-        baseline = baselines.get(record_id)
-        record["ctcae_grade"] = grade = grade_lab(
-            record["test"],
-            record["value"],
-            record["unit"],
-            lln=record["lln"],
-            uln=record["uln"],
-            baseline=baseline,
-        )
+        grade = record["ctcae_grade"]
         grades[grade] = grades.get(grade, 0) + 1
-        if grade is not None:
-            graded.append({"b_id": record_id, "b_grade": grade})
         if row.implausible:
             fields = {k: v for k, v in record.items() if k not in {"created_at", "updated_at"}}
             lab = m.LabResult(id=record_id, **fields)
             queries += open_queries_for(session, actor, lab, row.implausible)
-    if graded:
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(ctcae_grade=bindparam("b_grade")),
-            graded,
-        )
     reason = f"lab transfer {transfer.transfer_id or transfer.id}"
     audit.append_rows(
         session, actor, "lab_result", list(zip(ids, records, strict=True)), reason=reason
     )
-    _regrade_stored(session, actor, transfer, records, reason)
+    grading.regrade_stored(session, actor, stored, records, reason)
     return grades, tuple(queries)
-
-
-def _regrade_stored(
-    session: Session,
-    actor: Actor,
-    transfer: m.LabTransfer,
-    records: list[dict[str, Any]],
-    reason: str,
-) -> None:
-    """Grade again the stored results whose baseline an imported, earlier result may change:
-    those of a subject and test collected after the transfer's earliest result of that test."""
-    earliest: dict[tuple[int, str], dt.datetime] = {}
-    for record in records:
-        key = (record["subject_id"], record["test"])
-        if key not in earliest or record["collected_at"] < earliest[key]:
-            earliest[key] = record["collected_at"]
-    tests = sorted({test for _, test in earliest})
-    stored = (m.LabResult.lab_transfer_id != transfer.id) | m.LabResult.lab_transfer_id.is_(None)
-    latest: dict[tuple[int, str], dt.datetime] = {}
-    for chunk in _chunks(sorted({subject for subject, _ in earliest})):
-        result = session.execute(
-            select(m.LabResult.subject_id, m.LabResult.test, func.max(m.LabResult.collected_at))
-            .where(m.LabResult.subject_id.in_(chunk), m.LabResult.test.in_(tests), stored)
-            .group_by(m.LabResult.subject_id, m.LabResult.test)
-        )
-        latest |= {(subject, test): last for subject, test, last in result}
-    for (subject_id, test), first in earliest.items():
-        last = latest.get((subject_id, test))
-        if last is not None and last > first:
-            derivation.regrade_labs(session, actor, subject_id, {test}, cause=reason, skip=-1)
 
 
 def import_lab_transfer(
