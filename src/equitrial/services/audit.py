@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures.process import BrokenProcessPool
+
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -11,6 +14,7 @@ from equitrial.store.integrity import IntegrityReport, check_integrity
 
 __all__ = ["SHOWN", "IntegrityReport", "verification_lines", "verify_audit_trail"]
 
+_LOG = logging.getLogger(__name__)
 SHOWN = 50
 """Findings listed by :func:`verification_lines` (the count of the rest is given)."""
 
@@ -36,6 +40,15 @@ def verify_audit_trail(engine: Engine, *, workers: int | None = None) -> Integri
     IntegrityReport
         Rows, tables and signatures checked, and every finding (the first is what to look at).
     """
+    try:
+        return _verify(engine, workers)
+    except BrokenProcessPool as error:  # a worker died (killed; or a script that spawns
+        # workers re-runs itself without an ``if __name__ == "__main__"`` guard)
+        _LOG.warning("audit verification: worker process lost (%s); checking in one", error)
+        return _verify(engine, 1)
+
+
+def _verify(engine: Engine, workers: int | None) -> IntegrityReport:
     with transaction(engine, read_only=True) as session:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))

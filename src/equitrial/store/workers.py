@@ -18,6 +18,8 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Final
 
+from equitrial.errors import InvalidInputError
+
 __all__ = ["MAX_WORKERS", "POOL_MIN", "default_workers", "worker_pool"]
 
 MAX_WORKERS: Final = 8
@@ -52,11 +54,13 @@ def worker_pool(workers: int, work: int) -> Iterator[ProcessPoolExecutor | None]
 
     Raises
     ------
-    ValueError
+    InvalidInputError
         ``workers`` below 1.
     """
     if workers < 1:
-        raise ValueError(f"workers must be at least 1, not {workers}")
+        raise InvalidInputError(
+            f"workers must be at least 1, not {workers}", field="workers", value=workers
+        )
     if workers == 1 or work < POOL_MIN:
         yield None
         return
