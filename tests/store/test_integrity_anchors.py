@@ -252,3 +252,18 @@ def test_another_installations_key_does_not_verify(
     _use_cases(engine, 1)
     monkeypatch.setenv("EQUITRIAL_AUDIT_KEY_FILE", str(keys.create_key(tmp_path / "other.key")))
     assert any("another key" in p for p in _problems(engine))
+
+
+def test_removing_the_first_row_is_found_not_taken_for_an_empty_trail(
+    engine: Engine, backend: str
+) -> None:
+    # review of the fifth session: the trail's name is its first row's hash; with row 1 gone
+    # (and the anchors with it) the trail was taken for an empty one and nothing was checked
+    _login_only(engine)
+    _login_only(engine)
+    _without_protection(
+        engine, backend, "DELETE FROM audit_trail WHERE id = 1", "DELETE FROM audit_anchor"
+    )
+    report = verify_audit_trail(engine)
+    assert not report.ok
+    assert report.findings[0] == "audit row 2: expected id 1 next: rows 1..1 are missing"

@@ -18,6 +18,7 @@ signatures checked in worker processes meanwhile (:mod:`equitrial.store.workers`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ from equitrial.store import keys
 from equitrial.store.anchor_check import AnchorCheck, AnchorLog, compare, read_anchors
 from equitrial.store.audit import chain_id
 from equitrial.store.chain import AuditVerification, ChainCheck, read_trail
-from equitrial.store.models import AuditAnchor
+from equitrial.store.models import AuditAnchor, AuditTrail
 from equitrial.store.reconcile import Reconciliation, Replay, reconcile
 from equitrial.store.signatures import SignatureBatch
 from equitrial.store.workers import default_workers, worker_pool
@@ -65,6 +66,11 @@ class IntegrityReport:
         return not self.findings
 
 
+_ANY_ROW: Final = select(AuditTrail.id).limit(1)
+_NO_FIRST_ROW: Final = "(the first audit row is missing)"
+"""The chain's name when its first row is gone: no anchor or log line names it."""
+
+
 def check_integrity(session: Session, *, workers: int | None = None) -> IntegrityReport:
     """Run the three checks in one read-only session.
 
@@ -87,13 +93,16 @@ def check_integrity(session: Session, *, workers: int | None = None) -> Integrit
     log = AnchorLog.now()
     key = keys.load_key()
     chain = chain_id(session)
-    if chain is None:  # an empty trail: nothing to replay, and no anchor may exist
+    if chain is None and session.scalar(_ANY_ROW) is None:
+        # an empty trail: nothing to replay, and no anchor may exist
         orphan = session.scalar(select(AuditAnchor.id).limit(1)) is not None
         problems = ("anchors exist for an empty audit trail",) if orphan else ()
         return IntegrityReport(
             ChainCheck().result(), AnchorCheck(0, 0, 0, problems), reconcile(session, Replay())
         )
-    anchors = read_anchors(session, chain, log)
+    # rows without the first (removed by hand): the chain check names the gap; no anchor can
+    # be matched to a chain whose name (the first row's hash) is gone
+    anchors = read_anchors(session, _NO_FIRST_ROW if chain is None else chain, log)
     signed = anchors.signed()
     processes = default_workers() if workers is None else workers
     with worker_pool(processes, len(signed)) as pool:
