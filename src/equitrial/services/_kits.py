@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from equitrial.errors import ConflictError
 from equitrial.protocol import Protocol
+from equitrial.services._base import check_fields
 from equitrial.services.auth import Actor
 from equitrial.store import audit
 from equitrial.store import models as m
@@ -150,6 +151,7 @@ def update_kits(
     ConflictError
         A kit changed since it was read (its ``version`` moved on).
     """
+    check_fields(m.Kit, changes)  # no field the kit does not have, no bookkeeping column
     after = check_values(_KIT, {c.name: changes[c.name] for c in _KIT.c if c.name in changes})
     changed = [
         (kit, {k: (getattr(kit, k), v) for k, v in after.items() if getattr(kit, k) != v})
@@ -163,8 +165,12 @@ def update_kits(
         {"kit_id": kit.id, "seen": kit.version, "next": kit.version + 1, **news}
         for kit, _ in changed
     ]
-    result = session.connection().execute(_kit_update(tuple(after)), parameters)
-    if session.get_bind().dialect.supports_sane_multi_rowcount and result.rowcount != len(changed):
+    statement, connection = _kit_update(tuple(after)), session.connection()
+    if connection.dialect.supports_sane_multi_rowcount:
+        written = connection.execute(statement, parameters).rowcount
+    else:  # a driver that cannot count the rows of an executemany: one kit at a time
+        written = sum(connection.execute(statement, p).rowcount for p in parameters)
+    if written != len(changed):
         what = ", ".join([*along, *(f"kit {kit.id}" for kit in kits)][:3])
         raise ConflictError(
             f"{what} was changed by someone else meanwhile; reload it", field="version"
