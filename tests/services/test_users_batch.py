@@ -110,3 +110,13 @@ def test_a_site_administrator_adds_no_study_wide_account_in_a_batch(trial):
             ],
         )
     assert _counts(trial.engine) == before
+
+
+def test_a_batch_of_someone_who_may_not_add_users_is_refused_before_any_hash(trial, monkeypatch):
+    hashed = []
+    monkeypatch.setattr(users, "hash_password", lambda pw, name: hashed.append(name) or "x")
+    before = _counts(trial.engine)
+    accounts = [users.NewUser(f"nurse-{i}", PASSWORD, ("coordinator",), "A") for i in range(3)]
+    with pytest.raises(PermissionDeniedError, match="needs the role admin"):
+        users.add_users(trial.engine, trial["monitor"], accounts)
+    assert hashed == [] and _counts(trial.engine) == before

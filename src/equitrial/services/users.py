@@ -24,7 +24,6 @@ forbidden combination and two operators cannot both add a "first" administrator.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -63,6 +62,7 @@ from equitrial.stats._validation import check_option
 from equitrial.store import audit
 from equitrial.store import models as m
 from equitrial.store.db import transaction
+from equitrial.store.workers import default_workers
 
 __all__ = [
     "NewUser",
@@ -163,7 +163,12 @@ def add_users(engine: Engine, actor: Actor, accounts: Sequence[NewUser]) -> list
             check_password(account.password, name)
         except InvalidInputError as error:
             raise InvalidInputError(f"user {name!r}: {error}", field="password") from None
-    workers = max(1, min(len(accounts), os.cpu_count() or 1))
+    if not is_system(actor):  # refused before any hash is paid for (checked again below)
+        with transaction(engine, read_only=True) as session:
+            acting = acting_user(session, actor)
+            for site in dict.fromkeys(a.site for a in accounts):
+                require_admin_at(acting, site_id_of(session, site), site)
+    workers = max(1, min(len(accounts), default_workers()))
     with ThreadPoolExecutor(workers) as pool:  # argon2 releases the GIL while it hashes
         hashes = list(pool.map(hash_password, [a.password for a in accounts], names))
     with transaction(engine) as session:
