@@ -220,8 +220,7 @@ def audited_insert(session: Session, actor: Actor, obj: T) -> T:
 
 
 def audited_insert_all(session: Session, actor: Actor, objs: Sequence[Any]) -> None:
-    """Add new records of one table (one flush) and audit them (one statement), in the caller's
-    transaction.
+    """Add new records (one flush) and audit them (one statement), in the caller's transaction.
 
     Raises
     ------
@@ -233,9 +232,9 @@ def audited_insert_all(session: Session, actor: Actor, objs: Sequence[Any]) -> N
         session.flush()
     except IntegrityError as error:  # a unique constraint: the record exists
         detail = str(error.orig).splitlines()[0]
-        table = str(objs[0].__tablename__)  # callers insert records of one table together
+        tables = list(dict.fromkeys(str(obj.__tablename__) for obj in objs))
         raise ConflictError(
-            f"{table}: such a record exists already ({detail})", field=table
+            f"{' or '.join(tables)}: such a record exists already ({detail})", field=tables[0]
         ) from error
     audit.record_all_changes(session, actor, list(objs), reason=None)
 
