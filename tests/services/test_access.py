@@ -222,6 +222,9 @@ CALLS: dict[str, Callable[[Any, Any, World], Any]] = {
     "users.add_user": lambda e, a, w: users.add_user(
         e, a, f"new-{a.user_id}", PASSWORD, ["monitor"]
     ),
+    "users.add_users": lambda e, a, w: users.add_users(
+        e, a, [users.NewUser(f"newer-{a.user_id}", PASSWORD, ("monitor",))]
+    ),
     "users.grant_role": lambda e, a, w: users.grant_role(e, a, "monitor", "data-manager"),
     "users.revoke_role": lambda e, a, w: users.revoke_role(e, a, "monitor", "monitor"),
     "users.set_password": lambda e, a, w: users.set_password(e, a, a.username, PASSWORD),

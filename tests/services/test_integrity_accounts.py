@@ -14,7 +14,7 @@ from sqlalchemy import select
 from equitrial.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from equitrial.services import auth, sites, users
 from equitrial.services.auth import AccountLockedError, authenticate
-from equitrial.store import audit
+from equitrial.store import _audit_append
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
@@ -80,7 +80,7 @@ def test_four_failures_do_not_lock_and_a_successful_login_starts_the_count_again
 def test_failures_spread_over_more_than_the_window_do_not_lock(trial, monkeypatch):
     start = dt.datetime.now(dt.UTC)
     clock = {"now": start}
-    monkeypatch.setattr(audit, "utcnow", lambda: clock["now"])
+    monkeypatch.setattr(_audit_append, "utcnow", lambda: clock["now"])  # the rows' time
     for minute in (0, 4, 8, 12, 16):  # five strikes, the first and last 16 minutes apart
         clock["now"] = start + dt.timedelta(minutes=minute)
         _fail(trial.engine, "monitor", 1)

@@ -569,6 +569,9 @@ ALLOWED = {
     "users.add_user": lambda t, w: users.add_user(
         t.engine, t["admin"], "inspector", PASSWORD, ["monitor"]
     ),
+    "users.add_users": lambda t, w: users.add_users(
+        t.engine, t["admin"], [users.NewUser("auditor", PASSWORD, ("monitor",))]
+    ),
     "users.grant_role": lambda t, w: users.grant_role(
         t.engine, t["admin"], "inspector", "data-manager"
     ),
