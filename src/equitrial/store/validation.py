@@ -35,7 +35,6 @@ __all__ = [
     "INT_MIN",
     "TEXT_MAX_LENGTH",
     "check_row",
-    "check_value",
     "check_values",
     "checked_rows",
 ]
@@ -146,20 +145,6 @@ def _checker(column: Any, where: str) -> Checker | None:
         if isinstance(base, sql_type):
             return functools.partial(check, where)
     return None
-
-
-def check_value(column: Any, value: Any, where: str) -> Any:
-    """``value`` checked (and losslessly coerced) for ``column``; ``None`` passes.
-
-    Raises
-    ------
-    InvalidInputError
-        Naming ``where`` (``table.column``), the value and what was expected.
-    """
-    if value is None:
-        return None
-    check = _checker(column, where)
-    return value if check is None else check(value)
 
 
 @functools.cache
