@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtr, ndtri
 
 __all__ = ["Course", "LesionSpec", "Scan", "draw_course", "survival_inverse"]
 
@@ -176,9 +176,9 @@ def _latent(
     z_pfs = rng.standard_normal()
     z_resp = _RHO_RESPONSE_PFS * z_pfs + math.sqrt(1 - _RHO_RESPONSE_PFS**2) * rng.standard_normal()
     z_os = _RHO_PFS_OS * z_pfs + math.sqrt(1 - _RHO_PFS_OS**2) * rng.standard_normal()
-    responder = bool(z_resp > norm.ppf(1.0 - response_rate))
-    pfs_weeks = pfs_inverse(float(norm.sf(z_pfs))) * 30.4375 / 7
-    os_weeks = os_inverse(float(norm.sf(z_os))) * 30.4375 / 7
+    responder = bool(z_resp > ndtri(1.0 - response_rate))
+    pfs_weeks = pfs_inverse(float(ndtr(-z_pfs))) * 30.4375 / 7
+    os_weeks = os_inverse(float(ndtr(-z_os))) * 30.4375 / 7
     depth = float(rng.uniform(-1.0, -0.42)) if responder else 0.0
     t_resp = float(rng.choice([9.0, 18.0], p=[0.7, 0.3]))
     pseudo = not responder and rng.random() < _PSEUDO_PROGRESSION
