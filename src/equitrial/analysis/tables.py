@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from equitrial.errors import InvalidInputError
+
 __all__ = ["Cell", "Table"]
 
 Cell = str | int | float | None
@@ -41,9 +43,10 @@ class Table:
     def __post_init__(self) -> None:
         for row in self.rows:
             if len(row) != len(self.columns):
-                raise ValueError(
+                raise InvalidInputError(
                     f"table {self.number}: a row has {len(row)} cells for {len(self.columns)} "
-                    "columns"
+                    "columns",
+                    field="rows",
                 )
 
     def as_json(self) -> dict[str, Any]:
