@@ -162,6 +162,20 @@ class Protocol(Model):
         assert dose.max_cycles is not None  # the Dose validator needs one of the two
         return dose.max_cycles * dose.interval_weeks
 
+    def allocation(self) -> tuple[int, int]:
+        """The allocation ratio's entries of the test and the reference arm."""
+        codes = [a.code for a in self.arms]
+        ratio = dict(zip(codes, self.randomization.allocation_ratio, strict=True))
+        return int(ratio[self.test_arm.code]), int(ratio[self.reference_arm.code])
+
+    def planned_per_arm(self) -> tuple[int, int]:
+        """``assumptions.sample_size`` split by the allocation ratio: ``(test, reference)``,
+        the test arm's share rounded to the nearest patient."""
+        a1, a2 = self.allocation()
+        n = self.assumptions.sample_size
+        n_test = round(n * a1 / (a1 + a2))
+        return n_test, n - n_test
+
     def margin(self) -> Margin:
         """The primary hypothesis' margin (``upper=math.inf`` for non-inferiority)."""
         return self.hypothesis.to_margin()

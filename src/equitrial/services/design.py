@@ -135,12 +135,8 @@ def _dropout_fraction(per_year: float, weeks: float | None) -> float:
 
 
 def _per_arm(protocol: Protocol) -> tuple[int, int, tuple[int, int]]:
-    codes = [a.code for a in protocol.arms]
-    ratio = dict(zip(codes, protocol.randomization.allocation_ratio, strict=True))
-    a1, a2 = int(ratio[protocol.test_arm.code]), int(ratio[protocol.reference_arm.code])
-    n = protocol.assumptions.sample_size
-    n_test = round(n * a1 / (a1 + a2))
-    return n_test, n - n_test, (a1, a2)
+    n_test, n_reference = protocol.planned_per_arm()
+    return n_test, n_reference, protocol.allocation()
 
 
 def _curve_effects(margin: Margin, scale: str, p_ref: float, points: int) -> np.ndarray:
