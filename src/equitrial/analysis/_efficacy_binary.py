@@ -211,7 +211,9 @@ def stratified(data: ResponseData, protocol: Protocol) -> dict[str, Any]:
     )
 
 
-def missing_by_arm(data: ResponseData, adam: Mapping[str, pd.DataFrame], week: float | None) -> pd.Series:
+def missing_by_arm(
+    data: ResponseData, adam: Mapping[str, pd.DataFrame], week: float | None
+) -> pd.Series:
     """Whether each subject of ``data`` has no evaluable response up to ``week`` (BOR24)."""
     bor = _avalc(dataset(adam, "ADRS"), "BOR24" + READER_SUFFIX[data.reader])
     return evaluable_missing(data.subjects, bor, week)
@@ -237,8 +239,14 @@ def tipping_point(
             ci = compare(n, xi, data.arms, how)
             ok = None if how.margin is None else assess(ci, how.margin).equivalent
             rows.append(
-                {"test_imputed": i, "reference_imputed": j, "estimate": ci.estimate,
-                 "lower": ci.lower, "upper": ci.upper, "equivalent": ok}
+                {
+                    "test_imputed": i,
+                    "reference_imputed": j,
+                    "estimate": ci.estimate,
+                    "lower": ci.lower,
+                    "upper": ci.upper,
+                    "equivalent": ok,
+                }
             )
             if flips is None and ok is not None and ok != primary_equivalent:
                 flips = j
@@ -270,8 +278,15 @@ def subgroup_rows(
             if min(n.values()) >= max(min_n, 1):
                 ci = compare(n, x, data.arms, how)
                 est, lo, hi = ci.estimate, ci.lower, ci.upper
-            row = {"subgroup": name, "level": str(level), "arm_n": n, "responders": x,
-                   "estimate": est, "lower": lo, "upper": hi}
+            row = {
+                "subgroup": name,
+                "level": str(level),
+                "arm_n": n,
+                "responders": x,
+                "estimate": est,
+                "lower": lo,
+                "upper": hi,
+            }
             out.append(clean(row))
     return out
 

@@ -81,8 +81,14 @@ def _sensitivity_tables(results: list[Mapping[str, Any]]) -> list[Table]:
     ]
     for tip in (r for r in results if r.get("analysis") == "tipping-point"):
         rows = tuple(
-            (g["test_imputed"], g["reference_imputed"], g["estimate"], g["lower"], g["upper"],
-             None if g["equivalent"] is None else ("yes" if g["equivalent"] else "no"))
+            (
+                g["test_imputed"],
+                g["reference_imputed"],
+                g["estimate"],
+                g["lower"],
+                g["upper"],
+                None if g["equivalent"] is None else ("yes" if g["equivalent"] else "no"),
+            )
             for g in tip["grid"]
         )
         arms = list(tip["arm_n"])
@@ -91,8 +97,14 @@ def _sensitivity_tables(results: list[Mapping[str, Any]]) -> list[Table]:
                 "14.2.3",
                 "Tipping-point analysis: responders imputed among subjects without an evaluable "
                 "response",
-                (f"Imputed responders {arms[0]}", f"Imputed responders {arms[1]}", "Estimate",
-                 "Lower", "Upper", "Equivalent"),
+                (
+                    f"Imputed responders {arms[0]}",
+                    f"Imputed responders {arms[1]}",
+                    "Estimate",
+                    "Lower",
+                    "Upper",
+                    "Equivalent",
+                ),
                 rows,
                 (f"Subjects without an evaluable response: {tip['missing']}.",),
             )
@@ -109,16 +121,31 @@ def _survival_table(secondary: Mapping[str, Any]) -> Table:
         for arm, s in part["arms"].items():
             marks = s["landmarks"]
             rows.append(
-                (key.upper(), arm, s["n"], s["events"], s["median"], s["median_lower"],
-                 s["median_upper"], *(None if marks.get(m) is None else marks[m]["rate"]
-                                      for m in ("6m", "12m")))
+                (
+                    key.upper(),
+                    arm,
+                    s["n"],
+                    s["events"],
+                    s["median"],
+                    s["median_lower"],
+                    s["median_upper"],
+                    *(None if marks.get(m) is None else marks[m]["rate"] for m in ("6m", "12m")),
+                )
             )
         cox, lr, rmst = part.get("cox"), part.get("logrank"), part.get("rmst")
         if cox or lr or rmst:
             rows.append(
-                (f"{key.upper()} comparison", "HR (95% CI), log-rank p, RMST difference",
-                 None, None, cox and cox["hr"], cox and cox["lower"], cox and cox["upper"],
-                 lr and lr["pvalue"], rmst and rmst["difference"])
+                (
+                    f"{key.upper()} comparison",
+                    "HR (95% CI), log-rank p, RMST difference",
+                    None,
+                    None,
+                    cox and cox["hr"],
+                    cox and cox["lower"],
+                    cox and cox["upper"],
+                    lr and lr["pvalue"],
+                    rmst and rmst["difference"],
+                )
             )
     return Table(
         "14.2.4",
@@ -148,8 +175,17 @@ def _response_table(secondary: Mapping[str, Any]) -> Table:
     ttr = secondary.get("ttr") or {}
     for arm, v in ttr.items():
         if isinstance(v, dict):
-            rows.append(("Time to response (days, median, min, max)", arm, v["n"], None,
-                         v["median"], v["min"], v["max"]))
+            rows.append(
+                (
+                    "Time to response (days, median, min, max)",
+                    arm,
+                    v["n"],
+                    None,
+                    v["median"],
+                    v["min"],
+                    v["max"],
+                )
+            )
     return Table(
         "14.2.5",
         "Secondary response endpoints (ITT)",
@@ -163,14 +199,34 @@ def _subgroup_table(rows: list[Mapping[str, Any]]) -> Table:
     cells: list[tuple[Cell, ...]] = []
     for r in rows:
         n, x = list(r["arm_n"].values()), list(r["responders"].values())
-        cells.append((r["subgroup"], r["level"], n[0], x[0], n[1], x[1], r["estimate"],
-                      r["lower"], r["upper"]))
+        cells.append(
+            (
+                r["subgroup"],
+                r["level"],
+                n[0],
+                x[0],
+                n[1],
+                x[1],
+                r["estimate"],
+                r["lower"],
+                r["upper"],
+            )
+        )
     arms = list(rows[0]["arm_n"]) if rows else ["test", "reference"]
     return Table(
         "14.2.6",
         "Primary endpoint by subgroup",
-        ("Subgroup", "Level", f"N {arms[0]}", f"Responders {arms[0]}", f"N {arms[1]}",
-         f"Responders {arms[1]}", "Estimate", "Lower", "Upper"),
+        (
+            "Subgroup",
+            "Level",
+            f"N {arms[0]}",
+            f"Responders {arms[0]}",
+            f"N {arms[1]}",
+            f"Responders {arms[1]}",
+            "Estimate",
+            "Lower",
+            "Upper",
+        ),
         tuple(cells),
         ("No estimate where an arm has too few subjects.",),
     )

@@ -52,11 +52,19 @@ def tte_frame(
     return frame
 
 
-def km_summary(time: np.ndarray, event: np.ndarray, landmarks_days: dict[str, float]) -> dict[str, Any]:
+def km_summary(
+    time: np.ndarray, event: np.ndarray, landmarks_days: dict[str, float]
+) -> dict[str, Any]:
     """n, events, KM median with its CI (log-log) and the landmark rates with their CIs."""
     if time.size == 0:
-        return {"n": 0, "events": 0, "median": None, "median_lower": None, "median_upper": None,
-                "landmarks": {k: None for k in landmarks_days}}
+        return {
+            "n": 0,
+            "events": 0,
+            "median": None,
+            "median_lower": None,
+            "median_upper": None,
+            "landmarks": {k: None for k in landmarks_days},
+        }
     km = kaplan_meier(time, event, level=LEVEL, conf_type="log-log")
     marks: dict[str, Any] = {}
     for name, t in landmarks_days.items():
@@ -67,8 +75,11 @@ def km_summary(time: np.ndarray, event: np.ndarray, landmarks_days: dict[str, fl
         if idx < 0:
             marks[name] = {"rate": 1.0, "lower": None, "upper": None}
         else:
-            marks[name] = {"rate": float(km.survival[idx]), "lower": float(km.lower[idx]),
-                           "upper": float(km.upper[idx])}
+            marks[name] = {
+                "rate": float(km.survival[idx]),
+                "lower": float(km.lower[idx]),
+                "upper": float(km.upper[idx]),
+            }
     return {
         "n": int(time.size),
         "events": int(np.sum(event)),
@@ -93,31 +104,51 @@ def survival_endpoint(
     for code in (t, r):
         g = frame[frame["arm"] == code]
         per_arm[code] = km_summary(g["time"].to_numpy(), g["event"].to_numpy(), marks)
-    out: dict[str, Any] = {"parameter": paramcd, "level": LEVEL, "arms": per_arm,
-                           "time_unit": "days", "landmark_days": marks}
+    out: dict[str, Any] = {
+        "parameter": paramcd,
+        "level": LEVEL,
+        "arms": per_arm,
+        "time_unit": "days",
+        "landmark_days": marks,
+    }
     both = all(per_arm[c]["n"] > 0 for c in (t, r))
     events = int(frame["event"].sum())
     strata = frame["stratum"] if frame["stratum"].notna().all() else None
     if both and events > 0:
         lr = logrank(frame["time"], frame["event"], frame["arm"], strata=strata)
-        out["logrank"] = {"statistic": lr.statistic, "df": lr.df, "pvalue": lr.pvalue,
-                          "stratified": strata is not None}
+        out["logrank"] = {
+            "statistic": lr.statistic,
+            "df": lr.df,
+            "pvalue": lr.pvalue,
+            "stratified": strata is not None,
+        }
         x = (frame["arm"] == t).astype(float).to_numpy()
         cox = cox_ph(frame["time"], frame["event"], {"arm": x}, strata=strata, level=LEVEL)
-        out["cox"] = {"hr": float(cox.hr[0]), "lower": float(cox.hr_lower[0]),
-                      "upper": float(cox.hr_upper[0]), "pvalue": float(cox.pvalue[0]),
-                      "stratified": strata is not None, "ties": cox.ties,
-                      "converged": cox.converged}
+        out["cox"] = {
+            "hr": float(cox.hr[0]),
+            "lower": float(cox.hr_lower[0]),
+            "upper": float(cox.hr_upper[0]),
+            "pvalue": float(cox.pvalue[0]),
+            "stratified": strata is not None,
+            "ties": cox.ties,
+            "converged": cox.converged,
+        }
     if both:
         last = min(float(frame.loc[frame["arm"] == c, "time"].max()) for c in (t, r))
         tau_used = float(tau) if tau is not None else last
-        rd = rmst_difference(frame["time"], frame["event"], frame["arm"], tau_used,
-                             level=LEVEL, reference=r)
-        out["rmst"] = {"tau": rd.tau, "tau_rule": "given" if tau is not None else
-                       "minimum of the arms' last follow-up times",
-                       t: rd.comparator_rmst.estimate, r: rd.reference_rmst.estimate,
-                       "difference": rd.estimate, "lower": rd.lower, "upper": rd.upper,
-                       "pvalue": rd.pvalue}
+        rd = rmst_difference(
+            frame["time"], frame["event"], frame["arm"], tau_used, level=LEVEL, reference=r
+        )
+        out["rmst"] = {
+            "tau": rd.tau,
+            "tau_rule": "given" if tau is not None else "minimum of the arms' last follow-up times",
+            t: rd.comparator_rmst.estimate,
+            r: rd.reference_rmst.estimate,
+            "difference": rd.estimate,
+            "lower": rd.lower,
+            "upper": rd.upper,
+            "pvalue": rd.pvalue,
+        }
     return clean(out)  # type: ignore[no-any-return]
 
 
@@ -147,11 +178,20 @@ def rate_by_arm(
         n, x = int(inside.sum()), int(flags[inside].sum())
         counts[code] = (x, n)
         ci = binomial_ci(x, n, level=LEVEL, method="clopper-pearson") if n else None
-        out[code] = {"n": n, "count": x, "rate": x / n if n else None,
-                     "lower": ci.lower if ci else None, "upper": ci.upper if ci else None}
+        out[code] = {
+            "n": n,
+            "count": x,
+            "rate": x / n if n else None,
+            "lower": ci.lower if ci else None,
+            "upper": ci.upper if ci else None,
+        }
     if with_ratio and all(n for _, n in counts.values()):
         (x1, n1), (x2, n2) = counts[arms.test], counts[arms.reference]
         ci = ratio_ci(x1, n1, x2, n2, level=LEVEL, method="miettinen-nurminen")
-        out["ratio"] = {"estimate": ci.estimate, "lower": ci.lower, "upper": ci.upper,
-                        "method": "miettinen-nurminen"}
+        out["ratio"] = {
+            "estimate": ci.estimate,
+            "lower": ci.lower,
+            "upper": ci.upper,
+            "method": "miettinen-nurminen",
+        }
     return clean(out)  # type: ignore[no-any-return]

@@ -187,7 +187,10 @@ def secondary(
         "parameter": "DOR" + suffix,
         "arms": survival_endpoint(dor, arms, "DOR" + suffix, None)["arms"],
     }
-    out["ttr"] = {"parameter": "TTR" + suffix, **ttr_summary(tte_frame(adam, "TTR" + suffix, itt, arms), arms)}
+    out["ttr"] = {
+        "parameter": "TTR" + suffix,
+        **ttr_summary(tte_frame(adam, "TTR" + suffix, itt, arms), arms),
+    }
     adrs = dataset(adam, "ADRS")
     column(adrs, "ADRS", "USUBJID", "PARAMCD", "AVALC")
     arm = itt["USUBJID"].map(arms.code)
@@ -197,8 +200,11 @@ def secondary(
     ):
         values = adrs[adrs["PARAMCD"] == code].drop_duplicates("USUBJID").set_index("USUBJID")
         flags = itt["USUBJID"].map(values["AVALC"]).isin(good)
-        out[key] = {"parameter": code, "categories": list(good),
-                    **rate_by_arm(flags, arm, arms, with_ratio=ratio)}
+        out[key] = {
+            "parameter": code,
+            "categories": list(good),
+            **rate_by_arm(flags, arm, arms, with_ratio=ratio),
+        }
     return out
 
 
@@ -238,13 +244,18 @@ def subgroups(
     age = pd.to_numeric(s["AGE"], errors="coerce")
     age_group = pd.Series([None if pd.isna(a) else ("< 65" if a < 65 else ">= 65") for a in age])
     groups.append(("age", pd.Categorical(age_group, categories=["< 65", ">= 65"])))
-    for name, col in (("sex", "SEX"), ("region", "REGION1"), ("site type", "SITETYPE"),
-                      ("regimen", "REGIMEN")):
+    for name, col in (
+        ("sex", "SEX"),
+        ("region", "REGION1"),
+        ("site type", "SITETYPE"),
+        ("regimen", "REGIMEN"),
+    ):
         groups.append((name, s[col].reset_index(drop=True)))
     series = [(n, pd.Series(g).reset_index(drop=True)) for n, g in groups]
     flat = type(data)(
-        s.reset_index(drop=True), data.responder.reset_index(drop=True),
-        data.arm.reset_index(drop=True), *_context(data),
+        s.reset_index(drop=True),
+        data.responder.reset_index(drop=True),
+        data.arm.reset_index(drop=True),
+        *_context(data),
     )
     return subgroup_rows(flat, primary_comparison(protocol), series, min_arm_n)
-
