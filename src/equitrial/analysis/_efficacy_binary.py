@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from equitrial.analysis._efficacy_data import (
@@ -28,6 +29,7 @@ from equitrial.analysis._efficacy_data import (
 )
 from equitrial.errors import InvalidInputError
 from equitrial.protocol import Protocol
+from equitrial.stats._proportions_mn import mn_difference_limits, mn_ratio_limits
 from equitrial.stats.equivalence import Margin, assess
 from equitrial.stats.proportions import (
     Interval,
@@ -36,7 +38,7 @@ from equitrial.stats.proportions import (
     stratified_difference_ci,
 )
 
-__all__ = ["Comparison", "ResponseData", "compare", "response_data", "result_dict"]
+__all__ = ["Comparison", "ResponseData", "avalc", "compare", "response_data", "result_dict"]
 
 
 @dataclass(frozen=True)
@@ -83,13 +85,14 @@ def response_data(
     subjects = population(adsl, pop_name)
     reader = review or endpoint.review or "blinded-central"
     paramcd = stem + READER_SUFFIX[reader]
-    values = _avalc(adrs, paramcd)
+    values = avalc(adrs, paramcd)
     responder = (subjects["USUBJID"].map(values) == "Y").astype(bool)
     arm = subjects["USUBJID"].map(arms.code)
     return ResponseData(subjects, responder, arm, arms, endpoint.id, pop_name, reader, paramcd)
 
 
-def _avalc(adrs: pd.DataFrame, paramcd: str) -> pd.Series:
+def avalc(adrs: pd.DataFrame, paramcd: str) -> pd.Series:
+    """AVALC of one ADRS parameter by USUBJID; an error naming it if ADRS has no such record."""
     column(adrs, "ADRS", "USUBJID", "PARAMCD", "AVALC")
     rows = parameter_values(adrs, "ADRS", paramcd)
     if rows.empty:
@@ -215,7 +218,7 @@ def missing_by_arm(
     data: ResponseData, adam: Mapping[str, pd.DataFrame], week: float | None
 ) -> pd.Series:
     """Whether each subject of ``data`` has no evaluable response up to ``week`` (BOR24)."""
-    bor = _avalc(dataset(adam, "ADRS"), "BOR24" + READER_SUFFIX[data.reader])
+    bor = avalc(dataset(adam, "ADRS"), "BOR24" + READER_SUFFIX[data.reader])
     return evaluable_missing(data.subjects, bor, week)
 
 
@@ -231,12 +234,12 @@ def tipping_point(
     t, r = data.arms.order
     n, x = counts(data.responder, data.arm, data.arms.order)
     m = {code: int((missing & (data.arm == code)).sum()) for code in (t, r)}
+    cells = _grid(n, x, m, data.arms, how)
     rows, tips = [], []
     for i in range(m[t] + 1):
         flips = None
         for j in range(m[r] + 1):
-            xi = {t: x[t] + i, r: x[r] + j}
-            ci = compare(n, xi, data.arms, how)
+            ci = cells[(i, j)]
             ok = None if how.margin is None else assess(ci, how.margin).equivalent
             rows.append(
                 {
@@ -259,6 +262,36 @@ def tipping_point(
         tipping_points=tips,
     )
     return base
+
+
+def _grid(
+    n: Mapping[str, int], x: Mapping[str, int], m: Mapping[str, int], arms: Arms, how: Comparison
+) -> dict[tuple[int, int], Interval]:
+    """The interval of every cell ``(i, j)`` of the tipping-point grid.
+
+    Miettinen-Nurminen intervals come from the vectorized limits of
+    :mod:`equitrial.stats.proportions` (one call for the whole grid, the same code as
+    :func:`~equitrial.stats.proportions.ratio_ci` and ``difference_ci``); other methods call
+    :func:`compare` cell by cell.
+    """
+    t, r = arms.order
+    cells = [(i, j) for i in range(m[t] + 1) for j in range(m[r] + 1)]
+    if how.method != "miettinen-nurminen":
+        return {(i, j): compare(n, {t: x[t] + i, r: x[r] + j}, arms, how) for i, j in cells}
+    compare(n, x, arms, how)  # validates the counts and the level
+    x1 = np.array([x[t] + i for i, _ in cells], dtype=np.float64)
+    x2 = np.array([x[r] + j for _, j in cells], dtype=np.float64)
+    limits = mn_ratio_limits if how.scale == "ratio" else mn_difference_limits
+    lower, upper = limits(x1, n[t], x2, n[r], how.level)
+    p1, p2 = x1 / n[t], x2 / n[r]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = np.where(x2 == 0, np.where(x1 == 0, np.nan, np.inf), p1 / p2)
+    if how.scale == "difference":
+        est = p1 - p2
+    return {
+        cell: Interval(float(est[k]), float(lower[k]), float(upper[k]), how.level, how.method)
+        for k, cell in enumerate(cells)
+    }
 
 
 def subgroup_rows(

@@ -35,6 +35,7 @@ import pandas as pd
 
 from equitrial.analysis._efficacy_binary import (
     analyse,
+    avalc,
     missing_by_arm,
     primary_comparison,
     response_data,
@@ -192,14 +193,12 @@ def secondary(
         **ttr_summary(tte_frame(adam, "TTR" + suffix, itt, arms), arms),
     }
     adrs = dataset(adam, "ADRS")
-    column(adrs, "ADRS", "USUBJID", "PARAMCD", "AVALC")
     arm = itt["USUBJID"].map(arms.code)
     for key, code, good, ratio in (
         ("dcr", "BOR" + suffix, ("CR", "PR", "SD"), False),
         ("irecist_orr", "IBOR" + suffix, ("iCR", "iPR"), True),
     ):
-        values = adrs[adrs["PARAMCD"] == code].drop_duplicates("USUBJID").set_index("USUBJID")
-        flags = itt["USUBJID"].map(values["AVALC"]).isin(good)
+        flags = itt["USUBJID"].map(avalc(adrs, code)).isin(good)
         out[key] = {
             "parameter": code,
             "categories": list(good),
