@@ -69,7 +69,7 @@ def _binary(result: dict[str, Any], ref: dict[str, Any]) -> None:
     close(result["estimate"], ref["estimate"])
     close(result["lower"], ref["lower"])
     close(result["upper"], ref["upper"])
-    assert result["decision"]["equivalent"] is ref["equivalent"]
+    assert result["assessment"]["equivalent"] is ref["equivalent"]
 
 
 def test_primary_matches_r() -> None:
@@ -111,7 +111,7 @@ def test_sensitivity_stratified(sens: dict[str, dict[str, Any]]) -> None:
     for key in ("estimate", "lower", "upper"):
         close(s[key], ref[key])
     assert s["margin"] == {"lower": -0.12, "upper": 0.15}
-    assert s["decision"]["equivalent"] is ref["equivalent"]
+    assert s["assessment"]["equivalent"] is ref["equivalent"]
 
 
 def test_tipping_point_grid(sens: dict[str, dict[str, Any]]) -> None:

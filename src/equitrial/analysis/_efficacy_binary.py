@@ -133,10 +133,12 @@ def result_dict(
 ) -> dict[str, Any]:
     """The result shape of :func:`equitrial.analysis.efficacy.primary`."""
     margin = how.margin
-    decision = None
+    decision, assessment = None, None
     if margin is not None:
         a = assess(interval, margin)
-        decision = {
+        shown = "equivalent" if margin.bounded_above else "non-inferior"
+        decision = shown if a.equivalent else f"not {shown}"
+        assessment = {
             "equivalent": a.equivalent,
             "failing_bound": a.failing_bound,
             "conclusion": a.conclusion,
@@ -158,6 +160,7 @@ def result_dict(
         "method": f"{interval.method}, {100 * interval.level:g}% CI of {t} {sign} {r}",
         "margin": None if margin is None else {"lower": margin.lower, "upper": margin.upper},
         "decision": decision,
+        "assessment": assessment,
     }
     out.update(extra)
     return clean(out)  # type: ignore[no-any-return]

@@ -20,7 +20,7 @@ def _rate(x: int, n: int) -> float | None:
 def _comparison_rows(results: list[Mapping[str, Any]]) -> list[tuple[Cell, ...]]:
     rows: list[tuple[Cell, ...]] = []
     for r in results:
-        decision = r.get("decision")
+        decision = r.get("assessment")
         verdict = None if decision is None else ("yes" if decision["equivalent"] else "no")
         for i, (arm, n) in enumerate(r["arm_n"].items()):
             x = r["responders"][arm]
@@ -53,8 +53,8 @@ def _primary_table(primary: Mapping[str, Any]) -> Table:
         f"{primary['scale']} scale.",
         "Subjects without an evaluable response up to the timepoint are non-responders.",
     ]
-    if primary.get("decision"):
-        notes.append(primary["decision"]["conclusion"])
+    if primary.get("assessment"):
+        notes.append(primary["assessment"]["conclusion"])
     return Table(
         "14.2.1",
         f"Primary endpoint {primary['endpoint']}: objective response rate, {primary['population']}",

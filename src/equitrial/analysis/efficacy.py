@@ -83,8 +83,9 @@ def primary(adam: Mapping[str, pd.DataFrame], protocol: Protocol) -> dict[str, A
         ``endpoint``, ``population``, ``reader``, ``parameter``, ``arm_n`` and ``responders``
         (keyed by arm code), ``scale`` (``"ratio"``: test / reference; ``"difference"``: test -
         reference), ``estimate``, ``lower``, ``upper``, ``level``, ``method``, ``margin``
-        (``{"lower", "upper"}``, None for an absent bound) and ``decision``
-        (``{"equivalent", "failing_bound", "conclusion"}``).
+        (``{"lower", "upper"}``, None for an absent bound), ``decision`` (``"equivalent"`` or
+        ``"not equivalent"``; ``"non-inferior"`` or ``"not non-inferior"`` for a margin without
+        an upper bound) and ``assessment`` (``{"equivalent", "failing_bound", "conclusion"}``).
 
     Raises
     ------
@@ -131,7 +132,7 @@ def sensitivity(adam: Mapping[str, pd.DataFrame], protocol: Protocol) -> list[di
     )
     pp = response_data(adam, protocol, population_name="per-protocol")
     inv = response_data(adam, protocol, review="investigator")
-    equivalent = None if main["decision"] is None else main["decision"]["equivalent"]
+    equivalent = None if main["assessment"] is None else main["assessment"]["equivalent"]
     return [
         analyse(pp, how, analysis="per-protocol"),
         analyse(inv, how, analysis="investigator"),
