@@ -145,6 +145,10 @@ threshold 0.90; unacceptable rates 40% (immune-related) and 30% (grade >= 3 rela
 about twice the published rates (assumptions, no published rule)."""
 
 
+def _p(value: float) -> str:
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
 def _percent(x: int, n: int) -> str:
     return f"{x}/{n} ({100 * x / n:.1f}%)" if n else f"{x}/0"
 
@@ -172,7 +176,7 @@ def evaluate_rule(
     both = n[test] > 0 and n[reference] > 0
     diff = prob_difference_exceeds(*post[test], *post[reference], rule.delta) if both else None
     comparison = {"probability": diff, "crossed": diff is not None and diff > rule.threshold}
-    crossed = comparison["crossed"] or any(v["crossed"] for v in arms.values())
+    crossed = bool(comparison["crossed"]) or any(v["crossed"] for v in arms.values())
     return {
         "key": rule.key,
         "label": rule.label,
@@ -184,7 +188,7 @@ def evaluate_rule(
         "threshold": rule.threshold,
         "comparison": comparison,
         "arms": arms,
-        "crossed": bool(crossed),
+        "crossed": crossed,
         "sentence": _sentence(rule, events, n, test, reference, diff, arms, crossed),
     }
 
@@ -204,10 +208,10 @@ def _sentence(
     if diff is not None:
         parts.append(
             f"Posterior probability that the {test} rate exceeds the {reference} rate by more "
-            f"than {100 * rule.delta:g} points: {diff:.3f} (threshold {rule.threshold:g})."
+            f"than {100 * rule.delta:g} points: {_p(diff)} (threshold {rule.threshold:g})."
         )
     tails = ", ".join(
-        f"{v['probability']:.3f} on {c}" for c, v in arms.items() if v["probability"] is not None
+        f"{_p(v['probability'])} on {c}" for c, v in arms.items() if v["probability"] is not None
     )
     if tails:
         parts.append(
