@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import fisher_exact
 
+from equitrial.analysis._cdisc_generic_report import render_report
 from equitrial.analysis._cdisc_generic_checks import (
     ADAE_VARIABLES,
     ADTTE_VARIABLES,
@@ -60,6 +61,7 @@ __all__ = [
     "count_teae_by_soc",
     "km_by_param",
     "logrank_by_param",
+    "render_html",
     "summarize_demographics",
 ]
 
@@ -371,3 +373,11 @@ def analyze_adam(adsl: pd.DataFrame, adae: pd.DataFrame, adtte: pd.DataFrame) ->
         at_risk=count_at_risk(curves), logrank=logrank_by_param(adsl, adtte),
         demographics=summarize_demographics(adsl), curves=steps,
     )  # fmt: skip
+
+
+def render_html(analysis: CdiscAnalysis, title: str = "Safety and time-to-event analysis") -> str:
+    """The self-contained HTML page of ``analysis``: the three displays, a Kaplan-Meier figure
+    with its numbers at risk (inline PNG) per ADTTE parameter, the log-rank tests. Every text
+    from the data is HTML-escaped."""
+    return render_report(title, analysis.tables(), analysis.curves, analysis.at_risk,
+                         analysis.logrank)  # fmt: skip
