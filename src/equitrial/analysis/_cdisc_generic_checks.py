@@ -34,8 +34,7 @@ def require(frame: pd.DataFrame, dataset: str, variables: Iterable[str]) -> None
     missing = [v for v in variables if v not in frame.columns]
     if missing:
         raise InvalidInputError(
-            f"{dataset} lacks the variable{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)}",
+            f"{dataset} lacks the variable{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
             field=f"{dataset}.{missing[0]}",
             expected=", ".join(variables),
         )

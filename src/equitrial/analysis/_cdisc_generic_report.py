@@ -143,7 +143,7 @@ def render_report(
         png = km_figure_png(param, by_arm, [r for r in at_risk if r["param"] == param])
         data = base64.b64encode(png).decode("ascii")
         figures.append(
-            f"<figure><img alt=\"{_e('Kaplan-Meier curves: ' + param)}\" "
+            f'<figure><img alt="{_e("Kaplan-Meier curves: " + param)}" '
             f'src="data:image/png;base64,{data}"><figcaption>{_e(param)}: Kaplan-Meier '
             "estimate by arm, safety population</figcaption></figure>"
         )

@@ -38,7 +38,6 @@ import numpy as np
 import pandas as pd
 from scipy.stats import fisher_exact
 
-from equitrial.analysis._cdisc_generic_report import render_report
 from equitrial.analysis._cdisc_generic_checks import (
     ADAE_VARIABLES,
     ADTTE_VARIABLES,
@@ -46,6 +45,7 @@ from equitrial.analysis._cdisc_generic_checks import (
     require,
     safety_population,
 )
+from equitrial.analysis._cdisc_generic_report import render_report
 from equitrial.analysis._cdisc_generic_tables import build_tables
 from equitrial.analysis.tables import Table
 from equitrial.errors import InvalidInputError
@@ -202,9 +202,7 @@ def km_by_param(adsl: pd.DataFrame, adtte: pd.DataFrame) -> dict[str, dict[str, 
     return curves
 
 
-def count_at_risk(
-    curves: dict[str, dict[str, KaplanMeier]], step: int = AT_RISK_STEP
-) -> list[Row]:
+def count_at_risk(curves: dict[str, dict[str, KaplanMeier]], step: int = AT_RISK_STEP) -> list[Row]:
     """Numbers at risk every ``step`` days from 0 to the last follow-up of each PARAM.
 
     Returns
@@ -219,7 +217,7 @@ def count_at_risk(
     rows: list[Row] = []
     for param, by_arm in curves.items():
         last = max(float(km.time[-1]) for km in by_arm.values())
-        days = range(0, int(math.floor(last / step)) * step + 1, step)
+        days = range(0, math.floor(last / step) * step + 1, step)
         for arm, km in by_arm.items():
             first_at_or_after = np.searchsorted(km.time, np.asarray(days, float), side="left")
             for day, i in zip(days, first_at_or_after, strict=True):

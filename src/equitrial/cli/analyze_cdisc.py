@@ -94,4 +94,6 @@ def command(
         fail(exc, EXIT_BAD_INPUT)
     except OSError as exc:
         fail(f"{exc.filename or out}: {exc.strerror or exc}", EXIT_BAD_INPUT)
-    typer.echo(f"teae_by_soc.csv, km_at_risk.csv, demographics.csv and report.html written to {out}")
+    typer.echo(
+        f"teae_by_soc.csv, km_at_risk.csv, demographics.csv and report.html written to {out}"
+    )
