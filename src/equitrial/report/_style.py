@@ -15,6 +15,7 @@ import io
 import math
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
+from typing import Any
 
 import matplotlib
 
@@ -38,7 +39,7 @@ ARM_PALETTE: tuple[str, ...] = (
 DPI = 150
 """Resolution of every PNG (a 7-inch-wide figure is 1050 pixels wide)."""
 
-_RC = {
+_RC: dict[str, Any] = {
     "font.size": 10.0,
     "axes.titlesize": 11.0,
     "axes.labelsize": 10.0,
@@ -72,7 +73,7 @@ def arm_colours(arms: Iterable[str], order: Sequence[str] | None = None) -> dict
 
 def plot_style() -> AbstractContextManager[None]:
     """The report's fonts, active while a figure is drawn (``with plot_style(): ...``)."""
-    return matplotlib.rc_context(_RC)
+    return matplotlib.rc_context(_RC)  # type: ignore[arg-type]
 
 
 def new_figure(width: float, height: float) -> Figure:
@@ -83,7 +84,7 @@ def new_figure(width: float, height: float) -> Figure:
 def figure_png(fig: Figure) -> bytes:
     """The figure as PNG bytes, reproducibly: no software or date metadata in the file."""
     buf = io.BytesIO()
-    with matplotlib.rc_context(_RC):
+    with plot_style():
         fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, facecolor="white")
     return buf.getvalue()
 

@@ -43,7 +43,8 @@ def _rows(rows: Sequence[Mapping[str, object]], log_scale: bool) -> list[_Row]:
                 expected="lower <= estimate <= upper",
             )
         n = row.get("n")
-        out.append(_Row(str(row["label"]), *values, "" if n is None else f"n = {n}"))
+        n_text = "" if n is None else f"n = {n}"
+        out.append(_Row(str(row["label"]), values[0], values[1], values[2], n_text))
     return out
 
 

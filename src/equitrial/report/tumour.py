@@ -209,7 +209,8 @@ def plot_swimmer(
             points = [(getattr(ln, key), yy) for ln, yy in zip(lanes, y, strict=True)]
             points = [(t, yy) for t, yy in points if t is not None]
             if points:
-                ax.scatter(*zip(*points, strict=True), marker=marker, color=colour, s=28, zorder=3)
+                xs, ys = [t for t, _ in points], [yy for _, yy in points]
+                ax.scatter(xs, ys, marker=marker, color=colour, s=28, zorder=3)
         for lane, yy in zip(lanes, y, strict=True):
             if lane.ongoing:
                 ax.annotate("", (lane.end + 1.0, yy), (lane.end, yy),
