@@ -130,7 +130,7 @@ def plot_forest(
         ax.axvline(ref, color="0.3", linewidth=1.0)
         for i, (_, est, low, up, _) in enumerate(parsed):
             y = k - 1 - i
-            ax.plot([low, up], [y, y], color="black", linewidth=1.4, solid_capstyle="butt")
+            ax.plot([low, up], [y, y], color="black", lw=1.4, solid_capstyle="butt", gid=f"ci:{i}")
             ax.plot([est], [y], marker="s", color="#0072B2", markersize=7, linestyle="none")
         ax.set_yticks(range(k), labels=[r[0] for r in reversed(parsed)])
         right = ax.secondary_yaxis("right")
