@@ -13,7 +13,7 @@ from equitrial.report._style import check_number, new_figure, plot_style
 
 __all__ = ["plot_forest"]
 
-_RATIO_TICKS = (0.25, 0.33, 0.5, 0.67, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0)
+_RATIO_TICKS = (0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0)
 
 
 class _Row(NamedTuple):
