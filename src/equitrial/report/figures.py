@@ -1,4 +1,10 @@
-"""Figures for the design and the analysis, drawn with matplotlib's non-interactive Agg backend."""
+"""Figures for the design and the analysis, drawn with matplotlib's non-interactive Agg backend.
+
+The analysis figures live in one module each and are re-exported here: Kaplan-Meier
+(:mod:`~equitrial.report.km`), forest (:mod:`~equitrial.report.forest`), waterfall, spider and
+swimmer (:mod:`~equitrial.report.tumour`), CONSORT (:mod:`~equitrial.report.consort`). Each
+returns a :class:`matplotlib.figure.Figure`; :func:`figure_png` encodes it reproducibly.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,35 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FormatStrFormatter, NullFormatter
 
-__all__ = ["plot_power_curve"]
+from equitrial.report._style import ARM_PALETTE, arm_colours, figure_png
+from equitrial.report.consort import ConsortCounts, plot_consort
+from equitrial.report.forest import plot_forest
+from equitrial.report.km import km_groups_from_adtte, numbers_at_risk, plot_km
+from equitrial.report.tumour import (
+    SwimmerLane,
+    best_percent_change,
+    plot_spider,
+    plot_swimmer,
+    plot_waterfall,
+)
+
+__all__ = [
+    "ARM_PALETTE",
+    "ConsortCounts",
+    "SwimmerLane",
+    "arm_colours",
+    "best_percent_change",
+    "figure_png",
+    "km_groups_from_adtte",
+    "numbers_at_risk",
+    "plot_consort",
+    "plot_forest",
+    "plot_km",
+    "plot_power_curve",
+    "plot_spider",
+    "plot_swimmer",
+    "plot_waterfall",
+]
 
 _RATIO_TICKS = (0.25, 0.33, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 3.0, 4.0)
 
