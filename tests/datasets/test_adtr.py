@@ -226,7 +226,7 @@ def test_metadata_and_keys(rows):
     src = source(rows)
     data = build_adtr(src, build_adsl(src))
     assert (data.name, data.klass, data.standard) == ("ADTR", "BASIC DATA STRUCTURE", "ADaMIG 1.3")
-    assert [data.variable(n).key for n in ("USUBJID", "PARAMCD")] == [1, 2]
+    assert [data.variable(n).key for n in ("USUBJID", "PARAMCD", "ADT")] == [1, 2, 3]
     assert not data.frame.duplicated(["USUBJID", "PARAMCD", "ADT"]).any()
     pairs = data.frame[["PARAMCD", "PARAM"]].drop_duplicates()
     assert set(pairs["PARAMCD"]) == {"SDIAM", "SDIAMINV"}

@@ -52,6 +52,7 @@ import pandas as pd
 
 from equitrial.clinical import recist
 from equitrial.clinical._recist_timepoint import exact_sum_mm
+from equitrial.clinical.calendar import study_day
 from equitrial.datasets._adrs_params import READERS
 from equitrial.datasets._bds import YN, Y, char, date_var, make_dataset, num, trtan
 from equitrial.datasets._frames import as_date, table
@@ -201,7 +202,7 @@ def build_adtr(source: StudySource, adsl: Dataset) -> Dataset:
             records = _records(sorted(series.items()), anchor, therapy.get(info["USUBJID"]))
             for record in records:
                 offset = None if randdt is None else (record["ADT"] - randdt).days
-                record["ADY"] = None if offset is None else offset + (offset >= 0)
+                record["ADY"] = None if randdt is None else study_day(record["ADT"], randdt)
                 if record["ABLFL"] == Y:
                     record["AVISIT"] = "BASELINE"
                 elif offset is not None:
@@ -272,7 +273,7 @@ _VARIABLES: Final[tuple[Variable, ...]] = (
     char("PARAM", "Parameter", derivation="See ADTR parameters"),
     char("PARCAT2", "Parameter Category 2 (Reader)", origin="Assigned"),
     char("AVISIT", "Analysis Visit", derivation="BASELINE, or planned scan week in its window"),
-    date_var("ADT", "Analysis Date", derivation="Assessment date"),
+    Variable("ADT", "Analysis Date", "Num", 8, "date", "Derived", "Assessment date", key=3),
     num("ADY", "Analysis Relative Day", data_type="integer", derivation="ADT - RANDDT (+1 >= 0)"),
     num("AVAL", "Analysis Value", derivation="Sum of target diameters (mm), RECIST 1.1"),
     char("ABLFL", "Baseline Record Flag", codelist=YN, derivation="Last sum on or before TRTSDT"),
