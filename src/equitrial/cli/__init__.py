@@ -14,6 +14,8 @@ import sys
 import typer
 
 from equitrial import __version__
+from equitrial.cli import analyze as _analyze
+from equitrial.cli import analyze_cdisc as _analyze_cdisc
 from equitrial.cli import audit as _audit
 from equitrial.cli import backup as _backup
 from equitrial.cli import db as _db
@@ -80,6 +82,8 @@ app.add_typer(_audit.app, name="audit")
 app.command("backup")(_backup.backup)
 app.command("restore")(_backup.restore)
 app.command("export")(_export.export)
+app.command("analyze")(_analyze.analyze)
+app.command("analyze-cdisc")(_analyze_cdisc.command)
 app.add_typer(_record.app, name="record")
 app.add_typer(_labs.app, name="import")
 app.add_typer(_queries.app, name="query")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -13,7 +14,7 @@ from equitrial.report._style import check_number, new_figure, plot_style
 
 __all__ = ["plot_forest"]
 
-_RATIO_TICKS = (0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0)
+_RATIO_TICKS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 
 
 class _Row(NamedTuple):
@@ -22,6 +23,10 @@ class _Row(NamedTuple):
     lower: float
     upper: float
     n: str
+
+
+_LABEL_WIDTH = 32
+"""Characters per line of a row label (longer labels wrap, so the axes keep their width)."""
 
 
 def _rows(rows: Sequence[Mapping[str, object]], log_scale: bool) -> list[_Row]:
@@ -44,7 +49,8 @@ def _rows(rows: Sequence[Mapping[str, object]], log_scale: bool) -> list[_Row]:
             )
         n = row.get("n")
         n_text = "" if n is None else f"n = {n}"
-        out.append(_Row(str(row["label"]), values[0], values[1], values[2], n_text))
+        label = textwrap.fill(str(row["label"]), _LABEL_WIDTH)
+        out.append(_Row(label, values[0], values[1], values[2], n_text))
     return out
 
 
@@ -98,7 +104,8 @@ def plot_forest(
     ref = reference if reference is not None else (1.0 if log_scale else 0.0)
     k = len(parsed)
     with plot_style():
-        fig = new_figure(7.5, 1.3 + 0.42 * k)
+        lines = sum(r.label.count("\n") + 1 for r in parsed)
+        fig = new_figure(7.5, 1.3 + 0.42 * k + 0.14 * (lines - k))
         ax = fig.add_subplot()
         lows = [r[2] for r in parsed] + [ref]
         highs = [r[3] for r in parsed] + [ref]

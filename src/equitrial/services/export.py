@@ -42,7 +42,16 @@ from equitrial.store import audit
 from equitrial.store import models as m
 from equitrial.store.db import transaction
 
-__all__ = ["Builder", "ExportResult", "Progress", "export_package", "study_source"]
+__all__ = [
+    "Builder",
+    "ExportResult",
+    "Extra",
+    "Progress",
+    "export_package",
+    "study_snapshot",
+    "study_source",
+    "write_package",
+]
 
 Builder = Callable[[StudySource], list[Dataset]]
 """Derives datasets from a study source (``build_sdtm``, ``build_adam``)."""
@@ -53,6 +62,12 @@ _PACKAGE_FILES: Final = frozenset({"define.xml", "odm.xml"})
 _PACKAGE_FOLDERS: Final = frozenset({"sdtm", "adam"})
 _DATASET_SUFFIXES: Final = frozenset({".xpt", ".json"})
 
+_DATA_HEAD: Final = (
+    select(m.AuditTrail.id, m.AuditTrail.row_hash)
+    .where(m.AuditTrail.action.in_(sorted(audit.DATA_ACTIONS)))
+    .order_by(m.AuditTrail.id.desc())
+    .limit(1)
+)
 _EVERYTHING = dt.date(9999, 12, 30)
 """The cut-off that takes every record (the last date whose next day exists)."""
 
@@ -65,6 +80,16 @@ def study_source(engine: Engine, cutoff: dt.date | None = None) -> StudySource:
     NotFoundError
         No study has been loaded.
     """
+    return study_snapshot(engine, cutoff)[0]
+
+
+def study_snapshot(
+    engine: Engine, cutoff: dt.date | None = None
+) -> tuple[StudySource, tuple[int, str] | None]:
+    """:func:`study_source` and, read in the same snapshot, the audit chain's data head: the id
+    and hash of the last audit row that changed data (``insert``, ``update``, ``delete``,
+    ``randomize``; later rows only record exports, analyses, logins...), ``None`` for none.
+    The chain verifies up to that row, so it names the data the source holds."""
     with transaction(engine, read_only=True) as session:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
@@ -79,6 +104,8 @@ def study_source(engine: Engine, cutoff: dt.date | None = None) -> StudySource:
         arms = {
             int(s): str(a) for s, a in session.execute(allocated) if s is not None and s in subjects
         }
+        last = session.execute(_DATA_HEAD).first()
+        head = None if last is None else (int(last[0]), str(last[1]))
         return StudySource(
             study={
                 "code": study.code,
@@ -89,7 +116,7 @@ def study_source(engine: Engine, cutoff: dt.date | None = None) -> StudySource:
             tables={name: rows for name, rows in tables.items() if name != "scope"},
             arms=arms,
             cutoff=cutoff,
-        )
+        ), head
 
 
 @dataclass(frozen=True)
@@ -114,8 +141,9 @@ class ExportResult:
     cutoff: dt.date | None
 
 
-def _check_out_dir(out_dir: Path) -> None:
-    """Refuse an ``out_dir`` that holds anything but a previous export (nothing is written)."""
+def _check_out_dir(out_dir: Path, keep: frozenset[str] = frozenset()) -> None:
+    """Refuse an ``out_dir`` that holds anything but a previous export (nothing is written);
+    files named in ``keep`` (a previous analysis' results) are part of it too."""
     if not out_dir.exists():
         if not out_dir.parent.is_dir():
             raise InvalidInputError(f"{out_dir.parent}: no such directory", field="out")
@@ -123,7 +151,7 @@ def _check_out_dir(out_dir: Path) -> None:
     if not out_dir.is_dir():
         raise InvalidInputError(f"{out_dir}: not a directory", field="out")
     for entry in out_dir.iterdir():
-        if entry.name in _PACKAGE_FILES and entry.is_file():
+        if (entry.name in _PACKAGE_FILES or entry.name in keep) and entry.is_file():
             continue
         if entry.name in _PACKAGE_FOLDERS and entry.is_dir() and not entry.is_symlink():
             strays = [
@@ -170,7 +198,7 @@ def _write_datasets(
         step(f"{folder.name}/{stem}")
 
 
-def _record_export(engine: Engine, out_dir: Path, result: str) -> None:
+def _record_export(engine: Engine, out_dir: Path, result: str, action: str = "export") -> None:
     actor = system_actor()
     with transaction(engine) as session:
         study = current_study(session)
@@ -178,19 +206,20 @@ def _record_export(engine: Engine, out_dir: Path, result: str) -> None:
             session,
             actor_username=actor.username,
             user_id=actor.user_id,
-            action="export",
+            action=action,
             table_name="study",
             record_id=study.id,
-            reason=f"CDISC package to {out_dir}: {result}",
+            reason=f"{'CDISC package' if action == 'export' else 'Analysis'} to {out_dir}: "
+            f"{result}",
         )
 
 
-def _replace(staging: Path, out_dir: Path) -> None:
+def _replace(staging: Path, out_dir: Path, keep: frozenset[str] = frozenset()) -> None:
     out_dir.mkdir(exist_ok=True)
     for name in _PACKAGE_FOLDERS:
         if (out_dir / name).exists():
             shutil.rmtree(out_dir / name)
-    for name in _PACKAGE_FILES:
+    for name in _PACKAGE_FILES | keep:
         (out_dir / name).unlink(missing_ok=True)
     for entry in staging.iterdir():
         entry.rename(out_dir / entry.name)
@@ -234,15 +263,43 @@ def export_package(
     ConfigurationError
         The SDTM or ADaM derivations are not installed.
     """
-    from equitrial.cdisc.define import write_define
-    from equitrial.cdisc.odm import write_odm
-
     out_dir = Path(out_dir)
     _check_out_dir(out_dir)
     build_sdtm, build_adam = builders or _builders()
     source = study_source(engine, cutoff)
     sdtm, adam = build_sdtm(source), build_adam(source)
-    total = len(sdtm) + len(adam) + 2
+    return write_package(engine, source, sdtm, adam, out_dir, progress=progress)
+
+
+Extra = Callable[[Path], str]
+"""Writes more files into the package's scratch directory and says what, for the audit row."""
+
+
+def write_package(
+    engine: Engine,
+    source: StudySource,
+    sdtm: list[Dataset],
+    adam: list[Dataset],
+    out_dir: Path,
+    *,
+    progress: Progress | None = None,
+    extra: Extra | None = None,
+    keep: frozenset[str] = frozenset(),
+    action: str = "export",
+) -> ExportResult:
+    """Write the datasets derived from ``source`` as the package of :func:`export_package`.
+
+    ``extra(scratch)`` writes further files (the analysis' results and report, named in
+    ``keep``) beside the package before the audit row (``action``) is committed; everything
+    then replaces the previous package and the files of ``keep`` in ``out_dir`` at once.
+    """
+    from equitrial.cdisc.define import write_define
+    from equitrial.cdisc.odm import write_odm
+
+    out_dir = Path(out_dir)
+    _check_out_dir(out_dir, keep)
+    cutoff = source.cutoff
+    total = len(sdtm) + len(adam) + 2 + (extra is not None)
     done = 0
 
     def step(what: str) -> None:
@@ -261,13 +318,17 @@ def export_package(
         step("define.xml")
         write_odm(source, staging / "odm.xml", created=created)
         step("odm.xml")
+        more = ""
+        if extra is not None:
+            more = extra(staging)
+            step("report")
         files = tuple(
             sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
         )
         cut = f"cut-off {cutoff.isoformat()}" if cutoff else "all records"
         summary = f"{len(sdtm)} SDTM and {len(adam)} ADaM datasets, {len(files)} files, {cut}"
-        _record_export(engine, out_dir, summary)
-        _replace(staging, out_dir)
+        _record_export(engine, out_dir, summary + more, action)
+        _replace(staging, out_dir, keep)
     return ExportResult(
         out_dir=out_dir,
         files=files,

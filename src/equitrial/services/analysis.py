@@ -1,0 +1,220 @@
+"""Use case ``equitrial analyze``: the statistical analysis plan run on a data cut, with its
+report and the CDISC package it was computed from.
+
+:func:`analyze` reads the study in ONE snapshot (:func:`equitrial.services.export.
+study_snapshot`: the records as of the cut-off and the audit chain's data head), derives SDTM
+and ADaM once, runs every analysis of :mod:`equitrial.analysis` on the ADaM frames and writes::
+
+    OUT/results.json     every number, sorted keys (byte-identical for the same cut)
+    OUT/report.html      the clinical study report (self-contained; equitrial.report)
+    OUT/report.pdf       the same, printed by WeasyPrint
+    OUT/open-report.html an interim's open report: pooled over the arms (``interim`` only)
+    OUT/sdtm/, OUT/adam/, OUT/define.xml, OUT/odm.xml   the package of ``equitrial export``
+
+as one audited step (``analyze`` row; a failure leaves OUT as it was). ``results.json`` and
+each report state the data's content hash, the audit chain's data head, the protocol version and
+the software version, and nothing that changes from one run to the next: the same cut of the
+same data gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from equitrial import __version__
+from equitrial.datasets import StudySource
+from equitrial.errors import InvalidInputError
+from equitrial.services.export import Progress, study_snapshot, write_package
+
+__all__ = ["RESULT_FILES", "AnalysisResult", "analyze", "canonical_json", "content_hash"]
+
+RESULT_FILES: Final = frozenset({"results.json", "report.html", "report.pdf", "open-report.html"})
+"""The files an analysis writes beside the CDISC package."""
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """What :func:`analyze` wrote: the directory, its files and the results."""
+
+    out_dir: Path
+    files: tuple[str, ...]
+    results: dict[str, Any]
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: numpy scalars as Python numbers, NaN and infinities as None, dates as ISO."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, dt.date | dt.datetime | pd.Timestamp):
+        return value.isoformat()
+    if value is None or isinstance(value, str):
+        return value
+    if value is pd.NaT or (hasattr(pd, "isna") and pd.isna(value)):
+        return None
+    return str(value)
+
+
+def canonical_json(value: Any, *, indent: int | None = None) -> str:
+    """``value`` as JSON with sorted keys, no NaN, numpy and dates made plain (UTF-8 text)."""
+    return json.dumps(
+        _plain(value),
+        sort_keys=True,
+        indent=indent,
+        ensure_ascii=False,
+        allow_nan=False,
+        separators=(",", ": ") if indent else (",", ":"),
+    )
+
+
+def content_hash(source: StudySource) -> str:
+    """SHA-256 of the data a source holds: every table's rows (sorted by ``id`` when they have
+    one), the arms and the cut-off, as canonical JSON."""
+    tables = {
+        name: sorted(rows, key=lambda r: (r.get("id") is None, r.get("id") or 0))
+        for name, rows in sorted(source.tables.items())
+    }
+    arms = {str(k): v for k, v in sorted(source.arms.items())}
+    cutoff = None if source.cutoff is None else source.cutoff.isoformat()
+    data = canonical_json({"tables": tables, "arms": arms, "cutoff": cutoff})
+    return "sha256:" + hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def _reproducibility(source: StudySource, head: tuple[int, str] | None) -> dict[str, Any]:
+    return {
+        "data_cut": None if source.cutoff is None else source.cutoff.isoformat(),
+        "content_hash": content_hash(source),
+        "audit_chain_head": None if head is None else {"row": head[0], "hash": head[1]},
+        "protocol_version": source.study.get("protocol_version"),
+        "software_version": __version__,
+    }
+
+
+def _run(
+    frames: Mapping[str, pd.DataFrame],
+    sdtm: Mapping[str, pd.DataFrame],
+    source: StudySource,
+    interim: bool,
+    look: str | None,
+) -> dict[str, Any]:
+    """Every analysis of the plan on the ADaM frames (``equitrial.analysis``)."""
+    from equitrial.analysis import dosing, efficacy, pk_ada, populations, pro, published, safety
+    from equitrial.analysis.interim import interim_decision
+    from equitrial.analysis.monitoring import monitoring
+
+    protocol = source.protocol
+    primary = efficacy.primary(frames, protocol)
+    results: dict[str, Any] = {
+        "populations": populations.populations(frames, protocol),
+        "demographics": populations.demographics(frames, protocol),
+        "consort": populations.consort(frames, sdtm, protocol),
+        "primary": primary,
+        "sensitivity": efficacy.sensitivity(frames, protocol),
+        "secondary": efficacy.secondary(frames, protocol),
+        "subgroups": efficacy.subgroups(frames, protocol),
+        "safety": safety.safety(frames, protocol),
+        "monitoring": monitoring(frames, protocol, cut=source.cutoff),
+        "pk_ada": pk_ada.pk_ada(frames, protocol),
+        "pro": pro.pro(frames, protocol),
+        "dosing": dosing.dosing(frames, protocol),
+        "constancy": published.constancy(frames, protocol),
+        "external_comparison": published.external_comparison(frames, protocol),
+    }
+    if interim:
+        results["interim"] = interim_decision(primary, protocol, look=look)
+    return results
+
+
+def analyze(
+    engine: Engine,
+    out_dir: Path,
+    *,
+    cutoff: dt.date | None = None,
+    interim: bool = False,
+    look: str | None = None,
+    progress: Progress | None = None,
+    pdf: bool = True,
+) -> AnalysisResult:
+    """Run the analysis plan on the data as of ``cutoff`` and write it into ``out_dir``.
+
+    Parameters
+    ----------
+    engine
+        The study's database.
+    out_dir
+        A new or empty directory, or one holding a previous analysis or export.
+    cutoff
+        The data cut-off (``None``: every record in the store).
+    interim
+        An interim look (the DSMB's): adds the group-sequential decision and conditional power
+        (:func:`equitrial.analysis.interim.interim_decision`) and the open (pooled) report.
+    look
+        The interim's name (``None``: the protocol's first).
+    progress
+        Told each step: ``progress(step, done, total)``.
+    pdf
+        Also print the report to PDF.
+
+    Raises
+    ------
+    InvalidInputError
+        ``out_dir`` holds other files; the protocol plans no interim (``interim``); a dataset
+        an analysis needs lacks a variable (the error names it).
+    NotFoundError
+        No study has been loaded.
+    """
+    from equitrial.cdisc.sdtm import build_sdtm
+    from equitrial.datasets import build_adam
+    from equitrial.datasets.adtr import build_adtr
+    from equitrial.services._analysis_report import write_reports
+
+    source, head = study_snapshot(engine, cutoff)
+    if interim and not source.protocol.interim_analyses:
+        raise InvalidInputError("the protocol plans no interim analysis", field="interim")
+    sdtm, adam = build_sdtm(source), build_adam(source)
+    frames = {d.name: d.frame for d in adam}
+    adsl = next(d for d in adam if d.name == "ADSL")
+    frames["ADTR"] = build_adtr(source, adsl).frame
+    results = _plain(_run(frames, {d.name: d.frame for d in sdtm}, source, interim, look))
+    results["study"] = dict(source.study)
+    results["kind"] = "interim" if interim else "final"
+    results["reproducibility"] = _reproducibility(source, head)
+
+    def extra(scratch: Path) -> str:
+        tables = write_reports(scratch, results, frames, source.protocol, interim=interim, pdf=pdf)
+        results["tables"] = [t.as_json() for t in tables]
+        text = canonical_json(results, indent=1) + "\n"
+        (scratch / "results.json").write_text(text, encoding="utf-8")
+        return f"; analysis {results['kind']}, primary {results['primary']['decision']}"
+
+    written = write_package(
+        engine,
+        source,
+        sdtm,
+        adam,
+        Path(out_dir),
+        progress=progress,
+        extra=extra,
+        keep=RESULT_FILES,
+        action="analyze",
+    )
+    return AnalysisResult(Path(out_dir), written.files, results)
