@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from equitrial.analysis._efficacy_data import Arms, clean, column, dataset, parameter_values
-from equitrial.errors import InvalidInputError
+from equitrial.errors import ConvergenceError, InvalidInputError
 from equitrial.stats.proportions import binomial_ci, ratio_ci
 from equitrial.stats.survival import cox_ph, kaplan_meier, logrank, rmst_difference
 
@@ -123,7 +123,19 @@ def survival_endpoint(
             "stratified": strata is not None,
         }
         x = (frame["arm"] == t).astype(float).to_numpy()
-        cox = cox_ph(frame["time"], frame["event"], {"arm": x}, strata=strata, level=LEVEL)
+        try:
+            cox = cox_ph(frame["time"], frame["event"], {"arm": x}, strata=strata, level=LEVEL)
+        except ConvergenceError as error:  # too few events (an early cut): said, not fatal
+            out["cox"] = {
+                "hr": None,
+                "lower": None,
+                "upper": None,
+                "pvalue": None,
+                "stratified": strata is not None,
+                "not_estimable": str(error),
+            }
+            cox = None
+    if both and events > 0 and cox is not None:
         out["cox"] = {
             "hr": float(cox.hr[0]),
             "lower": float(cox.hr_lower[0]),

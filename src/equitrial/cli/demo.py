@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from equitrial.cli._common import err_console, fail, print_table
+from equitrial.cli.analyze import primary_line
 from equitrial.errors import EquitrialError
 
 __all__ = ["demo"]
@@ -46,7 +47,9 @@ def demo(
     Sites screen, randomize and treat virtual patients for two years; a central laboratory
     sends its results monthly; a supply manager keeps the sites stocked with blinded kits;
     edit checks refuse slips and raise queries, which the sites answer. Then the audit trail
-    is verified. Writes OUT/equitrial.db, OUT/audit-verify.txt and OUT/users.json.
+    is verified. Writes OUT/equitrial.db, OUT/audit-verify.txt and OUT/users.json, and the
+    interim (OUT/interim/) and final (OUT/final/) analyses as ``equitrial analyze`` writes them;
+    the last line gives the final primary analysis.
     """
     from equitrial.demo import run_demo
 
@@ -88,5 +91,9 @@ def demo(
     typer.echo(
         f"open it: EQUITRIAL_DATABASE_URL=sqlite:///{summary.database} equitrial audit verify"
     )
+    for name in summary.analyses:
+        typer.echo(f"{name} analysis: {summary.database.parent / name}/report.html")
     if not summary.audit_ok:
         fail("the audit trail of the demo did not verify", 1)
+    if "final" in summary.analyses:
+        typer.echo(primary_line(summary.analyses["final"]))

@@ -21,14 +21,17 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from sqlalchemy.engine import Engine
 
 from equitrial.demo.flow import PatientTruth
-from equitrial.demo.patients import make_patients, make_sites, study_start
+from equitrial.demo.patients import ScreenedPatient, make_patients, make_sites, study_start
 from equitrial.demo.runner import Advance, Progress, Trial
 from equitrial.demo.study import open_study, stock_depot
 from equitrial.errors import InvalidInputError
+from equitrial.protocol import Protocol
 from equitrial.services.audit import verification_lines, verify_audit_trail
 
 __all__ = ["DEFAULT_PROTOCOL", "DemoSummary", "Progress", "run_demo"]
@@ -56,6 +59,9 @@ class DemoSummary:
     truth
         What the demo drew for each randomized patient (by subject code), to check the stored
         data against.
+    analyses
+        ``"interim"`` and ``"final"``: the primary analysis of each (``results.json``'s
+        ``primary``), written by ``equitrial analyze`` into ``out/interim`` and ``out/final``.
     """
 
     database: Path
@@ -69,6 +75,7 @@ class DemoSummary:
     audit_lines: list[str]
     seconds: dict[str, float] = field(default_factory=dict)
     truth: dict[str, PatientTruth] = field(default_factory=dict, repr=False)
+    analyses: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
 
 def _quiet(phase: str, total: int) -> Advance:
@@ -164,6 +171,9 @@ def run_demo(
     )
     seconds["trial"] = time.perf_counter() - clock
     clock = time.perf_counter()
+    analyses = _analyses(demo.engine, out, interim_cut(demo.protocol, screened), progress)
+    seconds["interim and final analyses"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     advance = progress("verifying the audit trail", 1)
     report = verify_audit_trail(demo.engine)
     lines = verification_lines(report)
@@ -190,4 +200,34 @@ def run_demo(
         audit_ok=report.ok,
         audit_lines=lines,
         seconds=seconds,
+        analyses=analyses,
     )
+
+
+def interim_cut(protocol: Protocol, screened: list[ScreenedPatient]) -> dt.date | None:
+    """The data cut of the protocol's first interim timed in months after the first patient:
+    the first consent plus that many average months (30.4375 days), ``None`` without one."""
+    looks = [i for i in protocol.interim_analyses if i.months_after_first_patient is not None]
+    if not looks or not screened:
+        return None
+    first = min(p.consent_date for p in screened)
+    months = float(looks[0].months_after_first_patient or 0.0)
+    return first + dt.timedelta(days=round(months * 30.4375))
+
+
+def _analyses(
+    engine: Engine, out: Path, cut: dt.date | None, progress: Progress
+) -> dict[str, dict[str, Any]]:
+    """``equitrial analyze`` at the interim cut (``out/interim``) and on every record
+    (``out/final``): the results' primary analysis of each."""
+    from equitrial.services.analysis import analyze
+
+    looks: list[tuple[str, dt.date | None]] = [("interim", cut)] if cut is not None else []
+    looks.append(("final", None))
+    advance = progress("interim and final analyses (datasets, statistics, reports)", len(looks))
+    primary = {}
+    for name, cutoff in looks:
+        result = analyze(engine, out / name, cutoff=cutoff, interim=name == "interim")
+        primary[name] = result.results["primary"]
+        advance(1)
+    return primary

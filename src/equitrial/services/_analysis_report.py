@@ -14,6 +14,7 @@ pooled safety overview; no number in it is by arm.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import pandas as pd
 
 from equitrial.analysis.tables import Cell, Table
 from equitrial.protocol import Protocol
+from equitrial.services.analysis import NOT_ESTIMABLE
 
 __all__ = ["write_reports"]
 
@@ -37,10 +39,14 @@ def _png(figure: Any) -> bytes:
         plt.close(figure)
 
 
-def _drawable(row: Mapping[str, Any]) -> bool:
+def _drawable(row: Mapping[str, Any], *, ratio: bool = False) -> bool:
     """A forest row with an estimate and both limits (published figures without an interval
-    are in the table, not in the plot)."""
-    return all(row.get(k) is not None for k in ("estimate", "lower", "upper"))
+    are in the table, not in the plot), all positive on a ratio's log axis."""
+    values = [row.get(k) for k in ("estimate", "lower", "upper")]
+    numbers = [float(v) for v in values if isinstance(v, int | float)]
+    if len(numbers) < 3 or not all(math.isfinite(v) for v in numbers):
+        return False
+    return not ratio or min(numbers) > 0
 
 
 def _names(results: Mapping[str, Any]) -> dict[str, str]:
@@ -93,8 +99,8 @@ def _efficacy_figures(
             "upper": g["upper"],
             "n": sum(g["arm_n"].values()),
         }
-        for g in results["subgroups"]
-        if _drawable(g)
+        for g in results.get("subgroups", [])
+        if _drawable(g, ratio=results["primary"]["scale"] == "ratio")
     ]
     primary = results["primary"]
     if rows:
@@ -193,14 +199,16 @@ def _sections(
     from equitrial.report.forest import plot_forest
     from equitrial.report.html import Section
 
-    efficacy = efficacy_tables(results)
+    ok = {k: v for k, v in results.items() if not _missing(v)}
+    notes = {k: v[NOT_ESTIMABLE] for k, v in results.items() if _missing(v)}
+    efficacy = efficacy_tables(ok)
     if "interim" in results:
         efficacy = [_interim_table(results["interim"]), *efficacy]
-    external = [r for r in results["external_comparison"].get("orr", []) if _drawable(r)]
     published_figures = []
-    if external:
+    external = ok.get("external_comparison", {}).get("orr", [])
+    if any(_drawable(r) for r in external):
         figure = plot_forest(
-            external,
+            [r for r in external if _drawable(r)],
             xlabel="Objective response rate (%)",
             title="Both arms against published cohorts",
         )
@@ -211,25 +219,85 @@ def _sections(
                 _png(figure),
             )
         )
-    published = {"constancy": results["constancy"], "external": results["external_comparison"]}
-    return [
-        Section(
+    published = {"constancy": ok.get("constancy"), "external": ok.get("external_comparison")}
+    first = (
+        populations_tables(ok["populations"], ok["demographics"])
+        if {"populations", "demographics"} <= ok.keys()
+        else []
+    )
+    consort = (
+        [("CONSORT flow diagram", _consort_figure(ok))]
+        if {"consort", "populations"} <= ok.keys()
+        else []
+    )
+    safety = safety_tables(ok["safety"]) if "safety" in ok else []
+    if "monitoring" in ok:
+        safety.append(_monitoring_table(ok["monitoring"]))
+    parts = [
+        (
             "14.1",
             "Populations and demographics",
-            populations_tables(results["populations"], results["demographics"]),
-            [("CONSORT flow diagram", _consort_figure(results))],
+            first,
+            consort,
+            ("populations", "demographics", "consort"),
         ),
-        Section("14.2", "Efficacy", efficacy, _efficacy_figures(results, frames, protocol)),
-        Section(
-            "14.3",
-            "Safety",
-            [*safety_tables(results["safety"]), _monitoring_table(results["monitoring"])],
+        (
+            "14.2",
+            "Efficacy",
+            efficacy,
+            _efficacy_figures(ok, frames, protocol),
+            ("sensitivity", "secondary", "subgroups"),
         ),
-        Section("14.4", "Pharmacokinetics and immunogenicity", pk_ada_tables(results["pk_ada"])),
-        Section("14.5", "Patient-reported outcomes", pro_tables(results["pro"])),
-        Section("14.6", "Dosing paradigms and access", dosing_tables(results["dosing"])),
-        Section("14.7", "Published comparisons", published_tables(published), published_figures),
+        ("14.3", "Safety", safety, [], ("safety", "monitoring")),
+        (
+            "14.4",
+            "Pharmacokinetics and immunogenicity",
+            pk_ada_tables(ok["pk_ada"]) if "pk_ada" in ok else [],
+            [],
+            ("pk_ada",),
+        ),
+        (
+            "14.5",
+            "Patient-reported outcomes",
+            pro_tables(ok["pro"]) if "pro" in ok else [],
+            [],
+            ("pro",),
+        ),
+        (
+            "14.6",
+            "Dosing paradigms and access",
+            dosing_tables(ok["dosing"]) if "dosing" in ok else [],
+            [],
+            ("dosing",),
+        ),
+        (
+            "14.7",
+            "Published comparisons",
+            published_tables(published) if None not in published.values() else [],
+            published_figures,
+            ("constancy", "external_comparison"),
+        ),
     ]
+    sections = []
+    for number, title, tables, figures, keys in parts:
+        missing = [(k, notes[k]) for k in keys if k in notes]
+        if missing:
+            rows = tuple((k, why) for k, why in missing)
+            tables = [
+                *tables,
+                Table(
+                    f"{number}.99",
+                    "Analyses not estimable at this data cut",
+                    ("Analysis", "Why"),
+                    rows,
+                ),
+            ]
+        sections.append(Section(number, title, tables, figures))
+    return sections
+
+
+def _missing(value: Any) -> bool:
+    return isinstance(value, Mapping) and NOT_ESTIMABLE in value
 
 
 def _reproducibility(results: Mapping[str, Any]) -> dict[str, str]:
@@ -250,6 +318,21 @@ def _open_sections(results: Mapping[str, Any]) -> list[Any]:
     """The open (pooled) report: no number by arm."""
     from equitrial.report.html import Section
 
+    if any(_missing(results.get(k)) for k in ("populations", "consort", "demographics", "safety")):
+        return [
+            Section(
+                "14.1",
+                "Enrolment and disposition (pooled)",
+                [
+                    Table(
+                        "14.1.1",
+                        "Pooled figures not estimable at this data cut",
+                        ("",),
+                        (("too few subjects",),),
+                    )
+                ],
+            )
+        ]
     pops, c = results["populations"], results["consort"]
     total = sum(pops["randomized"].values())
     rows: list[tuple[Cell, ...]] = [("Screened", c["screened"]), ("Randomized", total)]

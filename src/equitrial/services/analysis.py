@@ -23,7 +23,8 @@ import datetime as dt
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -34,13 +35,23 @@ from sqlalchemy.engine import Engine
 
 from equitrial import __version__
 from equitrial.datasets import StudySource
-from equitrial.errors import InvalidInputError
+from equitrial.errors import EquitrialError, InvalidInputError
 from equitrial.services.export import Progress, study_snapshot, write_package
 
-__all__ = ["RESULT_FILES", "AnalysisResult", "analyze", "canonical_json", "content_hash"]
+__all__ = [
+    "NOT_ESTIMABLE",
+    "RESULT_FILES",
+    "AnalysisResult",
+    "analyze",
+    "canonical_json",
+    "content_hash",
+]
 
 RESULT_FILES: Final = frozenset({"results.json", "report.html", "report.pdf", "open-report.html"})
 """The files an analysis writes beside the CDISC package."""
+NOT_ESTIMABLE: Final = "not_estimable"
+"""Key of a section that could not be computed (its value: why), e.g. too few subjects or
+events at an early data cut; the primary analysis has no such escape."""
 
 
 @dataclass(frozen=True)
@@ -122,23 +133,39 @@ def _run(
     from equitrial.analysis.monitoring import monitoring
 
     protocol = source.protocol
-    primary = efficacy.primary(frames, protocol)
-    results: dict[str, Any] = {
-        "populations": populations.populations(frames, protocol),
-        "demographics": populations.demographics(frames, protocol),
-        "consort": populations.consort(frames, sdtm, protocol),
-        "primary": primary,
-        "sensitivity": efficacy.sensitivity(frames, protocol),
-        "secondary": efficacy.secondary(frames, protocol),
-        "subgroups": efficacy.subgroups(frames, protocol),
-        "safety": safety.safety(frames, protocol),
-        "monitoring": monitoring(frames, protocol, cut=source.cutoff),
-        "pk_ada": pk_ada.pk_ada(frames, protocol),
-        "pro": pro.pro(frames, protocol),
-        "dosing": dosing.dosing(frames, protocol),
-        "constancy": published.constancy(frames, protocol),
-        "external_comparison": published.external_comparison(frames, protocol),
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        primary = efficacy.primary(frames, protocol)
+    if caught:
+        primary["notes"] = sorted({str(w.message) for w in caught})
+    steps: dict[str, Callable[[], Any]] = {
+        "populations": lambda: populations.populations(frames, protocol),
+        "demographics": lambda: populations.demographics(frames, protocol),
+        "consort": lambda: populations.consort(frames, sdtm, protocol),
+        "sensitivity": lambda: efficacy.sensitivity(frames, protocol),
+        "secondary": lambda: efficacy.secondary(frames, protocol),
+        "subgroups": lambda: efficacy.subgroups(frames, protocol),
+        "safety": lambda: safety.safety(frames, protocol),
+        "monitoring": lambda: monitoring(frames, protocol, cut=source.cutoff),
+        "pk_ada": lambda: pk_ada.pk_ada(frames, protocol),
+        "pro": lambda: pro.pro(frames, protocol),
+        "dosing": lambda: dosing.dosing(frames, protocol),
+        "constancy": lambda: published.constancy(frames, protocol),
+        "external_comparison": lambda: published.external_comparison(frames, protocol),
     }
+    results: dict[str, Any] = {"primary": primary}
+    notes: dict[str, list[str]] = {}
+    for name, step in steps.items():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                results[name] = step()
+            except EquitrialError as error:  # too little data at an early cut: in the report
+                results[name] = {NOT_ESTIMABLE: f"{type(error).__name__}: {error}"}
+        said = sorted({str(w.message) for w in caught})
+        if said:  # e.g. a Cox model that did not converge (monotone likelihood)
+            notes[name] = said
+    results["notes"] = notes
     if interim:
         results["interim"] = interim_decision(primary, protocol, look=look)
     return results
