@@ -25,7 +25,7 @@ PROTOCOL = Path(__file__).parents[2] / "examples" / "melanoma-pembrolizumab" / "
 def study(tmp_path_factory: pytest.TempPathFactory) -> StudySource:
     out = tmp_path_factory.mktemp("adam2")
     summary = run_demo(out, patients=6, seed=11, demo_password="a river runs deep 7",
-                       protocol=PROTOCOL)  # fmt: skip
+                       protocol=PROTOCOL, analyses=False)  # fmt: skip
     engine = make_engine(f"sqlite:///{summary.database}")
     try:
         return study_source(engine)

@@ -125,7 +125,8 @@ def survival_endpoint(
         x = (frame["arm"] == t).astype(float).to_numpy()
         try:
             cox = cox_ph(frame["time"], frame["event"], {"arm": x}, strata=strata, level=LEVEL)
-        except ConvergenceError as error:  # too few events (an early cut): said, not fatal
+        except (ConvergenceError, InvalidInputError) as error:  # too few events (an early
+            # cut; all events in one arm or stratum: a singular information matrix): said
             out["cox"] = {
                 "hr": None,
                 "lower": None,

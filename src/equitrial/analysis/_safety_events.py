@@ -61,6 +61,8 @@ def events_of(adae: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
     events["REL"] = related(events["AEREL"])
     events["SER"] = events["AESER"] == "Y"
     events["WITHDRAWN"] = events["AEACN"] == _WITHDRAWN
+    for flag in ("REL", "SER", "WITHDRAWN"):  # boolean even without rows: a mask, not labels
+        events[flag] = events[flag].astype(bool)
     return events
 
 

@@ -77,8 +77,10 @@ def primary_line(p: dict[str, object]) -> str:
     """``primary: ...``: the primary estimate, its interval, the margin and the decision."""
     margin = p.get("margin") or {}
     assert isinstance(margin, dict)
+    bounds = f"margin {margin.get('lower')} to {margin.get('upper')}"
+    if p.get("estimate") is None:
+        return f"primary: {p['scale']} not estimable ({p.get('not_estimable')}), {bounds}"
     return (
         f"primary: {p['scale']} {p['estimate']:.4f} ({100 * float(str(p['level'])):g}% CI "
-        f"{p['lower']:.4f} to {p['upper']:.4f}), margin {margin.get('lower')} to "
-        f"{margin.get('upper')}: {p['decision']}"
+        f"{p['lower']:.4f} to {p['upper']:.4f}), {bounds}: {p['decision']}"
     )

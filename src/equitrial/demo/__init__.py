@@ -99,6 +99,7 @@ def run_demo(
     protocol: Path | None = None,
     today: dt.date | None = None,
     progress: Progress = _quiet,
+    analyses: bool = True,
 ) -> DemoSummary:
     """Run the virtual trial into ``out/equitrial.db``.
 
@@ -123,6 +124,9 @@ def run_demo(
         The day the study data end before (default: today, UTC).
     progress
         ``progress(phase, total)`` -> ``advance(n)``: shows each phase's progress.
+    analyses
+        End with the interim and final analyses (``out/interim``, ``out/final``); ``False``
+        stops after the trial and its verification (tests that only need the data).
 
     Raises
     ------
@@ -171,8 +175,11 @@ def run_demo(
     )
     seconds["trial"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    analyses = _analyses(demo.engine, out, interim_cut(demo.protocol, screened), progress)
-    seconds["interim and final analyses"] = time.perf_counter() - clock
+    primaries: dict[str, dict[str, Any]] = {}
+    if analyses:
+        cut = interim_cut(demo.protocol, screened)
+        primaries = _analyses(demo.engine, out, cut, progress)
+        seconds["interim and final analyses"] = time.perf_counter() - clock
     clock = time.perf_counter()
     advance = progress("verifying the audit trail", 1)
     report = verify_audit_trail(demo.engine)
@@ -200,7 +207,7 @@ def run_demo(
         audit_ok=report.ok,
         audit_lines=lines,
         seconds=seconds,
-        analyses=analyses,
+        analyses=primaries,
     )
 
 

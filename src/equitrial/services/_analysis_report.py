@@ -100,10 +100,10 @@ def _efficacy_figures(
             "n": sum(g["arm_n"].values()),
         }
         for g in results.get("subgroups", [])
-        if _drawable(g, ratio=results["primary"]["scale"] == "ratio")
+        if _drawable(g, ratio=protocol.hypothesis.scale == "ratio")
     ]
-    primary = results["primary"]
-    if rows:
+    primary = results.get("primary")
+    if rows and primary is not None:
         ratio = primary["scale"] == "ratio"
         margin = primary["margin"]
         band = (
@@ -246,7 +246,7 @@ def _sections(
             "Efficacy",
             efficacy,
             _efficacy_figures(ok, frames, protocol),
-            ("sensitivity", "secondary", "subgroups"),
+            ("primary", "sensitivity", "secondary", "subgroups"),
         ),
         ("14.3", "Safety", safety, [], ("safety", "monitoring")),
         (

@@ -135,7 +135,10 @@ def _run(
     protocol = source.protocol
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        primary = efficacy.primary(frames, protocol)
+        try:
+            primary = efficacy.primary(frames, protocol)
+        except InvalidInputError as error:  # an arm without subjects at an early cut
+            primary = _no_primary(frames, source, str(error))
     if caught:
         primary["notes"] = sorted({str(w.message) for w in caught})
     steps: dict[str, Callable[[], Any]] = {
@@ -169,6 +172,34 @@ def _run(
     if interim:
         results["interim"] = interim_decision(primary, protocol, look=look)
     return results
+
+
+def _no_primary(
+    frames: Mapping[str, pd.DataFrame], source: StudySource, why: str
+) -> dict[str, Any]:
+    """The primary analysis' place when it cannot be estimated: the arms' ITT counts, no
+    estimate, ``decision`` ``"not estimable"`` and why."""
+    protocol = source.protocol
+    adsl = frames["ADSL"]
+    itt = adsl[adsl["ITTFL"] == "Y"] if "ITTFL" in adsl.columns else adsl.iloc[:0]
+    hypothesis = protocol.hypothesis
+    codes = [protocol.test_arm.code, protocol.reference_arm.code]
+    names = {a.code: a.name for a in protocol.arms}
+    counts = {c: int((itt.get("TRT01P", pd.Series(dtype=object)) == names[c]).sum()) for c in codes}
+    return {
+        "endpoint": protocol.primary_endpoint.id,
+        "population": "ITT",
+        "arm_n": counts,
+        "responders": dict.fromkeys(codes, 0),
+        "scale": hypothesis.scale,
+        "estimate": None,
+        "lower": None,
+        "upper": None,
+        "level": hypothesis.level,
+        "margin": {"lower": hypothesis.margin.lower, "upper": hypothesis.margin.upper},
+        "decision": "not estimable",
+        NOT_ESTIMABLE: why,
+    }
 
 
 def analyze(

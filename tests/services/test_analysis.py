@@ -1,0 +1,188 @@
+"""``equitrial analyze`` (services.analysis): the analysis plan on a data cut of a study stored
+through the services (a small virtual trial, SQLite as the demo always is).
+
+What is checked here is the use case, not the statistics (tests/analysis checks every number
+against R): the files of the contract, the primary analysis' counts against the database itself,
+byte-identical results for the same cut, the reproducibility statement (content hash and audit
+chain head) following the data, the open report's blinding, the audit row and the all-or-nothing
+write, and the report in a real browser.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from equitrial.demo import DemoSummary, run_demo
+from equitrial.errors import InvalidInputError
+from equitrial.protocol import load_protocol
+from equitrial.services import forms
+from equitrial.services.analysis import analyze
+from equitrial.services.audit import verify_audit_trail
+from equitrial.services.auth import authenticate
+from equitrial.store.db import make_engine
+
+ROOT = Path(__file__).resolve().parents[2]
+PROTOCOL_FILE = ROOT / "examples" / "melanoma-pembrolizumab" / "protocol.toml"
+PROTOCOL = load_protocol(PROTOCOL_FILE)
+PRIMARY_KEYS = {"arm_n", "responders", "scale", "estimate", "lower", "upper", "level", "margin",
+                "decision"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoSummary, str]:
+    out = tmp_path_factory.mktemp("analysis-demo")
+    summary = run_demo(out, patients=16, seed=21, demo_password="a river runs deep 7",
+                       protocol=PROTOCOL_FILE)  # fmt: skip
+    return summary, os.environ["EQUITRIAL_AUDIT_ANCHOR_FILE"]
+
+
+def _results(folder: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((folder / "results.json").read_text("utf-8"))
+    return loaded
+
+
+def test_the_demo_writes_both_analyses_as_the_contract_says(demo: tuple[DemoSummary, str]) -> None:
+    out = demo[0].database.parent
+    for name in ("interim", "final"):
+        folder = out / name
+        assert (folder / "report.html").read_text("utf-8").startswith("<!DOCTYPE html>")
+        assert (folder / "report.pdf").read_bytes().startswith(b"%PDF-")
+        for domain in ("dm", "ae", "rs"):
+            assert (folder / "sdtm" / f"{domain}.xpt").is_file()
+        for dataset in ("adsl", "adrs", "adtte"):
+            assert (folder / "adam" / f"{dataset}.xpt").is_file()
+        primary = _results(folder)["primary"]
+        assert PRIMARY_KEYS <= primary.keys()
+        assert set(primary["arm_n"]) == set(primary["responders"]) == {"BIO", "REF"}
+        assert primary["decision"] in {"equivalent", "not equivalent"}
+        assert primary["margin"] == {"lower": 0.73, "upper": 1.36} and primary["level"] == 0.9
+    interim = _results(out / "interim")
+    assert interim["kind"] == "interim" and interim["interim"]["decision"] == "continue"
+    assert interim["reproducibility"]["data_cut"] is not None
+    assert _results(out / "final")["reproducibility"]["data_cut"] is None
+
+
+def test_primary_counts_are_the_randomized_subjects_of_each_arm(
+    demo: tuple[DemoSummary, str],
+) -> None:
+    engine = make_engine(f"sqlite:///{demo[0].database}")
+    try:
+        with engine.connect() as connection:
+            arms = dict(connection.execute(sa.text(
+                "SELECT arm_code, count(*) FROM randomization_schedule "
+                "WHERE subject_id IS NOT NULL GROUP BY arm_code")).all())  # fmt: skip
+    finally:
+        engine.dispose()
+    primary = _results(demo[0].database.parent / "final")["primary"]
+    assert primary["arm_n"] == arms
+    assert all(0 <= primary["responders"][a] <= arms[a] for a in arms)
+
+
+def _copy(summary: DemoSummary, tmp_path: Path) -> Path:
+    target = tmp_path / "study.db"
+    shutil.copy(summary.database, target)
+    return target
+
+
+def test_the_same_cut_gives_byte_identical_results_and_data_changes_show(
+    demo: tuple[DemoSummary, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EQUITRIAL_AUDIT_ANCHOR_FILE", demo[1])
+    engine = make_engine(f"sqlite:///{_copy(demo[0], tmp_path)}")
+    try:
+        first = analyze(engine, tmp_path / "a", pdf=False)
+        second = analyze(engine, tmp_path / "b", pdf=False)  # after the first one's audit row
+        one = (tmp_path / "a" / "results.json").read_bytes()
+        assert one == (tmp_path / "b" / "results.json").read_bytes()
+        assert one == (demo[0].database.parent / "final" / "results.json").read_bytes()
+        head = first.results["reproducibility"]["audit_chain_head"]
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text(
+                "SELECT action FROM audit_trail WHERE id > :id ORDER BY id"),
+                {"id": head["row"]}).scalars().all()  # fmt: skip
+        assert rows and set(rows) <= {"analyze"}  # the demo's two and these two analyses
+        with engine.connect() as connection:
+            sample, value, site = connection.execute(sa.text(
+                "SELECT p.id, p.concentration, s.code FROM pk_sample p "
+                "JOIN subject j ON j.id = p.subject_id JOIN site s ON s.id = j.site_id "
+                "WHERE p.concentration IS NOT NULL ORDER BY p.id LIMIT 1")).one()  # fmt: skip
+        nurse = authenticate(engine, f"nurse-{site.lower()}", "a river runs deep 7")
+        forms.update_form(engine, nurse, "pk_sample", sample, {"concentration": value + 1.0},
+                          reason="transcription error, corrected from the lab report")  # fmt: skip
+        third = analyze(engine, tmp_path / "c", pdf=False)
+    finally:
+        engine.dispose()
+    before, after = second.results["reproducibility"], third.results["reproducibility"]
+    assert after["content_hash"] != before["content_hash"]
+    assert after["audit_chain_head"]["row"] > before["audit_chain_head"]["row"]
+    assert verify_audit_trail(make_engine(f"sqlite:///{tmp_path / 'study.db'}")).ok
+
+
+def test_the_open_report_names_no_arm_and_the_closed_one_does(
+    demo: tuple[DemoSummary, str],
+) -> None:
+    folder = demo[0].database.parent / "interim"
+    opened = (folder / "open-report.html").read_text("utf-8")
+    closed = (folder / "report.html").read_text("utf-8")
+    for arm in PROTOCOL.arms:
+        assert arm.name not in opened and f"{arm.code}" not in opened.replace("BRAF", "")
+        assert arm.name in closed
+    assert "Open report" in opened
+
+
+def test_a_directory_with_other_files_is_refused_and_left_as_it_was(
+    demo: tuple[DemoSummary, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EQUITRIAL_AUDIT_ANCHOR_FILE", demo[1])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    engine = make_engine(f"sqlite:///{_copy(demo[0], tmp_path)}")
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT count(*) FROM audit_trail")).scalar()
+        with pytest.raises(InvalidInputError) as caught:
+            analyze(engine, out, pdf=False)
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT count(*) FROM audit_trail")).scalar() == rows
+    finally:
+        engine.dispose()
+    assert caught.value.field == "out"
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_the_report_opens_in_chromium_with_every_figure(
+    demo: tuple[DemoSummary, str], tmp_path: Path
+) -> None:
+    browser = shutil.which("chromium")
+    if browser is None:
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    report = demo[0].database.parent / "final" / "report.html"
+    errors: list[str] = []
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=browser)
+        try:
+            page = chromium.new_page(viewport={"width": 1280, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(report.as_uri())
+            images = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
+            headings = page.evaluate(
+                "Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")  # fmt: skip
+            shot = tmp_path / "report.png"
+            page.screenshot(path=str(shot), full_page=False)
+        finally:
+            chromium.close()
+    print(f"screenshot: {shot}")
+    assert not errors
+    assert len(images) >= 4 and all(width > 0 for width in images)  # CONSORT, KM, forests...
+    for number in ("14.1", "14.2", "14.3", "14.4", "14.5", "14.6", "14.7"):
+        assert any(number in h for h in headings), number
