@@ -31,15 +31,25 @@ from equitrial.store.db import make_engine
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOL_FILE = ROOT / "examples" / "melanoma-pembrolizumab" / "protocol.toml"
 PROTOCOL = load_protocol(PROTOCOL_FILE)
-PRIMARY_KEYS = {"arm_n", "responders", "scale", "estimate", "lower", "upper", "level", "margin",
-                "decision"}  # fmt: skip
+PRIMARY_KEYS = {
+    "arm_n",
+    "responders",
+    "scale",
+    "estimate",
+    "lower",
+    "upper",
+    "level",
+    "margin",
+    "decision",
+}
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoSummary, str]:
     out = tmp_path_factory.mktemp("analysis-demo")
-    summary = run_demo(out, patients=16, seed=21, demo_password="a river runs deep 7",
-                       protocol=PROTOCOL_FILE)  # fmt: skip
+    summary = run_demo(
+        out, patients=16, seed=21, demo_password="a river runs deep 7", protocol=PROTOCOL_FILE
+    )
     return summary, os.environ["EQUITRIAL_AUDIT_ANCHOR_FILE"]
 
 
@@ -75,9 +85,14 @@ def test_primary_counts_are_the_randomized_subjects_of_each_arm(
     engine = make_engine(f"sqlite:///{demo[0].database}")
     try:
         with engine.connect() as connection:
-            arms = dict(connection.execute(sa.text(
-                "SELECT arm_code, count(*) FROM randomization_schedule "
-                "WHERE subject_id IS NOT NULL GROUP BY arm_code")).all())  # fmt: skip
+            arms = dict(
+                connection.execute(
+                    sa.text(
+                        "SELECT arm_code, count(*) FROM randomization_schedule "
+                        "WHERE subject_id IS NOT NULL GROUP BY arm_code"
+                    )
+                ).all()
+            )
     finally:
         engine.dispose()
     primary = _results(demo[0].database.parent / "final")["primary"]
@@ -104,18 +119,32 @@ def test_the_same_cut_gives_byte_identical_results_and_data_changes_show(
         assert one == (demo[0].database.parent / "final" / "results.json").read_bytes()
         head = first.results["reproducibility"]["audit_chain_head"]
         with engine.connect() as connection:
-            rows = connection.execute(sa.text(
-                "SELECT action FROM audit_trail WHERE id > :id ORDER BY id"),
-                {"id": head["row"]}).scalars().all()  # fmt: skip
+            rows = (
+                connection.execute(
+                    sa.text("SELECT action FROM audit_trail WHERE id > :id ORDER BY id"),
+                    {"id": head["row"]},
+                )
+                .scalars()
+                .all()
+            )
         assert rows and set(rows) <= {"analyze"}  # the demo's two and these two analyses
         with engine.connect() as connection:
-            sample, value, site = connection.execute(sa.text(
-                "SELECT p.id, p.concentration, s.code FROM pk_sample p "
-                "JOIN subject j ON j.id = p.subject_id JOIN site s ON s.id = j.site_id "
-                "WHERE p.concentration IS NOT NULL ORDER BY p.id LIMIT 1")).one()  # fmt: skip
+            sample, value, site = connection.execute(
+                sa.text(
+                    "SELECT p.id, p.concentration, s.code FROM pk_sample p "
+                    "JOIN subject j ON j.id = p.subject_id JOIN site s ON s.id = j.site_id "
+                    "WHERE p.concentration IS NOT NULL ORDER BY p.id LIMIT 1"
+                )
+            ).one()
         nurse = authenticate(engine, f"nurse-{site.lower()}", "a river runs deep 7")
-        forms.update_form(engine, nurse, "pk_sample", sample, {"concentration": value + 1.0},
-                          reason="transcription error, corrected from the lab report")  # fmt: skip
+        forms.update_form(
+            engine,
+            nurse,
+            "pk_sample",
+            sample,
+            {"concentration": value + 1.0},
+            reason="transcription error, corrected from the lab report",
+        )
         third = analyze(engine, tmp_path / "c", pdf=False)
     finally:
         engine.dispose()
@@ -176,7 +205,8 @@ def test_the_report_opens_in_chromium_with_every_figure(
             page.goto(report.as_uri())
             images = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
             headings = page.evaluate(
-                "Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")  # fmt: skip
+                "Array.from(document.querySelectorAll('h2')).map(h => h.textContent)"
+            )
             shot = tmp_path / "report.png"
             page.screenshot(path=str(shot), full_page=False)
         finally:
@@ -186,3 +216,52 @@ def test_the_report_opens_in_chromium_with_every_figure(
     assert len(images) >= 4 and all(width > 0 for width in images)  # CONSORT, KM, forests...
     for number in ("14.1", "14.2", "14.3", "14.4", "14.5", "14.6", "14.7"):
         assert any(number in h for h in headings), number
+
+
+def test_swimmer_lanes_of_the_responders_by_hand() -> None:
+    import pandas as pd
+
+    from equitrial.services._analysis_report import swimmer_lanes
+
+    day = pd.Timestamp
+    adsl = pd.DataFrame(
+        {
+            "USUBJID": ["A", "B", "C"],
+            "SUBJID": ["a", "b", "c"],
+            "TRT01P": ["X", "Y", "X"],
+            "RANDDT": [day("2024-01-01")] * 3,
+            "TRTEDT": [day("2024-07-01"), day("2024-04-01"), day("2024-03-01")],
+            "LSTALVDT": [day("2024-10-01"), day("2024-09-01"), day("2024-12-01")],
+            "EOTSTT": ["ONGOING", "DISCONTINUED", "DISCONTINUED"],
+            "DTHDT": [None, day("2024-09-01"), None],
+        }
+    )
+    adrs = pd.DataFrame(
+        {
+            "USUBJID": ["A", "A", "A", "B", "B", "C", "C"],
+            "PARAMCD": ["OVR", "OVR", "BOR", "OVR", "BOR", "OVR", "BOR"],
+            "AVALC": ["SD", "PR", "PR", "CR", "CR", "SD", "SD"],
+            "ADT": [
+                day("2024-02-01"),
+                day("2024-03-01"),
+                None,
+                day("2024-02-15"),
+                None,
+                day("2024-02-01"),
+                None,
+            ],
+        }
+    )
+    adtte = pd.DataFrame(
+        {"USUBJID": ["A", "B"], "PARAMCD": ["PFS", "PFS"], "AVAL": [274.0, 91.0], "CNSR": [1, 0]}
+    )
+    lanes = swimmer_lanes({"ADSL": adsl, "ADRS": adrs, "ADTTE": adtte})
+    assert [lane.subject for lane in lanes] == ["a", "b"]  # C never responded
+    a, b = lanes
+    month = 30.4375
+    assert a.ongoing and a.end == pytest.approx(274 / month, rel=1e-12)  # to the last contact
+    assert a.response == pytest.approx(60 / month, rel=1e-12) and a.progression is None
+    assert not b.ongoing and b.end == pytest.approx(91 / month, rel=1e-12)
+    assert b.response == pytest.approx(45 / month, rel=1e-12)
+    assert b.progression == pytest.approx(91 / month, rel=1e-12)
+    assert b.death == pytest.approx(244 / month, rel=1e-12)

@@ -48,7 +48,7 @@ def demo(
     sends its results monthly; a supply manager keeps the sites stocked with blinded kits;
     edit checks refuse slips and raise queries, which the sites answer. Then the audit trail
     is verified. Writes OUT/equitrial.db, OUT/audit-verify.txt and OUT/users.json, and the
-    interim (OUT/interim/) and final (OUT/final/) analyses as ``equitrial analyze`` writes them;
+    interim (OUT/interim/) and final (OUT/final/) analyses as equitrial analyze writes them;
     the last line gives the final primary analysis.
     """
     from equitrial.demo import run_demo

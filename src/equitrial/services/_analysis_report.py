@@ -74,7 +74,12 @@ def _efficacy_figures(
 ) -> list[tuple[str, bytes]]:
     from equitrial.report.forest import plot_forest
     from equitrial.report.km import km_groups_from_adtte, plot_km
-    from equitrial.report.tumour import best_percent_change, plot_spider, plot_waterfall
+    from equitrial.report.tumour import (
+        best_percent_change,
+        plot_spider,
+        plot_swimmer,
+        plot_waterfall,
+    )
 
     order = list(_names(results).values())
     figures = []
@@ -120,6 +125,16 @@ def _efficacy_figures(
             title="Primary endpoint by subgroup",
         )
         figures.append(("Objective response rate at week 24 by subgroup (ITT)", _png(figure)))
+    lanes = swimmer_lanes(frames)
+    if lanes:
+        figure = plot_swimmer(lanes, arm_order=order, title="Responders: time on treatment")
+        figures.append(
+            (
+                "Time on treatment of the responders (blinded central review) with "
+                "response, progression and death",
+                _png(figure),
+            )
+        )
     adtr = frames.get("ADTR")
     if adtr is not None and len(adtr) and "PCHG" in adtr.columns:
         central = adtr[(adtr["PARAMCD"] == "SDIAM") & adtr["PCHG"].notna()]
@@ -140,6 +155,56 @@ def _efficacy_figures(
                 )
             )
     return figures
+
+
+_DAYS_PER_MONTH = 30.4375
+
+
+def swimmer_lanes(frames: Mapping[str, pd.DataFrame]) -> list[Any]:
+    """The responders' lanes (best overall response CR or PR by blinded central review), longest
+    time on treatment first: treatment from randomization to its end (or to the last contact
+    while ongoing), the first CR/PR, progression (the PFS event when it is one) and death, in
+    months."""
+    from equitrial.report.tumour import SwimmerLane
+
+    adsl, adrs, adtte = frames.get("ADSL"), frames.get("ADRS"), frames.get("ADTTE")
+    if adsl is None or adrs is None or adtte is None or not len(adrs):
+        return []
+    bor = adrs[(adrs["PARAMCD"] == "BOR") & adrs["AVALC"].isin(["CR", "PR"])]
+    visits = adrs[(adrs["PARAMCD"] == "OVR") & adrs["AVALC"].isin(["CR", "PR"])]
+    first = visits.groupby("USUBJID")["ADT"].min()
+    pfs = adtte[(adtte["PARAMCD"] == "PFS") & (adtte["CNSR"] == 0)].set_index("USUBJID")["AVAL"]
+    subjects = adsl.set_index("USUBJID")
+
+    def months(start: Any, end: Any) -> float | None:
+        if pd.isna(start) or pd.isna(end):
+            return None
+        return float((pd.Timestamp(end) - pd.Timestamp(start)).days) / _DAYS_PER_MONTH
+
+    lanes = []
+    for subject in sorted(set(bor["USUBJID"])):
+        row = subjects.loc[subject]
+        ongoing = row.get("EOTSTT") == "ONGOING"
+        end = months(row["RANDDT"], row["LSTALVDT"] if ongoing else row["TRTEDT"])
+        if end is None:
+            continue
+        progression = pfs.get(subject)
+        died = months(row["RANDDT"], row.get("DTHDT"))
+        lanes.append(
+            SwimmerLane(
+                subject=str(row.get("SUBJID", subject)),
+                arm=str(row["TRT01P"]),
+                end=end,
+                ongoing=bool(ongoing),
+                response=months(row["RANDDT"], first.get(subject)),
+                progression=None
+                if progression is None
+                or (died is not None and abs(float(progression) / _DAYS_PER_MONTH - died) < 1e-9)
+                else float(progression) / _DAYS_PER_MONTH,
+                death=died,
+            )
+        )
+    return sorted(lanes, key=lambda lane: (-lane.end, lane.subject))
 
 
 def _interim_table(interim: Mapping[str, Any]) -> Table:
