@@ -10,6 +10,7 @@ write, and the report in a real browser.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -97,6 +98,15 @@ def test_primary_counts_are_the_randomized_subjects_of_each_arm(
         engine.dispose()
     primary = _results(demo[0].database.parent / "final")["primary"]
     assert primary["arm_n"] == arms
+    engine = make_engine(f"sqlite:///{demo[0].database}")
+    try:
+        with engine.connect() as connection:
+            first = connection.execute(sa.text("SELECT min(consent_date) FROM subject")).scalar()
+    finally:
+        engine.dispose()
+    interim = _results(demo[0].database.parent / "interim")["reproducibility"]
+    cut = dt.date.fromisoformat(str(first)) + dt.timedelta(days=183)  # 6 x 30.4375, rounded
+    assert interim["data_cut"] == cut.isoformat()
     assert all(0 <= primary["responders"][a] <= arms[a] for a in arms)
 
 

@@ -43,7 +43,10 @@ def analyze(
         None, "--cut", metavar="YYYY-MM-DD", help="Analyse the records as of this data cut-off."
     ),
     interim: bool = typer.Option(
-        False, "--interim", help="The DSMB's interim: decision, conditional power, open report."
+        False,
+        "--interim",
+        help="The DSMB's interim: decision, conditional power, open report (cut by default at "
+        "the protocol's look, e.g. six months after the first patient).",
     ),
 ) -> None:
     """Run the analysis plan: results.json, report.html and report.pdf, and the CDISC package."""

@@ -27,11 +27,10 @@ import numpy as np
 from sqlalchemy.engine import Engine
 
 from equitrial.demo.flow import PatientTruth
-from equitrial.demo.patients import ScreenedPatient, make_patients, make_sites, study_start
+from equitrial.demo.patients import make_patients, make_sites, study_start
 from equitrial.demo.runner import Advance, Progress, Trial
 from equitrial.demo.study import open_study, stock_depot
 from equitrial.errors import InvalidInputError
-from equitrial.protocol import Protocol
 from equitrial.services.audit import verification_lines, verify_audit_trail
 
 __all__ = ["DEFAULT_PROTOCOL", "DemoSummary", "Progress", "run_demo"]
@@ -177,8 +176,7 @@ def run_demo(
     clock = time.perf_counter()
     primaries: dict[str, dict[str, Any]] = {}
     if analyses:
-        cut = interim_cut(demo.protocol, screened)
-        primaries = _analyses(demo.engine, out, cut, progress)
+        primaries = _analyses(demo.engine, out, progress)
         seconds["interim and final analyses"] = time.perf_counter() - clock
     clock = time.perf_counter()
     advance = progress("verifying the audit trail", 1)
@@ -211,30 +209,16 @@ def run_demo(
     )
 
 
-def interim_cut(protocol: Protocol, screened: list[ScreenedPatient]) -> dt.date | None:
-    """The data cut of the protocol's first interim timed in months after the first patient:
-    the first consent plus that many average months (30.4375 days), ``None`` without one."""
-    looks = [i for i in protocol.interim_analyses if i.months_after_first_patient is not None]
-    if not looks or not screened:
-        return None
-    first = min(p.consent_date for p in screened)
-    months = float(looks[0].months_after_first_patient or 0.0)
-    return first + dt.timedelta(days=round(months * 30.4375))
-
-
-def _analyses(
-    engine: Engine, out: Path, cut: dt.date | None, progress: Progress
-) -> dict[str, dict[str, Any]]:
-    """``equitrial analyze`` at the interim cut (``out/interim``) and on every record
+def _analyses(engine: Engine, out: Path, progress: Progress) -> dict[str, dict[str, Any]]:
+    """``equitrial analyze --interim`` (``out/interim``: the protocol's first interim, six
+    months after the first patient in the flagship) and ``equitrial analyze`` on every record
     (``out/final``): the results' primary analysis of each."""
     from equitrial.services.analysis import analyze
 
-    looks: list[tuple[str, dt.date | None]] = [("interim", cut)] if cut is not None else []
-    looks.append(("final", None))
-    advance = progress("interim and final analyses (datasets, statistics, reports)", len(looks))
+    advance = progress("interim and final analyses (datasets, statistics, reports)", 2)
     primary = {}
-    for name, cutoff in looks:
-        result = analyze(engine, out / name, cutoff=cutoff, interim=name == "interim")
+    for name in ("interim", "final"):
+        result = analyze(engine, out / name, interim=name == "interim")
         primary[name] = result.results["primary"]
         advance(1)
     return primary

@@ -45,6 +45,7 @@ __all__ = [
     "analyze",
     "canonical_json",
     "content_hash",
+    "interim_cut",
 ]
 
 RESULT_FILES: Final = frozenset({"results.json", "report.html", "report.pdf", "open-report.html"})
@@ -202,6 +203,51 @@ def _no_primary(
     }
 
 
+DAYS_PER_MONTH: Final = 30.4375
+"""Average days per month (365.25 / 12): an interim timed in months after the first patient."""
+
+
+def interim_cut(engine: Engine, look: str | None = None) -> dt.date:
+    """The data cut of an interim timed in months after the first patient: the first consent
+    (or enrolment) date in the store plus that many average months.
+
+    Raises
+    ------
+    InvalidInputError
+        ``field="interim"``: the protocol has no such interim, it is timed by information
+        fraction (give the cut), or no subject has consented yet.
+    """
+    from sqlalchemy import func, select
+
+    from equitrial.services.study import current_study, study_protocol
+    from equitrial.store import models as m
+    from equitrial.store.db import transaction
+
+    with transaction(engine, read_only=True) as session:
+        study = current_study(session)
+        protocol = study_protocol(study)
+        first = session.scalar(
+            select(func.min(m.Subject.consent_date)).where(m.Subject.study_id == study.id)
+        )
+    looks = [i for i in protocol.interim_analyses if look is None or i.name == look]
+    if not looks:
+        raise InvalidInputError(
+            f"the protocol has no interim analysis {look or ''}".strip(),
+            field="interim",
+            value=look,
+        )
+    months = looks[0].months_after_first_patient
+    if months is None:
+        raise InvalidInputError(
+            f"the interim {looks[0].name!r} is timed by information "
+            "fraction; give its data cut (--cut)",
+            field="interim",
+        )
+    if first is None:
+        raise InvalidInputError("no subject has consented yet: no interim cut", field="interim")
+    return first + dt.timedelta(days=round(float(months) * DAYS_PER_MONTH))
+
+
 def analyze(
     engine: Engine,
     out_dir: Path,
@@ -221,7 +267,8 @@ def analyze(
     out_dir
         A new or empty directory, or one holding a previous analysis or export.
     cutoff
-        The data cut-off (``None``: every record in the store).
+        The data cut-off (``None``: every record in the store; at an interim timed in months
+        after the first patient, that look's cut, :func:`interim_cut`).
     interim
         An interim look (the DSMB's): adds the group-sequential decision and conditional power
         (:func:`equitrial.analysis.interim.interim_decision`) and the open (pooled) report.
@@ -245,6 +292,8 @@ def analyze(
     from equitrial.datasets.adtr import build_adtr
     from equitrial.services._analysis_report import write_reports
 
+    if interim and cutoff is None:
+        cutoff = interim_cut(engine, look)
     source, head = study_snapshot(engine, cutoff)
     if interim and not source.protocol.interim_analyses:
         raise InvalidInputError("the protocol plans no interim analysis", field="interim")
