@@ -98,16 +98,31 @@ def canonical_json(value: Any, *, indent: int | None = None) -> str:
     )
 
 
+def _stored(value: Any) -> Any:
+    """A stored value that JSON has no type for: dates and times as ISO text, others as text."""
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
 def content_hash(source: StudySource) -> str:
     """SHA-256 of the data a source holds: every table's rows (sorted by ``id`` when they have
-    one), the arms and the cut-off, as canonical JSON."""
+    one), the arms and the cut-off, as canonical JSON (sorted keys; dates as ISO text)."""
     tables = {
         name: sorted(rows, key=lambda r: (r.get("id") is None, r.get("id") or 0))
         for name, rows in sorted(source.tables.items())
     }
     arms = {str(k): v for k, v in sorted(source.arms.items())}
     cutoff = None if source.cutoff is None else source.cutoff.isoformat()
-    data = canonical_json({"tables": tables, "arms": arms, "cutoff": cutoff})
+    data = json.dumps(
+        {"tables": tables, "arms": arms, "cutoff": cutoff},
+        sort_keys=True,
+        default=_stored,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
     return "sha256:" + hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
