@@ -190,3 +190,50 @@ def test_an_unknown_look_is_refused_naming_the_protocols_looks() -> None:
     with pytest.raises(InvalidInputError, match="preliminary effectiveness") as caught:
         interim_decision(_primary((1, 1), (5, 5), FLAGSHIP), FLAGSHIP, look="week 99")
     assert caught.value.field == "interim"
+
+
+def test_interim_counts_only_patients_whose_endpoint_is_known_at_the_cut() -> None:
+    import datetime as dt
+
+    import pandas as pd
+
+    from equitrial.analysis.interim import interim_counts
+
+    bio, ref = (next(a.name for a in FLAGSHIP.arms if a.code == c) for c in ("BIO", "REF"))
+    adsl = pd.DataFrame(
+        {
+            "USUBJID": ["1", "2", "3", "4", "5", "6"],
+            "ITTFL": ["Y", "Y", "Y", "Y", "Y", "N"],
+            "TRT01P": [bio, bio, bio, ref, ref, ref],
+            "RANDDT": [
+                dt.date(2024, 1, 1),
+                dt.date(2024, 5, 1),
+                dt.date(2024, 5, 2),
+                dt.date(2024, 5, 3),
+                dt.date(2024, 1, 5),
+                dt.date(2024, 1, 1),
+            ],
+            "DTHDT": [None, None, None, dt.date(2024, 6, 1), None, None],
+        }
+    )
+    adrs = pd.DataFrame(
+        {"USUBJID": ["1", "2", "3", "5"], "PARAMCD": ["RSP24"] * 4, "AVALC": ["N", "Y", "N", "Y"]}
+    )
+    # cut 2024-06-30: week 24 (168 days) reached by those randomized on or before 2024-01-14
+    evaluated, responders = interim_counts(
+        {"ADSL": adsl, "ADRS": adrs}, FLAGSHIP, dt.date(2024, 6, 30)
+    )
+    # BIO: 1 (reached, no response), 2 (responded already); 3 not yet known
+    # REF: 4 (died before the cut), 5 (reached, responded); 6 not ITT
+    assert evaluated == {"BIO": 2, "REF": 2}
+    assert responders == {"BIO": 1, "REF": 1}
+
+
+def test_no_response_in_the_test_arm_can_stop_a_formal_look_for_futility() -> None:
+    protocol = _formal()
+    result = interim_decision(_primary((0, 12), (30, 30), protocol), protocol)
+    # Haldane: 0.5/31 vs 12.5/31; log ratio -3.22, se sqrt((1 - p1)/0.5 + (1 - p2)/12.5)
+    p1, p2 = 0.5 / 31, 12.5 / 31
+    se = math.sqrt((1 - p1) / 0.5 + (1 - p2) / 12.5)
+    assert result["z_lower"] == pytest.approx((math.log(p1 / p2) - math.log(0.73)) / se, rel=1e-12)
+    assert result["decision"] == "stop for futility"

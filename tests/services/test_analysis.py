@@ -174,6 +174,10 @@ def test_the_open_report_names_no_arm_and_the_closed_one_does(
         assert arm.name not in opened and f"{arm.code}" not in opened.replace("BRAF", "")
         assert arm.name in closed
     assert "Open report" in opened
+    # the data's hash covers the allocation (searchable for the arms): closed report only
+    content_hash = _results(folder)["reproducibility"]["content_hash"]
+    assert content_hash in closed and content_hash not in opened
+    assert content_hash.removeprefix("sha256:") not in opened
 
 
 def test_a_directory_with_other_files_is_refused_and_left_as_it_was(
@@ -195,6 +199,34 @@ def test_a_directory_with_other_files_is_refused_and_left_as_it_was(
         engine.dispose()
     assert caught.value.field == "out"
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_a_future_cut_a_symbolic_link_and_an_empty_cut_are_refused(
+    demo: tuple[DemoSummary, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EQUITRIAL_AUDIT_ANCHOR_FILE", demo[1])
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "nowhere")
+    engine = make_engine(f"sqlite:///{_copy(demo[0], tmp_path)}")
+    try:
+        future = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2)
+        cases = [
+            ({"cutoff": future}, tmp_path / "a", "cut"),
+            ({}, link, "out"),
+            ({"cutoff": dt.date(2000, 1, 1)}, tmp_path / "b", "cut"),
+        ]
+        for kwargs, out, field in cases:
+            with pytest.raises(InvalidInputError) as caught:
+                analyze(engine, out, pdf=False, **kwargs)
+            assert caught.value.field == field
+        with engine.connect() as connection:
+            actions = connection.execute(
+                sa.text("SELECT count(*) FROM audit_trail WHERE action = 'analyze'")
+            ).scalar()
+    finally:
+        engine.dispose()
+    assert actions == 2  # the demo's two; none for the refusals
+    assert not (tmp_path / "nowhere").exists()
 
 
 def test_the_report_opens_in_chromium_with_every_figure(

@@ -30,11 +30,13 @@ References
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.stats import binom
 
 from equitrial.design._sample_size_grid import pass_grid
@@ -43,13 +45,14 @@ from equitrial.errors import InvalidInputError
 from equitrial.protocol import Protocol
 from equitrial.protocol._endpoints import Hypothesis, InterimAnalysis
 
-__all__ = ["conditional_power", "interim_decision"]
+__all__ = ["conditional_power", "interim_counts", "interim_decision"]
 
 
 def _count(value: Any, name: str, upper: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise InvalidInputError(f"{name}: expected a count (an integer >= 0)", field=name,
-                                value=value)  # fmt: skip
+        raise InvalidInputError(
+            f"{name}: expected a count (an integer >= 0)", field=name, value=value
+        )
     if upper is not None and value > upper:
         raise InvalidInputError(f"{name}: {value} is more than {upper}", field=name, value=value)
     return int(value)
@@ -57,8 +60,9 @@ def _count(value: Any, name: str, upper: int | None = None) -> int:
 
 def _rate(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise InvalidInputError(f"{name}: expected a probability in [0, 1]", field=name,
-                                value=value)  # fmt: skip
+        raise InvalidInputError(
+            f"{name}: expected a probability in [0, 1]", field=name, value=value
+        )
     return float(value)
 
 
@@ -110,8 +114,11 @@ def conditional_power(
             )
     p = [_rate(rates[i], f"rates.{names[i]}") for i in range(2)]
     if min(n_end) == 0:
-        raise InvalidInputError("final: an arm without patients at the final analysis",
-                                field="final", value=tuple(n_end))  # fmt: skip
+        raise InvalidInputError(
+            "final: an arm without patients at the final analysis",
+            field="final",
+            value=tuple(n_end),
+        )
     future = [n_end[i] - n_now[i] for i in range(2)]
     support = [np.arange(future[i] + 1, dtype=np.float64) for i in range(2)]
     pmf = [np.asarray(binom.pmf(support[i], future[i], p[i]), dtype=np.float64) for i in range(2)]
@@ -128,6 +135,46 @@ def conditional_power(
     return min(1.0, max(0.0, value))
 
 
+def interim_counts(
+    adam: Mapping[str, pd.DataFrame], protocol: Protocol, cut: dt.date
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Patients of each arm (ITT) whose primary endpoint is known at the cut, and the
+    responders among them: ``(evaluated, responders)`` keyed by arm code.
+
+    The endpoint is known for a patient randomized at least the endpoint's weeks before the cut,
+    for a responder (central review, ADRS ``RSP24`` = ``Y``: the response is in, whatever
+    follows), and for a patient who died before the cut (a non-responder under the composite
+    strategy). The others have not reached week 24 yet: they are the patients still to come.
+    """
+    for name, columns in (
+        ("ADSL", ("USUBJID", "ITTFL", "TRT01P", "RANDDT")),
+        ("ADRS", ("USUBJID", "PARAMCD", "AVALC")),
+    ):
+        if name not in adam:
+            raise InvalidInputError(f"the ADaM datasets have no {name}", field=name)
+        for column in columns:
+            if column not in adam[name].columns:
+                raise InvalidInputError(f"{name} has no {column}", field=f"{name}.{column}")
+    adsl = adam["ADSL"]
+    adsl = adsl[adsl["ITTFL"] == "Y"]
+    adrs = adam["ADRS"]
+    responded = set(adrs.loc[(adrs["PARAMCD"] == "RSP24") & (adrs["AVALC"] == "Y"), "USUBJID"])
+    weeks = float(protocol.primary_endpoint.timepoint_weeks or 0.0)
+    due = pd.Timestamp(cut) - pd.Timedelta(days=round(weeks * 7))
+    randomized = pd.to_datetime(adsl["RANDDT"])
+    no_death = pd.Series(pd.NaT, index=adsl.index, dtype="datetime64[ns]")
+    died = pd.to_datetime(adsl["DTHDT"]) if "DTHDT" in adsl.columns else no_death
+    responder = adsl["USUBJID"].isin(responded).to_numpy()
+    known = (randomized <= due).to_numpy() | responder | (died <= pd.Timestamp(cut)).to_numpy()
+    names = {a.code: a.name for a in protocol.arms}
+    evaluated, responders = {}, {}
+    for code in (protocol.test_arm.code, protocol.reference_arm.code):
+        arm = (adsl["TRT01P"] == names[code]).to_numpy()
+        evaluated[code] = int((arm & known).sum())
+        responders[code] = int((arm & known & responder).sum())
+    return evaluated, responders
+
+
 def _look(protocol: Protocol, name: str | None) -> InterimAnalysis:
     looks = protocol.interim_analyses
     if not looks:
@@ -138,16 +185,23 @@ def _look(protocol: Protocol, name: str | None) -> InterimAnalysis:
         if look.name == name:
             return look
     known = ", ".join(repr(look.name) for look in looks)
-    raise InvalidInputError(f"no interim analysis named {name!r}; the protocol has {known}",
-                            field="interim", value=name)  # fmt: skip
+    raise InvalidInputError(
+        f"no interim analysis named {name!r}; the protocol has {known}", field="interim", value=name
+    )
 
 
 def _z_tests(
-    x: tuple[int, ...], n: tuple[int, ...], hypothesis: Hypothesis
+    x: tuple[float, ...], n: tuple[float, ...], hypothesis: Hypothesis
 ) -> tuple[float, float] | None:
-    """The Wald z-statistics of the two one-sided tests (``None`` when not estimable)."""
-    if min(n) == 0 or min(x) == 0 or any(x[i] == n[i] for i in range(2)):
+    """The Wald z-statistics of the two one-sided tests (``None`` without patients in an arm).
+
+    An arm with no or only responders gets Haldane's correction (half a responder and half a
+    non-responder added to both arms), so that a look with no response in the test arm can
+    still stop for futility."""
+    if min(n) == 0:
         return None
+    if any(x[i] in (0, n[i]) for i in range(2)):
+        x, n = tuple(v + 0.5 for v in x), tuple(v + 1.0 for v in n)
     p = [x[i] / n[i] for i in range(2)]
     margin = hypothesis.margin
     upper = margin.upper if margin.upper is not None else math.inf
@@ -168,6 +222,7 @@ def interim_decision(
     *,
     look: str | None = None,
     final_per_arm: tuple[int, int] | None = None,
+    counts: tuple[Mapping[str, int], Mapping[str, int]] | None = None,
 ) -> dict[str, Any]:
     """What the protocol lets the DSMB conclude at an interim look (see the module notes).
 
@@ -183,6 +238,10 @@ def interim_decision(
     final_per_arm
         Patients per arm at the final analysis; by default the protocol's sample size split by
         the allocation ratio.
+    counts
+        ``(evaluated, responders)`` keyed by arm code: the patients whose endpoint is known at
+        the cut (:func:`interim_counts`); by default the primary analysis' ``arm_n`` and
+        ``responders`` (every randomized patient counted).
 
     Returns
     -------
@@ -196,34 +255,48 @@ def interim_decision(
     interim = _look(protocol, look)
     hypothesis = protocol.hypothesis
     arms = [protocol.test_arm.code, protocol.reference_arm.code]
-    n_now = tuple(int(primary["arm_n"][a]) for a in arms)
-    x_now = tuple(int(primary["responders"][a]) for a in arms)
+    evaluated, responded = counts or (primary["arm_n"], primary["responders"])
+    n_now = tuple(int(evaluated[a]) for a in arms)
+    x_now = tuple(int(responded[a]) for a in arms)
     final = final_per_arm or protocol.planned_per_arm()
     design_rates = tuple(float(protocol.assumptions.response_rate[a]) for a in arms)
     trend = tuple(x_now[i] / n_now[i] if n_now[i] else design_rates[i] for i in range(2))
     power = {
-        "under_design": conditional_power(responders=(x_now[0], x_now[1]),
-                                          evaluated=(n_now[0], n_now[1]),
-                                          final=final, rates=(design_rates[0], design_rates[1]),
-                                          hypothesis=hypothesis),
-        "under_trend": conditional_power(responders=(x_now[0], x_now[1]),
-                                         evaluated=(n_now[0], n_now[1]), final=final,
-                                         rates=(trend[0], trend[1]), hypothesis=hypothesis),
-    }  # fmt: skip
+        "under_design": conditional_power(
+            responders=(x_now[0], x_now[1]),
+            evaluated=(n_now[0], n_now[1]),
+            final=final,
+            rates=(design_rates[0], design_rates[1]),
+            hypothesis=hypothesis,
+        ),
+        "under_trend": conditional_power(
+            responders=(x_now[0], x_now[1]),
+            evaluated=(n_now[0], n_now[1]),
+            final=final,
+            rates=(trend[0], trend[1]),
+            hypothesis=hypothesis,
+        ),
+    }
     z = _z_tests(x_now, n_now, hypothesis)
     critical, futility = _bounds(protocol, interim)
     decision = "continue"
     if interim.spending == "none":
-        statement = (f"{interim.name}: a descriptive look (no alpha spent); the trial continues "
-                     "whatever the estimate.")  # fmt: skip
+        statement = (
+            f"{interim.name}: a descriptive look (no alpha spent); the trial continues "
+            "whatever the estimate."
+        )
     elif z is not None and critical is not None and min(z) >= critical:
         decision = "stop for equivalence"
-        statement = (f"{interim.name}: both one-sided tests reach the boundary "
-                     f"{critical:.4f}; equivalence can be declared.")  # fmt: skip
+        statement = (
+            f"{interim.name}: both one-sided tests reach the boundary "
+            f"{critical:.4f}; equivalence can be declared."
+        )
     elif z is not None and futility is not None and min(z) <= futility:
         decision = "stop for futility"
-        statement = (f"{interim.name}: a one-sided test is at or below the futility bound "
-                     f"{futility:.4f} (non-binding).")  # fmt: skip
+        statement = (
+            f"{interim.name}: a one-sided test is at or below the futility bound "
+            f"{futility:.4f} (non-binding)."
+        )
     else:
         statement = f"{interim.name}: the boundary is not reached; the trial continues."
     return {
@@ -232,6 +305,8 @@ def interim_decision(
         "spending": interim.spending,
         "formal": interim.spending != "none",
         "information_rate": sum(n_now) / sum(final),
+        "evaluated": dict(zip(arms, n_now, strict=True)),
+        "responders": dict(zip(arms, x_now, strict=True)),
         "final_per_arm": dict(zip(arms, final, strict=True)),
         "critical_value": critical,
         "futility_bound": futility,

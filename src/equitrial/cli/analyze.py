@@ -81,8 +81,9 @@ def primary_line(p: dict[str, object]) -> str:
     margin = p.get("margin") or {}
     assert isinstance(margin, dict)
     bounds = f"margin {margin.get('lower')} to {margin.get('upper')}"
-    if p.get("estimate") is None:
-        return f"primary: {p['scale']} not estimable ({p.get('not_estimable')}), {bounds}"
+    if p.get("estimate") is None or p.get("lower") is None or p.get("upper") is None:
+        why = p.get("not_estimable") or "no interval"
+        return f"primary: {p['scale']} not estimable ({why}), {bounds}: {p['decision']}"
     return (
         f"primary: {p['scale']} {p['estimate']:.4f} ({100 * float(str(p['level'])):g}% CI "
         f"{p['lower']:.4f} to {p['upper']:.4f}), {bounds}: {p['decision']}"

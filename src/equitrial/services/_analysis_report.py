@@ -479,7 +479,9 @@ def write_reports(
     (scratch / "report.html").write_text(html, encoding="utf-8")
     if pdf:
         render_pdf(html, scratch / "report.pdf")
-    if interim:
+    if interim:  # the data's hash covers the allocation: it could be searched for the arms
+        box = {k: v for k, v in box.items() if k != "Data content hash"}
+        box["Data content hash"] = "in the closed report (it covers the allocation)"
         opened = ReportContent(
             f"{study['code']}: {study['title']}",
             "Interim analysis (open report: pooled)",

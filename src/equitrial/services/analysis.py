@@ -145,7 +145,7 @@ def _run(
 ) -> dict[str, Any]:
     """Every analysis of the plan on the ADaM frames (``equitrial.analysis``)."""
     from equitrial.analysis import dosing, efficacy, pk_ada, populations, pro, published, safety
-    from equitrial.analysis.interim import interim_decision
+    from equitrial.analysis.interim import interim_counts, interim_decision
     from equitrial.analysis.monitoring import monitoring
 
     protocol = source.protocol
@@ -186,7 +186,8 @@ def _run(
             notes[name] = said
     results["notes"] = notes
     if interim:
-        results["interim"] = interim_decision(primary, protocol, look=look)
+        counts = None if source.cutoff is None else interim_counts(frames, protocol, source.cutoff)
+        results["interim"] = interim_decision(primary, protocol, look=look, counts=counts)
     return results
 
 
@@ -307,11 +308,24 @@ def analyze(
     from equitrial.datasets.adtr import build_adtr
     from equitrial.services._analysis_report import write_reports
 
+    today = dt.datetime.now(dt.UTC).date()
+    if cutoff is not None and cutoff > today:
+        raise InvalidInputError(
+            f"cut-off {cutoff.isoformat()} is in the future (today is {today.isoformat()} UTC)",
+            field="cut",
+            value=cutoff,
+        )
     if interim and cutoff is None:
         cutoff = interim_cut(engine, look)
     source, head = study_snapshot(engine, cutoff)
     if interim and not source.protocol.interim_analyses:
         raise InvalidInputError("the protocol plans no interim analysis", field="interim")
+    if not source.arms:
+        when = "" if cutoff is None else f" by {cutoff.isoformat()}"
+        raise InvalidInputError(
+            f"no subject was randomized{when}: nothing to analyse",
+            field="cut" if cutoff else "study",
+        )
     sdtm, adam = build_sdtm(source), build_adam(source)
     frames = {d.name: d.frame for d in adam}
     adsl = next(d for d in adam if d.name == "ADSL")
@@ -326,7 +340,7 @@ def analyze(
         results["tables"] = [t.as_json() for t in tables]
         text = canonical_json(results, indent=1) + "\n"
         (scratch / "results.json").write_text(text, encoding="utf-8")
-        return f"; analysis {results['kind']}, primary {results['primary']['decision']}"
+        return f"; {results['kind']} analysis"  # no result here: the trail is not blinded
 
     written = write_package(
         engine,

@@ -25,10 +25,10 @@ import datetime as dt
 import importlib
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, cast
+from typing import Any, Final, cast
 
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
@@ -62,12 +62,24 @@ _PACKAGE_FILES: Final = frozenset({"define.xml", "odm.xml"})
 _PACKAGE_FOLDERS: Final = frozenset({"sdtm", "adam"})
 _DATASET_SUFFIXES: Final = frozenset({".xpt", ".json"})
 
-_DATA_HEAD: Final = (
-    select(m.AuditTrail.id, m.AuditTrail.row_hash)
+_DATA_ROWS: Final = (
+    select(m.AuditTrail.id, m.AuditTrail.table_name, m.AuditTrail.record_id, m.AuditTrail.row_hash)
     .where(m.AuditTrail.action.in_(sorted(audit.DATA_ACTIONS)))
     .order_by(m.AuditTrail.id.desc())
-    .limit(1)
+    .execution_options(yield_per=2000)
 )
+
+
+def _data_head(session: Any, tables: Mapping[str, list[dict[str, Any]]]) -> tuple[int, str] | None:
+    """The last audit row that changed a record the snapshot holds (newest first, streamed):
+    data entered after a cut-off about later records do not move it."""
+    held = {(name, str(row["id"])) for name, rows in tables.items() for row in rows if "id" in row}
+    for row_id, table, record, row_hash in session.execute(_DATA_ROWS):
+        if (table, record) in held:
+            return int(row_id), str(row_hash)
+    return None
+
+
 _EVERYTHING = dt.date(9999, 12, 30)
 """The cut-off that takes every record (the last date whose next day exists)."""
 
@@ -87,9 +99,9 @@ def study_snapshot(
     engine: Engine, cutoff: dt.date | None = None
 ) -> tuple[StudySource, tuple[int, str] | None]:
     """:func:`study_source` and, read in the same snapshot, the audit chain's data head: the id
-    and hash of the last audit row that changed data (``insert``, ``update``, ``delete``,
-    ``randomize``; later rows only record exports, analyses, logins...), ``None`` for none.
-    The chain verifies up to that row, so it names the data the source holds."""
+    and hash of the last audit row that changed a record the source holds (``insert``,
+    ``update``, ``delete``, ``randomize``), ``None`` for none. The chain verifies up to that
+    row, so it names the data analysed; later rows record other records, exports, logins."""
     with transaction(engine, read_only=True) as session:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
@@ -104,8 +116,8 @@ def study_snapshot(
         arms = {
             int(s): str(a) for s, a in session.execute(allocated) if s is not None and s in subjects
         }
-        last = session.execute(_DATA_HEAD).first()
-        head = None if last is None else (int(last[0]), str(last[1]))
+        data = {name: rows for name, rows in tables.items() if name != "scope"}
+        head = _data_head(session, data)
         return StudySource(
             study={
                 "code": study.code,
@@ -113,7 +125,7 @@ def study_snapshot(
                 "protocol_version": study.protocol_version,
             },
             protocol=study_protocol(study),
-            tables={name: rows for name, rows in tables.items() if name != "scope"},
+            tables=data,
             arms=arms,
             cutoff=cutoff,
         ), head
@@ -144,6 +156,10 @@ class ExportResult:
 def _check_out_dir(out_dir: Path, keep: frozenset[str] = frozenset()) -> None:
     """Refuse an ``out_dir`` that holds anything but a previous export (nothing is written);
     files named in ``keep`` (a previous analysis' results) are part of it too."""
+    if out_dir.is_symlink():
+        raise InvalidInputError(
+            f"{out_dir}: a symbolic link; give the directory itself", field="out"
+        )
     if not out_dir.exists():
         if not out_dir.parent.is_dir():
             raise InvalidInputError(f"{out_dir.parent}: no such directory", field="out")
@@ -215,14 +231,31 @@ def _record_export(engine: Engine, out_dir: Path, result: str, action: str = "ex
 
 
 def _replace(staging: Path, out_dir: Path, keep: frozenset[str] = frozenset()) -> None:
+    """Put the scratch directory's entries in place of the previous ones in ``out_dir``.
+
+    Every previous entry is first moved aside (renames in the same file system), then each new
+    one moved in; if a move fails, the new entries go back out and the previous ones back in,
+    so ``out_dir`` holds the old package or the new one, not a mix."""
     out_dir.mkdir(exist_ok=True)
-    for name in _PACKAGE_FOLDERS:
-        if (out_dir / name).exists():
-            shutil.rmtree(out_dir / name)
-    for name in _PACKAGE_FILES | keep:
-        (out_dir / name).unlink(missing_ok=True)
-    for entry in staging.iterdir():
-        entry.rename(out_dir / entry.name)
+    aside = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-old-", dir=out_dir.parent))
+    moved: list[str] = []
+    placed: list[str] = []
+    try:
+        for name in sorted(_PACKAGE_FOLDERS | _PACKAGE_FILES | keep):
+            if (out_dir / name).exists() or (out_dir / name).is_symlink():
+                (out_dir / name).rename(aside / name)
+                moved.append(name)
+        for entry in sorted(staging.iterdir()):
+            entry.rename(out_dir / entry.name)
+            placed.append(entry.name)
+    except OSError:
+        for name in placed:
+            (out_dir / name).rename(staging / name)
+        for name in moved:
+            (aside / name).rename(out_dir / name)
+        raise
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def export_package(
