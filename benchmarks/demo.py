@@ -57,7 +57,7 @@ def main() -> None:
             print(run.stderr[-3000:], file=sys.stderr)
             raise SystemExit(run.returncode)
         for line in run.stdout.splitlines():
-            if re.match(r"^(set-up|trial|audit verification): [0-9.]+ s$", line):
+            if re.match(r"^(set-up|trial|interim and final analyses|audit verification): [0-9.]+ s$", line):
                 print(f"phase {line}")
         _figures(out / "equitrial.db")
     print(f"demo_seconds={seconds:.1f}")

@@ -69,7 +69,7 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pytest.importorskip("equitrial.cdisc.sdtm")
     where = tmp_path_factory.mktemp("demo")
     demo = ("demo", "--patients", "3", "--out", str(where / "d"), "--protocol", str(EXAMPLE),
-            "--demo-password", "correct horse battery staple")  # fmt: skip
+            "--demo-password", "correct horse battery staple", "--no-analyses")  # fmt: skip
     out = _run("sqlite:///unused.db", where, *demo)
     assert out.returncode == 0, out.stderr
     yield f"sqlite:///{where / 'd' / 'equitrial.db'}"

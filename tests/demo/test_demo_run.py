@@ -125,6 +125,10 @@ def test_cli_demo_writes_the_contract_files_and_audit_verify_passes(tmp_path: Pa
                "--demo-password", "a river runs deep 7", cwd=ROOT)  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     assert "Traceback" not in run.stderr
+    assert run.stdout.strip().splitlines()[-1].startswith("primary: ")
+    for name in ("interim", "final"):  # as `equitrial analyze --out` writes them
+        for file in ("report.html", "report.pdf", "results.json", "sdtm/dm.xpt", "adam/adsl.xpt"):
+            assert (out / name / file).is_file(), (name, file)
     users = json.loads((out / "users.json").read_text())
     assert all(set(u) == {"username", "role", "site"} for u in users)
     text = (out / "audit-verify.txt").read_text()

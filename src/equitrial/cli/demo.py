@@ -41,6 +41,11 @@ def demo(
         metavar="FILE",
         help="The protocol file (default: the flagship example).",
     ),
+    analyses: bool = typer.Option(
+        True,
+        "--analyses/--no-analyses",
+        help="End with the interim and final analyses (OUT/interim, OUT/final).",
+    ),
 ) -> None:
     """Create a fresh SQLite study and run the virtual trial through the services.
 
@@ -74,6 +79,7 @@ def demo(
                 true_ratio=true_ratio,
                 protocol=protocol,
                 progress=progress,
+                analyses=analyses,
             )
         except EquitrialError as error:
             fail(error)
