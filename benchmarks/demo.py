@@ -26,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 GOAL_SECONDS = 120.0
+PHASE = r"^(set-up|trial|interim and final analyses|audit verification): [0-9.]+ s$"
 IMMUNE = {
     "Hypothyroidism": 0.091,
     "Hyperthyroidism": 0.030,
@@ -57,7 +58,7 @@ def main() -> None:
             print(run.stderr[-3000:], file=sys.stderr)
             raise SystemExit(run.returncode)
         for line in run.stdout.splitlines():
-            if re.match(r"^(set-up|trial|interim and final analyses|audit verification): [0-9.]+ s$", line):
+            if re.match(PHASE, line):
                 print(f"phase {line}")
         _figures(out / "equitrial.db")
     print(f"demo_seconds={seconds:.1f}")
