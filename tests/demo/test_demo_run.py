@@ -38,8 +38,10 @@ FILLED = (
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoSummary:
     out = tmp_path_factory.mktemp("demo")
+    # the data only: the analyses are checked in tests/services/test_analysis.py and by the
+    # command-line test below
     return run_demo(out, patients=12, seed=3, demo_password="a river runs deep 7",
-                    protocol=PROTOCOL, today=TODAY)  # fmt: skip
+                    protocol=PROTOCOL, today=TODAY, analyses=False)  # fmt: skip
 
 
 def _rows(summary: DemoSummary, sql: str) -> list[sa.Row]:  # type: ignore[type-arg]
