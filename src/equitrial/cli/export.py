@@ -11,13 +11,13 @@ then.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from equitrial.cli._common import err_console, fail
+from equitrial.cli.analyze import parse_cut
 from equitrial.cli.db import EXIT_BAD_INPUT, database
 
 __all__ = ["export"]
@@ -35,14 +35,7 @@ def export(
     ),
 ) -> None:
     """Write the CDISC package: SDTM and ADaM as XPT and Dataset-JSON, define.xml, odm.xml."""
-    cutoff: dt.date | None = None
-    if cut is not None:
-        try:
-            cutoff = dt.date.fromisoformat(cut)
-        except ValueError:
-            fail(f"--cut {cut!r}: expected a date YYYY-MM-DD", EXIT_BAD_INPUT)
-        if len(cut) != 10:
-            fail(f"--cut {cut!r}: expected a date YYYY-MM-DD", EXIT_BAD_INPUT)
+    cutoff = parse_cut(cut)
     from equitrial.services.export import export_package
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
