@@ -74,10 +74,14 @@ def _data_head(session: Any, tables: Mapping[str, list[dict[str, Any]]]) -> tupl
     """The last audit row that changed a record the snapshot holds (newest first, streamed):
     data entered after a cut-off about later records do not move it."""
     held = {(name, str(row["id"])) for name, rows in tables.items() for row in rows if "id" in row}
-    for row_id, table, record, row_hash in session.execute(_DATA_ROWS):
-        if (table, record) in held:
-            return int(row_id), str(row_hash)
-    return None
+    result = session.execute(_DATA_ROWS)  # a server-side cursor on PostgreSQL: closed here
+    try:
+        for row_id, table, record, row_hash in result:
+            if (table, record) in held:
+                return int(row_id), str(row_hash)
+        return None
+    finally:
+        result.close()
 
 
 _EVERYTHING = dt.date(9999, 12, 30)
